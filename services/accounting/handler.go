@@ -1,0 +1,73 @@
+// Package main is the accounting function: SQS batches (ReportBatchItemFailures) → for each
+// message, one DynamoDB transaction that moves its record to accounted and adds its amount
+// to the provider's per-currency daily total, both exactly once.
+//
+// A redelivered message finds the record accounted and succeeds without changing anything.
+// A message that cannot be processed (poison body, unknown transaction, payload mismatch,
+// overflow, a failed DynamoDB call) is reported as a batch item failure: SQS makes it
+// visible again and, after maxReceiveCount receives, moves it to the DLQ, where
+// notify-failures records it. Nothing is swallowed and one bad message never fails the
+// rest of the batch.
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/payhook/payhook/services/internal/notification"
+	"github.com/payhook/payhook/services/internal/store"
+	"github.com/payhook/payhook/services/internal/telemetry"
+)
+
+// Config is accounting's environment.
+type Config struct {
+	// TableName is the DynamoDB table.
+	TableName string `envconfig:"TABLE_NAME" required:"true"`
+	// Env names the environment in metrics.
+	Env string `envconfig:"PAYHOOK_ENV" default:"unknown"`
+}
+
+// Handler accounts queue messages.
+type Handler struct {
+	Store   *store.Store
+	Log     *slog.Logger
+	Metrics *telemetry.Metrics
+}
+
+// Handle processes one SQS batch and reports the messages that failed.
+func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	var resp events.SQSEventResponse
+	accounted, redelivered := 0, 0
+	for _, rec := range ev.Records {
+		log := h.Log.With("message_id", rec.MessageId)
+		m, err := notification.ParseMessage(rec.Body)
+		if err != nil {
+			log.Error("poison message", "err", err.Error(), "receive_count", rec.Attributes["ApproximateReceiveCount"])
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+			continue
+		}
+		log = log.With("provider", m.Provider, "transaction_id", m.TransactionID)
+		outcome, err := h.Store.Account(ctx, m)
+		if err != nil {
+			log.Error("accounting failed", "err", err.Error(), "receive_count", rec.Attributes["ApproximateReceiveCount"])
+			if nerr := h.Store.NoteError(ctx, m.Provider, m.TransactionID, err.Error()); nerr != nil {
+				log.Warn("could not note the error on the record", "err", nerr.Error())
+			}
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+			continue
+		}
+		if outcome == store.AlreadyAccounted {
+			redelivered++
+			log.Info("redelivery of an accounted transaction: no change")
+			continue
+		}
+		accounted++
+		log.Info("accounted", "amount_minor", m.AmountMinor, "currency", m.Currency)
+	}
+	h.Metrics.Count("Accounted", accounted, nil)
+	h.Metrics.Count("Redelivered", redelivered, nil)
+	h.Metrics.Count("AccountingFailed", len(resp.BatchItemFailures), nil)
+	return resp, nil
+}

@@ -1,0 +1,321 @@
+// Package main is the ingest function: API Gateway (REST, Lambda proxy integration) →
+// validate → verify the provider's signature → store idempotently in DynamoDB → enqueue
+// for accounting.
+//
+// # Status codes
+//
+// 200 accepted (new or duplicate), 400 invalid payload, 401 bad or stale signature,
+// 409 same (provider, transaction_id) with another payload, 413 body too large, 415 not
+// JSON, 503 a dependency failed (the provider retries). Errors are JSON:
+// {"error": code, "field": field, "message": text}.
+//
+// # Nothing lost: transactional outbox in the table
+//
+// The record is written (conditionally, so one per provider and transaction id) together
+// with an outbox marker: it sits on the table's gsi1 index under OUTBOX#<shard>. Only then
+// is the message sent to SQS, and only after the send succeeds does ingest answer 200 and
+// take the record off the outbox. If the send fails ingest answers 503 and the record stays
+// on the outbox; a redelivery of the same payload re-sends it, and the reconciler function
+// (services/reconciler, run every minute) sends every record that has been pending longer
+// than a grace period, even if the provider never retries. Accounting is idempotent, so a
+// message sent twice (ingest and reconciler racing) is counted once.
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/payhook/payhook/services/internal/notification"
+	"github.com/payhook/payhook/services/internal/signature"
+	"github.com/payhook/payhook/services/internal/store"
+	"github.com/payhook/payhook/services/internal/telemetry"
+)
+
+// Config is ingest's environment.
+type Config struct {
+	// TableName is the DynamoDB table.
+	TableName string `envconfig:"TABLE_NAME" required:"true"`
+	// QueueURL is the accounting queue.
+	QueueURL string `envconfig:"QUEUE_URL" required:"true"`
+	// SigningSecretARN is the Secrets Manager secret holding the providers' signing secrets.
+	SigningSecretARN string `envconfig:"SIGNING_SECRET_ARN" required:"true"`
+	// Providers maps each configured provider to its signature scheme:
+	// "acme:standard-webhooks,stripe:stripe,legacy:none".
+	Providers map[string]string `envconfig:"PROVIDERS" required:"true"`
+	// MaxBodyBytes is the largest accepted body, after base64 decoding.
+	MaxBodyBytes int `envconfig:"MAX_BODY_BYTES" default:"65536"`
+	// Env names the environment in metrics.
+	Env string `envconfig:"PAYHOOK_ENV" default:"unknown"`
+}
+
+// Schemes validates Providers and returns them typed.
+func (c Config) Schemes() (map[string]signature.Scheme, error) {
+	if len(c.Providers) == 0 {
+		return nil, fmt.Errorf("PROVIDERS: at least one provider:scheme is required")
+	}
+	out := make(map[string]signature.Scheme, len(c.Providers))
+	for name, raw := range c.Providers {
+		s, err := signature.ParseScheme(raw)
+		if err != nil {
+			return nil, fmt.Errorf("PROVIDERS: provider %q: %w", name, err)
+		}
+		out[name] = s
+	}
+	if c.MaxBodyBytes < 1 {
+		return nil, fmt.Errorf("MAX_BODY_BYTES: must be positive, got %d", c.MaxBodyBytes)
+	}
+	return out, nil
+}
+
+// Sender is the SQS call ingest needs.
+type Sender interface {
+	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+}
+
+// SecretSource yields a provider's signing secrets (package secrets' Cache).
+type SecretSource interface {
+	For(ctx context.Context, provider string) ([]string, error)
+	Refresh(ctx context.Context) (bool, error)
+}
+
+// Handler handles webhook deliveries.
+type Handler struct {
+	Store        *store.Store
+	Queue        Sender
+	QueueURL     string
+	Secrets      SecretSource
+	Providers    map[string]signature.Scheme
+	MaxBodyBytes int
+	Log          *slog.Logger
+	Metrics      *telemetry.Metrics
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// response is the JSON body of every answer.
+type response struct {
+	Status        string `json:"status,omitempty"`
+	TransactionID string `json:"transaction_id,omitempty"`
+	Error         string `json:"error,omitempty"`
+	Field         string `json:"field,omitempty"`
+	Message       string `json:"message,omitempty"`
+}
+
+func reply(code int, body response) events.APIGatewayProxyResponse {
+	b, _ := json.Marshal(body)
+	return events.APIGatewayProxyResponse{
+		StatusCode: code,
+		Headers:    map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"},
+		Body:       string(b),
+	}
+}
+
+// Handle is the Lambda entry point. It never returns an error: every outcome, including a
+// failed dependency or a bug, is an HTTP status (API Gateway would turn an error into a
+// 502 with an opaque body).
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest) (resp events.APIGatewayProxyResponse, _ error) {
+	log := h.Log.With("request_id", req.RequestContext.RequestID)
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		log = log.With("aws_request_id", lc.AwsRequestID)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("panic while handling webhook", "panic", fmt.Sprint(p))
+			h.Metrics.Count("Rejected", 1, map[string]string{"Reason": "internal"})
+			resp = reply(http.StatusInternalServerError, response{Error: "internal", Message: "internal error"})
+		}
+	}()
+	code, body, attrs := h.handle(ctx, log, req)
+	if code >= 400 {
+		reason := body.Error
+		h.Metrics.Count("Rejected", 1, map[string]string{"Reason": reason})
+		level := slog.LevelWarn
+		if code >= 500 {
+			level = slog.LevelError
+		}
+		log.Log(ctx, level, "webhook rejected", append(attrs, "status", code, "error", reason, "field", body.Field)...)
+	} else {
+		h.Metrics.Count(strings.ToUpper(body.Status[:1])+body.Status[1:], 1, nil)
+		log.Info("webhook "+body.Status, append(attrs, "status", code)...)
+	}
+	return reply(code, body), nil
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGatewayProxyRequest) (int, response, []any) {
+	headers := headerOf(req)
+	body, status, rerr := h.body(req)
+	if status != 0 {
+		return status, rerr, nil
+	}
+	if !isJSON(headers.Get("Content-Type")) {
+		return http.StatusUnsupportedMediaType, response{Error: "unsupported_media_type", Field: "Content-Type",
+			Message: "Content-Type must be application/json"}, nil
+	}
+	raw, verr := notification.Decode(body)
+	if verr != nil {
+		return http.StatusBadRequest, errResponse(verr), nil
+	}
+	provider, verr := raw.ProviderName()
+	if verr != nil {
+		return http.StatusBadRequest, errResponse(verr), nil
+	}
+	scheme, ok := h.Providers[provider]
+	if !ok {
+		return http.StatusBadRequest, response{Error: notification.CodeUnknownProvider, Field: "provider",
+			Message: "not a configured provider"}, nil
+	}
+	attrs := []any{"provider", provider}
+	if code, resp := h.verify(ctx, scheme, provider, headers, body); code != 0 {
+		return code, resp, attrs
+	}
+	n, verr := raw.Validate()
+	if verr != nil {
+		return http.StatusBadRequest, errResponse(verr), attrs
+	}
+	attrs = append(attrs, "transaction_id", n.TransactionID)
+
+	hash := n.Hash()
+	rec := store.NewTransaction(n, hash, req.RequestContext.RequestID, h.now())
+	outcome, existing, err := h.Store.Insert(ctx, rec)
+	if err != nil {
+		log.Error("store transaction failed", append(attrs, "err", err.Error())...)
+		code, resp := unavailable("store")
+		return code, resp, attrs
+	}
+	result := "accepted"
+	switch outcome {
+	case store.Conflict:
+		return http.StatusConflict, response{Error: "conflict", Field: "transaction_id", TransactionID: n.TransactionID,
+			Message: "this transaction_id was already received with a different payload"}, attrs
+	case store.Duplicate:
+		result = "duplicate"
+		if !existing.Pending() {
+			return http.StatusOK, response{Status: result, TransactionID: n.TransactionID}, attrs
+		}
+		// Stored earlier but the send was not confirmed: send again now.
+		rec = *existing
+	}
+	if _, err := h.Queue.SendMessage(ctx, &sqs.SendMessageInput{
+		QueueUrl:    aws.String(h.QueueURL),
+		MessageBody: aws.String(rec.Message().Body()),
+	}); err != nil {
+		log.Error("enqueue failed; record stays on the outbox", append(attrs, "err", err.Error())...)
+		code, resp := unavailable("queue")
+		return code, resp, attrs
+	}
+	if err := h.Store.MarkEnqueued(ctx, n.Provider, n.TransactionID); err != nil {
+		// The message is on the queue; the reconciler may send it once more, which
+		// accounting absorbs.
+		log.Warn("could not clear outbox marker", append(attrs, "err", err.Error())...)
+	}
+	return http.StatusOK, response{Status: result, TransactionID: n.TransactionID}, attrs
+}
+
+func unavailable(dep string) (int, response) {
+	return http.StatusServiceUnavailable, response{Error: "unavailable",
+		Message: "a dependency (" + dep + ") failed; retry later"}
+}
+
+func errResponse(e *notification.Error) response {
+	return response{Error: e.Code, Field: e.Field, Message: e.Message}
+}
+
+// body returns the raw body, base64-decoded when API Gateway flagged it, within the limit.
+func (h *Handler) body(req events.APIGatewayProxyRequest) ([]byte, int, response) {
+	tooLarge := response{Error: "payload_too_large", Message: fmt.Sprintf("body larger than %d bytes", h.MaxBodyBytes)}
+	if !req.IsBase64Encoded {
+		if len(req.Body) > h.MaxBodyBytes {
+			return nil, http.StatusRequestEntityTooLarge, tooLarge
+		}
+		return []byte(req.Body), 0, response{}
+	}
+	if base64.StdEncoding.DecodedLen(len(req.Body)) > h.MaxBodyBytes+2 {
+		return nil, http.StatusRequestEntityTooLarge, tooLarge
+	}
+	b, err := base64.StdEncoding.DecodeString(req.Body)
+	if err != nil {
+		return nil, http.StatusBadRequest, response{Error: notification.CodeInvalidJSON, Message: "body is flagged base64 but does not decode"}
+	}
+	if len(b) > h.MaxBodyBytes {
+		return nil, http.StatusRequestEntityTooLarge, tooLarge
+	}
+	return b, 0, response{}
+}
+
+// verify checks the provider's signature; it returns 0 when the request may proceed.
+func (h *Handler) verify(ctx context.Context, scheme signature.Scheme, provider string, headers http.Header, body []byte) (int, response) {
+	if scheme == signature.None {
+		return 0, response{}
+	}
+	secrets, err := h.Secrets.For(ctx, provider)
+	if err != nil {
+		h.Log.Error("signing secrets unavailable", "provider", provider, "err", err.Error())
+		return unavailable("secrets")
+	}
+	if len(secrets) == 0 {
+		h.Log.Error("no signing secret configured", "provider", provider)
+		return unavailable("secrets")
+	}
+	err = signature.Verify(scheme, headers, body, secrets, h.now())
+	if errors.Is(err, signature.ErrNoMatch) {
+		// Maybe the secret was rotated since it was cached.
+		if refreshed, rerr := h.Secrets.Refresh(ctx); rerr == nil && refreshed {
+			if secrets, serr := h.Secrets.For(ctx, provider); serr == nil {
+				err = signature.Verify(scheme, headers, body, secrets, h.now())
+			}
+		}
+	}
+	if err != nil {
+		h.Log.Warn("signature rejected", "provider", provider, "scheme", string(scheme), "reason", err.Error())
+		return http.StatusUnauthorized, response{Error: "invalid_signature", Message: "signature missing, invalid or outside the allowed time window"}
+	}
+	return 0, response{}
+}
+
+// headerOf builds a case-insensitive header set from the proxy event.
+func headerOf(req events.APIGatewayProxyRequest) http.Header {
+	h := make(http.Header, len(req.Headers))
+	for k, vs := range req.MultiValueHeaders {
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	for k, v := range req.Headers {
+		if h.Get(k) == "" {
+			h.Set(k, v)
+		}
+	}
+	return h
+}
+
+func isJSON(contentType string) bool {
+	if contentType == "" {
+		return false
+	}
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil || mt != "application/json" {
+		return false
+	}
+	cs, ok := params["charset"]
+	return !ok || strings.EqualFold(cs, "utf-8")
+}

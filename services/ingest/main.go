@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/payhook/payhook/services/internal/config"
+	"github.com/payhook/payhook/services/internal/secrets"
+	"github.com/payhook/payhook/services/internal/store"
+	"github.com/payhook/payhook/services/internal/telemetry"
+)
+
+func main() {
+	log := telemetry.NewLogger(os.Stdout, "ingest")
+	var cfg Config
+	if err := config.Load("ingest", &cfg); err != nil {
+		log.Error("cold start failed", "err", err.Error())
+		os.Exit(1)
+	}
+	schemes, err := cfg.Schemes()
+	if err != nil {
+		log.Error("cold start failed", "err", "ingest: configuration: "+err.Error())
+		os.Exit(1)
+	}
+	awsCfg, err := config.AWS(context.Background())
+	if err != nil {
+		log.Error("cold start failed", "err", err.Error())
+		os.Exit(1)
+	}
+	h := &Handler{
+		Store:        &store.Store{DB: config.DynamoDB(awsCfg), Table: cfg.TableName},
+		Queue:        config.SQS(awsCfg),
+		QueueURL:     cfg.QueueURL,
+		Secrets:      &secrets.Cache{Client: config.SecretsManager(awsCfg), SecretID: cfg.SigningSecretARN},
+		Providers:    schemes,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		Log:          log,
+		Metrics:      telemetry.NewMetrics(os.Stdout, "payhook", map[string]string{"Service": "ingest", "Env": cfg.Env}),
+	}
+	lambda.Start(h.Handle)
+}

@@ -1,0 +1,84 @@
+package notification
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/payhook/payhook/services/internal/money"
+)
+
+// MessageVersion is the version of the queue message format written by this code.
+const MessageVersion = 1
+
+// Message is what ingest (and the outbox reconciler, and replay) put on the queue for
+// accounting: the record's key, the exact amount, and the payload hash that accounting
+// checks against the stored record.
+type Message struct {
+	Version       int       `json:"v"`
+	Provider      string    `json:"provider"`
+	TransactionID string    `json:"transaction_id"`
+	AmountMinor   int64     `json:"amount_minor"`
+	Currency      string    `json:"currency"`
+	PayloadHash   string    `json:"payload_hash"`
+	ReceivedAt    time.Time `json:"received_at"`
+}
+
+// NewMessage builds the queue message for an accepted notification.
+func NewMessage(n Notification, hash string, receivedAt time.Time) Message {
+	return Message{
+		Version:       MessageVersion,
+		Provider:      n.Provider,
+		TransactionID: n.TransactionID,
+		AmountMinor:   n.Amount.Minor,
+		Currency:      n.Amount.Currency.Code,
+		PayloadHash:   hash,
+		ReceivedAt:    receivedAt.UTC(),
+	}
+}
+
+// Body encodes the message as the SQS message body.
+func (m Message) Body() string {
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(fmt.Sprintf("notification: encode message: %v", err)) // plain struct: cannot fail
+	}
+	return string(b)
+}
+
+// ParseMessage strictly decodes and checks a queue message body. A message that fails here
+// is poison: accounting reports it as a batch item failure until it reaches the DLQ.
+func ParseMessage(body string) (Message, error) {
+	dec := json.NewDecoder(bytes.NewReader([]byte(body)))
+	dec.DisallowUnknownFields()
+	var m Message
+	if err := dec.Decode(&m); err != nil {
+		return Message{}, fmt.Errorf("decode queue message: %w", err)
+	}
+	if dec.More() {
+		return Message{}, fmt.Errorf("decode queue message: trailing data")
+	}
+	if m.Version != MessageVersion {
+		return Message{}, fmt.Errorf("queue message version %d, want %d", m.Version, MessageVersion)
+	}
+	if m.Provider == "" || len(m.Provider) > MaxProviderLen || !safeChars(m.Provider) {
+		return Message{}, fmt.Errorf("queue message: bad provider")
+	}
+	if m.TransactionID == "" || len(m.TransactionID) > MaxTransactionIDLen || !safeChars(m.TransactionID) {
+		return Message{}, fmt.Errorf("queue message: bad transaction_id")
+	}
+	if _, ok := money.LookupCurrency(m.Currency); !ok {
+		return Message{}, fmt.Errorf("queue message: unknown currency %q", clip(m.Currency))
+	}
+	if m.AmountMinor < 1 || m.AmountMinor > money.MaxMinor {
+		return Message{}, fmt.Errorf("queue message: amount_minor %d out of range", m.AmountMinor)
+	}
+	if len(m.PayloadHash) != 64 {
+		return Message{}, fmt.Errorf("queue message: bad payload_hash")
+	}
+	if m.ReceivedAt.IsZero() {
+		return Message{}, fmt.Errorf("queue message: missing received_at")
+	}
+	return m, nil
+}

@@ -1,0 +1,301 @@
+// Package notification holds the payment notification a webhook provider sends, its strict
+// parsing and validation, its payload hash (the idempotency fingerprint), and the message
+// that carries an accepted notification from ingest to accounting through SQS.
+//
+// Payload (a JSON object, nothing else):
+//
+//	{"transaction_id": "tx_123", "amount": "12.34", "currency": "USD",
+//	 "provider": "acme", "metadata": {"order": "A-1"}}
+//
+// amount is a JSON number or a decimal string, parsed exactly into the currency's ISO 4217
+// minor units (package money); unknown fields, wrong types and bad values are errors that
+// name the field.
+package notification
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/payhook/payhook/services/internal/money"
+)
+
+// Limits on the payload's fields.
+const (
+	// MaxTransactionIDLen is the longest accepted transaction_id, in bytes.
+	MaxTransactionIDLen = 128
+	// MaxMetadataBytes bounds metadata's compact JSON encoding.
+	MaxMetadataBytes = 4096
+	// MaxMetadataDepth bounds metadata's nesting (an object of scalars has depth 1).
+	MaxMetadataDepth = 5
+	// MaxProviderLen is the longest provider name.
+	MaxProviderLen = 32
+)
+
+// Error codes returned in Error.Code; stable, for clients and metrics.
+const (
+	CodeInvalidJSON     = "invalid_json"
+	CodeUnknownField    = "unknown_field"
+	CodeMissingField    = "missing_field"
+	CodeInvalidType     = "invalid_type"
+	CodeInvalidValue    = "invalid_value"
+	CodeInvalidAmount   = "invalid_amount"
+	CodeUnknownCurrency = "unknown_currency"
+	CodeUnknownProvider = "unknown_provider"
+)
+
+// Error is a validation failure that names the offending field.
+type Error struct {
+	// Code is a stable machine-readable reason (one of the Code* constants).
+	Code string `json:"error"`
+	// Field is the JSON field at fault, empty when the body as a whole is.
+	Field string `json:"field,omitempty"`
+	// Message explains the problem to the sender. It never echoes more than a short
+	// prefix of the sender's input.
+	Message string `json:"message"`
+}
+
+func (e *Error) Error() string {
+	if e.Field == "" {
+		return e.Code + ": " + e.Message
+	}
+	return e.Code + ": " + e.Field + ": " + e.Message
+}
+
+func fieldErr(code, field, format string, args ...any) *Error {
+	return &Error{Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// Raw is a decoded but not yet validated payload: the shape is right (a JSON object with
+// only known fields), the values are unchecked. Ingest decodes, learns the provider to pick
+// its signature scheme, verifies the signature, and only then validates.
+type Raw struct {
+	TransactionID json.RawMessage `json:"transaction_id"`
+	Amount        json.RawMessage `json:"amount"`
+	Currency      json.RawMessage `json:"currency"`
+	Provider      json.RawMessage `json:"provider"`
+	Metadata      json.RawMessage `json:"metadata"`
+}
+
+// Decode parses body as one JSON object with only the payload's fields.
+func Decode(body []byte) (*Raw, *Error) {
+	if !utf8.Valid(body) {
+		return nil, fieldErr(CodeInvalidJSON, "", "body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	var r Raw
+	if err := dec.Decode(&r); err != nil {
+		var ute *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &ute):
+			return nil, fieldErr(CodeInvalidJSON, "", "body must be a JSON object")
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			name, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+			return nil, fieldErr(CodeUnknownField, clip(name), "unknown field")
+		default:
+			return nil, fieldErr(CodeInvalidJSON, "", "body is not valid JSON")
+		}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fieldErr(CodeInvalidJSON, "", "body must hold exactly one JSON object")
+	}
+	return &r, nil
+}
+
+// ProviderName returns the provider field, checked for shape only.
+func (r *Raw) ProviderName() (string, *Error) {
+	p, e := requiredString(r.Provider, "provider")
+	if e != nil {
+		return "", e
+	}
+	if len(p) > MaxProviderLen || !safeChars(p) {
+		return "", fieldErr(CodeUnknownProvider, "provider", "not a configured provider")
+	}
+	return p, nil
+}
+
+// Notification is a validated payment notification.
+type Notification struct {
+	// Provider is the configured provider that sent it.
+	Provider string
+	// TransactionID is the provider's id of the payment, unique per provider.
+	TransactionID string
+	// Amount is the exact amount in the currency's minor units.
+	Amount money.Amount
+	// Metadata is the optional metadata object in canonical compact JSON (sorted keys), or nil.
+	Metadata json.RawMessage
+}
+
+// Validate checks every field and returns the notification.
+func (r *Raw) Validate() (Notification, *Error) {
+	var n Notification
+	var e *Error
+	if n.Provider, e = r.ProviderName(); e != nil {
+		return n, e
+	}
+	if n.TransactionID, e = requiredString(r.TransactionID, "transaction_id"); e != nil {
+		return n, e
+	}
+	if len(n.TransactionID) > MaxTransactionIDLen || !safeChars(n.TransactionID) {
+		return n, fieldErr(CodeInvalidValue, "transaction_id",
+			"must be 1 to %d characters from A-Z a-z 0-9 . _ : -", MaxTransactionIDLen)
+	}
+	code, e := requiredString(r.Currency, "currency")
+	if e != nil {
+		return n, e
+	}
+	cur, ok := money.LookupCurrency(code)
+	if !ok {
+		return n, fieldErr(CodeUnknownCurrency, "currency", "%q is not an active ISO 4217 currency code", clip(code))
+	}
+	text, e := amountText(r.Amount)
+	if e != nil {
+		return n, e
+	}
+	amt, err := money.ParseAmount(text, cur)
+	if err != nil {
+		return n, fieldErr(CodeInvalidAmount, "amount", "%s", err.Error())
+	}
+	n.Amount = amt
+	if n.Metadata, e = canonicalMetadata(r.Metadata); e != nil {
+		return n, e
+	}
+	return n, nil
+}
+
+// Parse decodes and validates body in one step (for callers without a signature check).
+func Parse(body []byte) (Notification, *Error) {
+	r, e := Decode(body)
+	if e != nil {
+		return Notification{}, e
+	}
+	return r.Validate()
+}
+
+// Hash is the payload fingerprint used for idempotency: equal for the same notification
+// however its JSON was spelled (key order, whitespace, "12.30" vs 12.3), different when any
+// value differs.
+func (n Notification) Hash() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "payhook/v1\n%s\n%s\n%d\n%s\n", n.Provider, n.TransactionID, n.Amount.Minor, n.Amount.Currency.Code)
+	h.Write(n.Metadata)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func isNull(raw json.RawMessage) bool {
+	return len(raw) == 0 || string(raw) == "null"
+}
+
+func requiredString(raw json.RawMessage, field string) (string, *Error) {
+	if isNull(raw) {
+		return "", fieldErr(CodeMissingField, field, "required")
+	}
+	if raw[0] != '"' {
+		return "", fieldErr(CodeInvalidType, field, "must be a string")
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", fieldErr(CodeInvalidType, field, "must be a string")
+	}
+	if s == "" {
+		return "", fieldErr(CodeMissingField, field, "must not be empty")
+	}
+	return s, nil
+}
+
+// amountText returns the literal text of a JSON number, or the content of a JSON string.
+func amountText(raw json.RawMessage) (string, *Error) {
+	if isNull(raw) {
+		return "", fieldErr(CodeMissingField, "amount", "required")
+	}
+	switch c := raw[0]; {
+	case c == '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", fieldErr(CodeInvalidType, "amount", "must be a number or a decimal string")
+		}
+		return s, nil
+	case c == '-' || (c >= '0' && c <= '9'):
+		return string(raw), nil
+	default:
+		return "", fieldErr(CodeInvalidType, "amount", "must be a number or a decimal string")
+	}
+}
+
+func safeChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9',
+			c == '.', c == '_', c == ':', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func clip(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
+}
+
+// canonicalMetadata checks metadata's type, depth and size, and re-encodes it with sorted
+// keys (numbers keep their exact text).
+func canonicalMetadata(raw json.RawMessage) (json.RawMessage, *Error) {
+	if isNull(raw) {
+		return nil, nil
+	}
+	if raw[0] != '{' {
+		return nil, fieldErr(CodeInvalidType, "metadata", "must be a JSON object")
+	}
+	if len(raw) > 4*MaxMetadataBytes {
+		return nil, fieldErr(CodeInvalidValue, "metadata", "larger than %d bytes", MaxMetadataBytes)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fieldErr(CodeInvalidType, "metadata", "must be a JSON object")
+	}
+	if d := depth(v); d > MaxMetadataDepth {
+		return nil, fieldErr(CodeInvalidValue, "metadata", "nested %d levels deep, at most %d allowed", d, MaxMetadataDepth)
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return nil, fieldErr(CodeInvalidValue, "metadata", "cannot be re-encoded")
+	}
+	if len(out) > MaxMetadataBytes {
+		return nil, fieldErr(CodeInvalidValue, "metadata", "larger than %d bytes", MaxMetadataBytes)
+	}
+	return out, nil
+}
+
+func depth(v any) int {
+	switch t := v.(type) {
+	case map[string]any:
+		d := 0
+		for _, c := range t {
+			d = max(d, depth(c))
+		}
+		return d + 1
+	case []any:
+		d := 0
+		for _, c := range t {
+			d = max(d, depth(c))
+		}
+		return d + 1
+	default:
+		return 0
+	}
+}

@@ -1,0 +1,94 @@
+// Package relay puts stored transactions (back) on the accounting queue: the outbox
+// reconciler's sweep of records whose send was never confirmed, and the replay of records
+// that died in the DLQ. Both send first and update the record second, so a crash in
+// between only causes a second send, which accounting absorbs.
+package relay
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/payhook/payhook/services/internal/store"
+)
+
+// Sender is the SQS call relay needs.
+type Sender interface {
+	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+}
+
+// Relay sends stored transactions to the queue.
+type Relay struct {
+	Store    *store.Store
+	Queue    Sender
+	QueueURL string
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Result counts what a sweep did.
+type Result struct {
+	// Found is how many records were listed.
+	Found int `json:"found"`
+	// Sent is how many were put on the queue and updated.
+	Sent int `json:"sent"`
+}
+
+// Outbox sends every transaction still pending on the outbox that was received more than
+// grace ago (up to limit), then takes it off the outbox. The grace period leaves in-flight
+// ingest requests to finish their own send.
+func (r *Relay) Outbox(ctx context.Context, grace time.Duration, limit int) (Result, error) {
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	pending, err := r.Store.PendingOutbox(ctx, now().Add(-grace), limit)
+	if err != nil {
+		return Result{}, fmt.Errorf("outbox sweep: %w", err)
+	}
+	res := Result{Found: len(pending)}
+	for _, t := range pending {
+		if err := r.send(ctx, &t); err != nil {
+			return res, fmt.Errorf("outbox sweep: %w", err)
+		}
+		if err := r.Store.MarkEnqueued(ctx, t.Provider, t.TransactionID); err != nil {
+			return res, fmt.Errorf("outbox sweep: %w", err)
+		}
+		res.Sent++
+	}
+	return res, nil
+}
+
+// Replay puts up to limit failed transactions back on the main queue and marks them
+// replayed; accounting then accepts them again.
+func (r *Relay) Replay(ctx context.Context, limit int) (Result, error) {
+	failed, err := r.Store.Failed(ctx, limit)
+	if err != nil {
+		return Result{}, fmt.Errorf("replay: %w", err)
+	}
+	res := Result{Found: len(failed)}
+	for _, t := range failed {
+		if err := r.send(ctx, &t); err != nil {
+			return res, fmt.Errorf("replay: %w", err)
+		}
+		if err := r.Store.MarkReplayed(ctx, t.Provider, t.TransactionID); err != nil {
+			return res, fmt.Errorf("replay: %w", err)
+		}
+		res.Sent++
+	}
+	return res, nil
+}
+
+func (r *Relay) send(ctx context.Context, t *store.Transaction) error {
+	_, err := r.Queue.SendMessage(ctx, &sqs.SendMessageInput{
+		QueueUrl:    aws.String(r.QueueURL),
+		MessageBody: aws.String(t.Message().Body()),
+	})
+	if err != nil {
+		return fmt.Errorf("send %s: %w", t.PK, err)
+	}
+	return nil
+}

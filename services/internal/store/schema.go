@@ -1,0 +1,69 @@
+// Package store is payhook's DynamoDB single-table store: transaction records, the outbox
+// index that guarantees delivery to accounting, per-provider daily totals, and recorded
+// failures.
+//
+// Key design (docs/decisions/0002-table-keys.md):
+//
+//	item               pk                                  sk
+//	transaction        TXN#<provider>#<transaction_id>     TXN
+//	daily total        TOTAL#<provider>#<YYYY-MM-DD>       CUR#<currency>
+//	unparseable DLQ    FAILURE#<sqs message id>            FAILURE
+//
+// One sparse global secondary index, gsi1 (gsi1pk, gsi1sk), holds two kinds of work list:
+// transactions not yet confirmed on the queue (gsi1pk OUTBOX#0..OUTBOX#7, sharded so a
+// burst of writes spreads over partitions) and transactions that died in the DLQ
+// (gsi1pk FAILED) waiting for replay. A transaction is on at most one list at a time.
+package store
+
+import (
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Attribute and index names of the table schema. The CDK stack (package pipeline) declares
+// the same names; a test in tests/ checks the synthesized table against CreateTableInput.
+const (
+	AttrPK       = "pk"
+	AttrSK       = "sk"
+	AttrGSI1PK   = "gsi1pk"
+	AttrGSI1SK   = "gsi1sk"
+	IndexGSI1    = "gsi1"
+	OutboxShards = 8
+)
+
+// Transaction statuses.
+const (
+	StatusReceived  = "received"
+	StatusAccounted = "accounted"
+	StatusFailed    = "failed"
+	StatusReplayed  = "replayed"
+)
+
+// CreateTableInput is the table schema: what tests create on DynamoDB Local and what the
+// CDK stack must declare.
+func CreateTableInput(table string) *dynamodb.CreateTableInput {
+	s := types.ScalarAttributeTypeS
+	return &dynamodb.CreateTableInput{
+		TableName:   aws.String(table),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String(AttrPK), AttributeType: s},
+			{AttributeName: aws.String(AttrSK), AttributeType: s},
+			{AttributeName: aws.String(AttrGSI1PK), AttributeType: s},
+			{AttributeName: aws.String(AttrGSI1SK), AttributeType: s},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(AttrPK), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(AttrSK), KeyType: types.KeyTypeRange},
+		},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName: aws.String(IndexGSI1),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(AttrGSI1PK), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(AttrGSI1SK), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}},
+	}
+}

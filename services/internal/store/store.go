@@ -1,0 +1,427 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/payhook/payhook/services/internal/notification"
+)
+
+// TimeLayout is how times are stored: fixed width, so string order is time order.
+const TimeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// DayLayout names a daily-total bucket (UTC day of receipt).
+const DayLayout = "2006-01-02"
+
+// Store reads and writes payhook's table.
+type Store struct {
+	// DB is the DynamoDB client.
+	DB *dynamodb.Client
+	// Table is the table name.
+	Table string
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Transaction is one stored notification.
+type Transaction struct {
+	PK             string `dynamodbav:"pk"`
+	SK             string `dynamodbav:"sk"`
+	Provider       string `dynamodbav:"provider"`
+	TransactionID  string `dynamodbav:"transaction_id"`
+	AmountMinor    int64  `dynamodbav:"amount_minor"`
+	Currency       string `dynamodbav:"currency"`
+	PayloadHash    string `dynamodbav:"payload_hash"`
+	Metadata       string `dynamodbav:"metadata,omitempty"`
+	Status         string `dynamodbav:"status"`
+	ReceivedAt     string `dynamodbav:"received_at"`
+	RequestID      string `dynamodbav:"request_id,omitempty"`
+	EnqueuedAt     string `dynamodbav:"enqueued_at,omitempty"`
+	AccountedAt    string `dynamodbav:"accounted_at,omitempty"`
+	LastError      string `dynamodbav:"last_error,omitempty"`
+	FailureReason  string `dynamodbav:"failure_reason,omitempty"`
+	FailureCount   int    `dynamodbav:"failure_attempts,omitempty"`
+	FailureBody    string `dynamodbav:"failure_body,omitempty"`
+	FailedAt       string `dynamodbav:"failed_at,omitempty"`
+	ReplayedAt     string `dynamodbav:"replayed_at,omitempty"`
+	ReplayCount    int    `dynamodbav:"replay_count,omitempty"`
+	GSI1PK         string `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK         string `dynamodbav:"gsi1sk,omitempty"`
+}
+
+// Pending reports whether the transaction is still on the outbox list (not yet confirmed
+// on the queue).
+func (t *Transaction) Pending() bool { return len(t.GSI1PK) > 7 && t.GSI1PK[:7] == "OUTBOX#" }
+
+// Received parses ReceivedAt.
+func (t *Transaction) Received() time.Time {
+	ts, _ := time.Parse(TimeLayout, t.ReceivedAt)
+	return ts
+}
+
+// Message rebuilds the queue message for this transaction.
+func (t *Transaction) Message() notification.Message {
+	return notification.Message{
+		Version:       notification.MessageVersion,
+		Provider:      t.Provider,
+		TransactionID: t.TransactionID,
+		AmountMinor:   t.AmountMinor,
+		Currency:      t.Currency,
+		PayloadHash:   t.PayloadHash,
+		ReceivedAt:    t.Received(),
+	}
+}
+
+// TxnPK is the partition key of a transaction record.
+func TxnPK(provider, transactionID string) string {
+	return "TXN#" + provider + "#" + transactionID
+}
+
+// TotalPK is the partition key of a provider's daily totals.
+func TotalPK(provider, day string) string { return "TOTAL#" + provider + "#" + day }
+
+func outboxShard(pk string) string {
+	h := fnv.New32a()
+	h.Write([]byte(pk))
+	return "OUTBOX#" + strconv.Itoa(int(h.Sum32()%OutboxShards))
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		AttrPK: &types.AttributeValueMemberS{Value: pk},
+		AttrSK: &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+func txnKey(provider, id string) map[string]types.AttributeValue {
+	return key(TxnPK(provider, id), "TXN")
+}
+
+func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+func num(v int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+}
+
+// InsertOutcome says what Insert found.
+type InsertOutcome int
+
+// Insert outcomes.
+const (
+	// Inserted: a new record was written, on the outbox list.
+	Inserted InsertOutcome = iota + 1
+	// Duplicate: a record with the same key and payload hash exists.
+	Duplicate
+	// Conflict: a record with the same key but another payload hash exists.
+	Conflict
+)
+
+// NewTransaction builds the record for an accepted notification.
+func NewTransaction(n notification.Notification, hash, requestID string, receivedAt time.Time) Transaction {
+	pk := TxnPK(n.Provider, n.TransactionID)
+	at := receivedAt.UTC().Format(TimeLayout)
+	return Transaction{
+		PK: pk, SK: "TXN",
+		Provider:      n.Provider,
+		TransactionID: n.TransactionID,
+		AmountMinor:   n.Amount.Minor,
+		Currency:      n.Amount.Currency.Code,
+		PayloadHash:   hash,
+		Metadata:      string(n.Metadata),
+		Status:        StatusReceived,
+		ReceivedAt:    at,
+		RequestID:     requestID,
+		GSI1PK:        outboxShard(pk),
+		GSI1SK:        at + "#" + pk,
+	}
+}
+
+// Insert writes t unless a record with its key exists (one record per provider and
+// transaction id, however many concurrent deliveries). For an existing record it returns
+// Duplicate or Conflict and the stored record.
+func (s *Store) Insert(ctx context.Context, t Transaction) (InsertOutcome, *Transaction, error) {
+	item, err := attributevalue.MarshalMap(t)
+	if err != nil {
+		return 0, nil, fmt.Errorf("encode transaction: %w", err)
+	}
+	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                           aws.String(s.Table),
+		Item:                                item,
+		ConditionExpression:                 aws.String("attribute_not_exists(pk)"),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if err == nil {
+		return Inserted, &t, nil
+	}
+	var ccf *types.ConditionalCheckFailedException
+	if !errors.As(err, &ccf) {
+		return 0, nil, fmt.Errorf("put transaction %s: %w", t.PK, err)
+	}
+	var existing *Transaction
+	if len(ccf.Item) > 0 {
+		existing = new(Transaction)
+		if err := attributevalue.UnmarshalMap(ccf.Item, existing); err != nil {
+			return 0, nil, fmt.Errorf("decode existing transaction %s: %w", t.PK, err)
+		}
+	} else if existing, err = s.Get(ctx, t.Provider, t.TransactionID); err != nil {
+		return 0, nil, err
+	} else if existing == nil {
+		return 0, nil, fmt.Errorf("put transaction %s: condition failed but no record found", t.PK)
+	}
+	if existing.PayloadHash == t.PayloadHash {
+		return Duplicate, existing, nil
+	}
+	return Conflict, existing, nil
+}
+
+// Get reads a transaction (strongly consistent); nil when absent.
+func (s *Store) Get(ctx context.Context, provider, transactionID string) (*Transaction, error) {
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.Table),
+		Key:            txnKey(provider, transactionID),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get transaction %s: %w", TxnPK(provider, transactionID), err)
+	}
+	if len(out.Item) == 0 {
+		return nil, nil
+	}
+	var t Transaction
+	if err := attributevalue.UnmarshalMap(out.Item, &t); err != nil {
+		return nil, fmt.Errorf("decode transaction %s: %w", TxnPK(provider, transactionID), err)
+	}
+	return &t, nil
+}
+
+// MarkEnqueued takes a transaction off the outbox list once its message is on the queue.
+// It is a no-op for a transaction that is no longer pending.
+func (s *Store) MarkEnqueued(ctx context.Context, provider, transactionID string) error {
+	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(s.Table),
+		Key:                 txnKey(provider, transactionID),
+		UpdateExpression:    aws.String("SET enqueued_at = :now REMOVE gsi1pk, gsi1sk"),
+		ConditionExpression: aws.String("begins_with(gsi1pk, :outbox)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":now": str(s.now().Format(TimeLayout)), ":outbox": str("OUTBOX#"),
+		},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
+		return fmt.Errorf("mark %s enqueued: %w", TxnPK(provider, transactionID), err)
+	}
+	return nil
+}
+
+// PendingOutbox lists up to limit transactions still on the outbox list that were
+// received before olderThan, oldest first within each shard.
+func (s *Store) PendingOutbox(ctx context.Context, olderThan time.Time, limit int) ([]Transaction, error) {
+	var all []Transaction
+	for shard := 0; shard < OutboxShards && len(all) < limit; shard++ {
+		got, err := s.queryGSI1(ctx, "OUTBOX#"+strconv.Itoa(shard), olderThan.UTC().Format(TimeLayout), limit-len(all))
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, got...)
+	}
+	return all, nil
+}
+
+// Failed lists up to limit transactions recorded as failed and not yet replayed.
+func (s *Store) Failed(ctx context.Context, limit int) ([]Transaction, error) {
+	return s.queryGSI1(ctx, "FAILED", "", limit)
+}
+
+func (s *Store) queryGSI1(ctx context.Context, pk, before string, limit int) ([]Transaction, error) {
+	cond := "gsi1pk = :pk"
+	vals := map[string]types.AttributeValue{":pk": str(pk)}
+	if before != "" {
+		cond += " AND gsi1sk < :before"
+		vals[":before"] = str(before)
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.Table),
+		IndexName:                 aws.String(IndexGSI1),
+		KeyConditionExpression:    aws.String(cond),
+		ExpressionAttributeValues: vals,
+	}
+	var out []Transaction
+	p := dynamodb.NewQueryPaginator(s.DB, in)
+	for p.HasMorePages() && len(out) < limit {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("query %s on %s: %w", pk, IndexGSI1, err)
+		}
+		for _, it := range page.Items {
+			var t Transaction
+			if err := attributevalue.UnmarshalMap(it, &t); err != nil {
+				return nil, fmt.Errorf("decode %s item: %w", pk, err)
+			}
+			out = append(out, t)
+			if len(out) == limit {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// AccountOutcome says what Account did.
+type AccountOutcome int
+
+// Account outcomes.
+const (
+	// Accounted: the status moved to accounted and the amount was added to the total.
+	Accounted AccountOutcome = iota + 1
+	// AlreadyAccounted: a redelivery of a message already accounted; nothing changed.
+	AlreadyAccounted
+)
+
+// ErrNotFound means a message names a transaction that is not in the table.
+var ErrNotFound = errors.New("transaction not found")
+
+// ErrMismatch means a message's payload hash differs from the stored record's.
+var ErrMismatch = errors.New("payload hash does not match the stored transaction")
+
+// ErrOverflow means adding the amount would overflow the daily total.
+var ErrOverflow = errors.New("daily total would overflow")
+
+// ErrBadState means the transaction is in a state accounting may not move from.
+var ErrBadState = errors.New("transaction is not in an accountable state")
+
+// Account moves the message's transaction to accounted and adds its amount to the
+// provider's per-currency daily total, in one DynamoDB transaction: both happen exactly
+// once or neither does.
+func (s *Store) Account(ctx context.Context, m notification.Message) (AccountOutcome, error) {
+	pk := TxnPK(m.Provider, m.TransactionID)
+	day := m.ReceivedAt.UTC().Format(DayLayout)
+	now := s.now().Format(TimeLayout)
+	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{
+			{Update: &types.Update{
+				TableName:        aws.String(s.Table),
+				Key:              txnKey(m.Provider, m.TransactionID),
+				UpdateExpression: aws.String("SET #st = :accounted, accounted_at = :now, total_day = :day REMOVE last_error, gsi1pk, gsi1sk"),
+				ConditionExpression: aws.String("attribute_exists(pk) AND payload_hash = :h AND amount_minor = :amt AND currency = :cur " +
+					"AND (#st = :received OR #st = :replayed)"),
+				ExpressionAttributeNames: map[string]string{"#st": "status"},
+				ExpressionAttributeValues: map[string]types.AttributeValue{
+					":accounted": str(StatusAccounted), ":received": str(StatusReceived), ":replayed": str(StatusReplayed),
+					":now": str(now), ":day": str(day), ":h": str(m.PayloadHash), ":amt": num(m.AmountMinor), ":cur": str(m.Currency),
+				},
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+			}},
+			{Update: &types.Update{
+				TableName:                aws.String(s.Table),
+				Key:                      key(TotalPK(m.Provider, day), "CUR#"+m.Currency),
+				UpdateExpression:         aws.String("ADD total_minor :amt, txn_count :one SET provider = :p, currency = :cur, #day = :day"),
+				ConditionExpression:      aws.String("attribute_not_exists(total_minor) OR total_minor <= :limit"),
+				ExpressionAttributeNames: map[string]string{"#day": "day"},
+				ExpressionAttributeValues: map[string]types.AttributeValue{
+					":amt": num(m.AmountMinor), ":one": num(1), ":p": str(m.Provider), ":cur": str(m.Currency), ":day": str(day),
+					":limit": num(math.MaxInt64 - m.AmountMinor),
+				},
+			}},
+		},
+	})
+	if err == nil {
+		return Accounted, nil
+	}
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return 0, fmt.Errorf("account %s: %w", pk, err)
+	}
+	reasons := tce.CancellationReasons
+	if len(reasons) == 2 && aws.ToString(reasons[1].Code) == "ConditionalCheckFailed" &&
+		aws.ToString(reasons[0].Code) != "ConditionalCheckFailed" {
+		return 0, fmt.Errorf("account %s: %s %s on %s: %w", pk, m.Currency, day, m.Provider, ErrOverflow)
+	}
+	if len(reasons) == 0 || aws.ToString(reasons[0].Code) != "ConditionalCheckFailed" {
+		return 0, fmt.Errorf("account %s: transaction cancelled: %w", pk, err)
+	}
+	t, err := s.Get(ctx, m.Provider, m.TransactionID)
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case t == nil:
+		return 0, fmt.Errorf("account %s: %w", pk, ErrNotFound)
+	case t.PayloadHash != m.PayloadHash || t.AmountMinor != m.AmountMinor || t.Currency != m.Currency:
+		return 0, fmt.Errorf("account %s: %w", pk, ErrMismatch)
+	case t.Status == StatusAccounted:
+		return AlreadyAccounted, nil
+	default:
+		return 0, fmt.Errorf("account %s: status %q: %w", pk, t.Status, ErrBadState)
+	}
+}
+
+// NoteError stores the latest processing error on a transaction (best effort context for
+// the failure record if the message later dies in the DLQ). Missing records are ignored.
+func (s *Store) NoteError(ctx context.Context, provider, transactionID, reason string) error {
+	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.Table),
+		Key:                       txnKey(provider, transactionID),
+		UpdateExpression:          aws.String("SET last_error = :e"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":e": str(truncate(reason, 500))},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
+		return fmt.Errorf("note error on %s: %w", TxnPK(provider, transactionID), err)
+	}
+	return nil
+}
+
+// DailyTotal is one provider's total for one currency on one UTC day.
+type DailyTotal struct {
+	Provider   string `dynamodbav:"provider"`
+	Currency   string `dynamodbav:"currency"`
+	Day        string `dynamodbav:"day"`
+	TotalMinor int64  `dynamodbav:"total_minor"`
+	Count      int64  `dynamodbav:"txn_count"`
+}
+
+// DailyTotals returns a provider's totals for day (YYYY-MM-DD), by currency code.
+func (s *Store) DailyTotals(ctx context.Context, provider, day string) (map[string]DailyTotal, error) {
+	out, err := s.DB.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.Table),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(TotalPK(provider, day))},
+		ConsistentRead:            aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("query totals %s: %w", TotalPK(provider, day), err)
+	}
+	totals := make(map[string]DailyTotal, len(out.Items))
+	for _, it := range out.Items {
+		var t DailyTotal
+		if err := attributevalue.UnmarshalMap(it, &t); err != nil {
+			return nil, fmt.Errorf("decode total: %w", err)
+		}
+		totals[t.Currency] = t
+	}
+	return totals, nil
+}
+
+func truncate(v string, max int) string {
+	if len(v) <= max {
+		return v
+	}
+	return v[:max]
+}

@@ -1,0 +1,79 @@
+// Package telemetry holds the services' structured logging (log/slog, JSON) and their
+// CloudWatch Embedded Metric Format (EMF) metrics.
+//
+// Logs carry the request id, transaction id and provider as attributes. Nothing here
+// logs a body, a signature or a secret: callers pass identifiers, never payloads.
+package telemetry
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+)
+
+// NewLogger returns a JSON slog logger writing to w, tagged with the service name.
+func NewLogger(w io.Writer, service string) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})).With("service", service)
+}
+
+// Metrics writes CloudWatch EMF records: one JSON line per Emit, which CloudWatch Logs turns
+// into metrics in Namespace without any API call from the function.
+type Metrics struct {
+	// Namespace is the CloudWatch namespace, e.g. "payhook".
+	Namespace string
+	// Dimensions are added to every metric (e.g. service and env).
+	Dimensions map[string]string
+
+	mu  sync.Mutex
+	out io.Writer
+	now func() time.Time
+}
+
+// NewMetrics returns a Metrics writing to w.
+func NewMetrics(w io.Writer, namespace string, dims map[string]string) *Metrics {
+	return &Metrics{Namespace: namespace, Dimensions: dims, out: w, now: time.Now}
+}
+
+// Count emits one count metric name with value n, plus extra dimensions (e.g. reason).
+func (m *Metrics) Count(name string, n int, extra map[string]string) {
+	if m == nil {
+		return
+	}
+	dims := make(map[string]string, len(m.Dimensions)+len(extra))
+	for k, v := range m.Dimensions {
+		dims[k] = v
+	}
+	for k, v := range extra {
+		dims[k] = v
+	}
+	keys := make([]string, 0, len(dims))
+	for k := range dims {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	rec := map[string]any{
+		"_aws": map[string]any{
+			"Timestamp": m.now().UnixMilli(),
+			"CloudWatchMetrics": []map[string]any{{
+				"Namespace":  m.Namespace,
+				"Dimensions": [][]string{keys},
+				"Metrics":    []map[string]string{{"Name": name, "Unit": "Count"}},
+			}},
+		},
+		name: n,
+	}
+	for k, v := range dims {
+		rec[k] = v
+	}
+	line, err := json.Marshal(rec)
+	if err != nil {
+		return // a map of strings and ints always marshals
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	fmt.Fprintf(m.out, "%s\n", line)
+}
