@@ -161,39 +161,48 @@ func (h *Handler) now() time.Time {
 	return time.Now()
 }
 
-func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGatewayProxyRequest) (int, response, []any) {
+// admit runs every check that needs no storage: size, media type, shape, provider,
+// signature and field validation. A non-zero code means the request is refused.
+func (h *Handler) admit(ctx context.Context, req events.APIGatewayProxyRequest) (notification.Notification, int, response, []any) {
+	var none notification.Notification
 	headers := headerOf(req)
 	body, status, rerr := h.body(req)
 	if status != 0 {
-		return status, rerr, nil
+		return none, status, rerr, nil
 	}
 	if !isJSON(headers.Get("Content-Type")) {
-		return http.StatusUnsupportedMediaType, response{Error: "unsupported_media_type", Field: "Content-Type",
+		return none, http.StatusUnsupportedMediaType, response{Error: "unsupported_media_type", Field: "Content-Type",
 			Message: "Content-Type must be application/json"}, nil
 	}
 	raw, verr := notification.Decode(body)
 	if verr != nil {
-		return http.StatusBadRequest, errResponse(verr), nil
+		return none, http.StatusBadRequest, errResponse(verr), nil
 	}
 	provider, verr := raw.ProviderName()
 	if verr != nil {
-		return http.StatusBadRequest, errResponse(verr), nil
+		return none, http.StatusBadRequest, errResponse(verr), nil
 	}
 	scheme, ok := h.Providers[provider]
 	if !ok {
-		return http.StatusBadRequest, response{Error: notification.CodeUnknownProvider, Field: "provider",
+		return none, http.StatusBadRequest, response{Error: notification.CodeUnknownProvider, Field: "provider",
 			Message: "not a configured provider"}, nil
 	}
 	attrs := []any{"provider", provider}
 	if code, resp := h.verify(ctx, scheme, provider, headers, body); code != 0 {
-		return code, resp, attrs
+		return none, code, resp, attrs
 	}
 	n, verr := raw.Validate()
 	if verr != nil {
-		return http.StatusBadRequest, errResponse(verr), attrs
+		return none, http.StatusBadRequest, errResponse(verr), attrs
 	}
-	attrs = append(attrs, "transaction_id", n.TransactionID)
+	return n, 0, response{}, append(attrs, "transaction_id", n.TransactionID)
+}
 
+func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGatewayProxyRequest) (int, response, []any) {
+	n, code, resp, attrs := h.admit(ctx, req)
+	if code != 0 {
+		return code, resp, attrs
+	}
 	hash := n.Hash()
 	rec := store.NewTransaction(n, hash, req.RequestContext.RequestID, h.now())
 	outcome, existing, err := h.Store.Insert(ctx, rec)
@@ -284,6 +293,11 @@ func (h *Handler) verify(ctx context.Context, scheme signature.Scheme, provider 
 				err = signature.Verify(scheme, headers, body, secrets, h.now())
 			}
 		}
+	}
+	if errors.Is(err, signature.ErrNoSecret) || errors.Is(err, signature.ErrInvalidSecret) {
+		// A configuration fault, not the sender's: fail so the provider retries.
+		h.Log.Error("signing secret unusable", "provider", provider, "reason", err.Error())
+		return unavailable("secrets")
 	}
 	if err != nil {
 		h.Log.Warn("signature rejected", "provider", provider, "scheme", string(scheme), "reason", err.Error())

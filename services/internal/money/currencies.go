@@ -4,25 +4,31 @@ package money
 //
 // Source: ISO 4217 "List One" (Table A.1, current currency & funds code
 // list) published by SIX Financial Information AG, the ISO 4217 maintenance
-// agency, as list-one.xml with Pblshd="2026-01-01"; that edition includes
-// every amendment up to and including Amendment 180 (BGN withdrawn because
-// Bulgaria adopted the euro on 2026-01-01). Earlier amendments this table
-// depends on: 176 (XCG replaces ANG from 2025-03-31; ANG withdrawn after
-// 2025-06-30), 177 (ZWG replaces ZWL), 178 (CUC withdrawn) and 179 (XAD,
-// Arab Accounting Dinar, added 2025-05-12). SLE replaced SLL and VED
-// sits beside VES, as the list shows.
+// agency, at https://www.six-group.com/en/products-services/financial-information/data-standards.html
+// (list-one.xml), edition Pblshd="2026-01-01". That edition includes the
+// amendments up to No. 180, which withdrew BGN when Bulgaria adopted the
+// euro on 2026-01-01. Other recent amendments this table reflects: No. 176
+// (XCG, Caribbean Guilder, replaces ANG from 2025-03-31; ANG withdrawn after
+// the dual-circulation period), No. 177 (ZWG, Zimbabwe Gold, replaces ZWL),
+// No. 178 (CUC withdrawn) and No. 179 (XAD, Arab Accounting Dinar, added
+// 2025-05-12). Earlier: SLE replaced SLL; VED was added beside VES.
 //
 // What the table holds:
-//   - every alphabetic code in List One whose CcyMnrUnts is a number,
-//     fund codes included (BOV, CHE, CHW, CLF, COU, MXV, USN, UYI, UYW, XAD);
-//   - Code, CcyMnrUnts and CcyNm exactly as ISO publishes them (ISO's minor
-//     units, not CLDR's display digits: RSD, ALL, IQD, HUF, IDR ... follow
-//     ISO), each code once although List One repeats it per country.
+//   - every alphabetic code of List One whose CcyMnrUnts is a number,
+//     fund codes included (BOV, CHE, CHW, CLF, COU, MXV, USN, UYI, UYW, XAD):
+//     165 codes;
+//   - Code, CcyMnrUnts and CcyNm as ISO publishes them: ISO's minor units,
+//     not CLDR's display digits (RSD, ALL, IQD, HUF, IDR ... follow ISO);
+//     each code once, although List One repeats it per country.
 //
 // What it leaves out:
 //   - codes whose minor unit is "N.A.": XAG, XAU, XPD, XPT (metals), XDR,
 //     XSU, XUA, XBA, XBB, XBC, XBD (units of account), XTS and XXX;
 //   - withdrawn codes (List Three), e.g. ANG, BGN, CUC, HRK, SLL, VEF, ZWL.
+//
+// To update: take the new list-one.xml, keep the CcyNtry elements whose
+// CcyMnrUnts is a number, drop repeated codes, sort by Ccy, update the
+// edition and amendments above and the expected count in the tests.
 //
 // The table must stay sorted by Code: LookupCurrency binary-searches it, and
 // the tests check the order, the uniqueness and the shape of every code.

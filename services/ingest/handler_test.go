@@ -1,0 +1,317 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/payhook/payhook/services/internal/notification"
+	"github.com/payhook/payhook/services/internal/secrets"
+	"github.com/payhook/payhook/services/internal/signature"
+	"github.com/payhook/payhook/services/internal/store"
+	"github.com/payhook/payhook/services/internal/telemetry"
+	"github.com/payhook/payhook/services/internal/testenv"
+)
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
+
+const (
+	stdSecret    = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	stdSecretOld = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
+	stripeSecret = "whsec_test_stripe_0123456789abcdef"
+)
+
+var now = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+type fixture struct {
+	h      *Handler
+	store  *store.Store
+	queues testenv.Queues
+}
+
+func newFixture(t *testing.T) fixture {
+	t.Helper()
+	st := env.NewStore(t)
+	q := env.NewQueues(t, 3, 30*time.Second)
+	secretJSON, _ := json.Marshal(map[string][]string{"acme": {stdSecret, stdSecretOld}, "stripe": {stripeSecret}})
+	arn := env.PutSecret(t, string(secretJSON))
+	h := &Handler{
+		Store:    st,
+		Queue:    env.SQS,
+		QueueURL: q.URL,
+		Secrets:  &secrets.Cache{Client: env.SM, SecretID: arn},
+		Providers: map[string]signature.Scheme{
+			"acme": signature.StandardWebhooks, "stripe": signature.Stripe, "legacy": signature.None,
+		},
+		MaxBodyBytes: 4096,
+		Log:          telemetry.NewLogger(io.Discard, "ingest"),
+		Metrics:      telemetry.NewMetrics(io.Discard, "payhook", nil),
+		Now:          func() time.Time { return now },
+	}
+	return fixture{h: h, store: st, queues: q}
+}
+
+func payload(id, amount, currency, provider string) string {
+	return `{"transaction_id":"` + id + `","amount":` + amount + `,"currency":"` + currency + `","provider":"` + provider + `"}`
+}
+
+// request builds a proxy event signed for the provider's scheme.
+func request(t *testing.T, provider, body string) events.APIGatewayProxyRequest {
+	t.Helper()
+	headers := map[string]string{"Content-Type": "application/json"}
+	switch provider {
+	case "acme":
+		sig, err := signature.SignStandard(stdSecret, "msg_"+strconv.Itoa(len(body)), now, []byte(body))
+		require.NoError(t, err)
+		headers["webhook-id"] = "msg_" + strconv.Itoa(len(body))
+		headers["webhook-timestamp"] = strconv.FormatInt(now.Unix(), 10)
+		headers["webhook-signature"] = sig
+	case "stripe":
+		headers["Stripe-Signature"] = signature.SignStripe(stripeSecret, now, []byte(body))
+	}
+	return events.APIGatewayProxyRequest{
+		HTTPMethod: "POST", Path: "/webhooks", Headers: headers, Body: body,
+		RequestContext: events.APIGatewayProxyRequestContext{RequestID: "req-" + t.Name()},
+	}
+}
+
+type answer struct {
+	Status        string `json:"status"`
+	TransactionID string `json:"transaction_id"`
+	Error         string `json:"error"`
+	Field         string `json:"field"`
+	Message       string `json:"message"`
+}
+
+func call(t *testing.T, h *Handler, req events.APIGatewayProxyRequest) (int, answer) {
+	t.Helper()
+	resp, err := h.Handle(context.Background(), req)
+	require.NoError(t, err, "the handler answers every outcome with a status, never an error")
+	assert.Equal(t, "application/json", resp.Headers["Content-Type"])
+	var a answer
+	require.NoError(t, json.Unmarshal([]byte(resp.Body), &a), resp.Body)
+	return resp.StatusCode, a
+}
+
+func TestAcceptStoresAndEnqueues(t *testing.T) {
+	f := newFixture(t)
+	code, a := call(t, f.h, request(t, "acme", payload("tx_1", `"12.30"`, "USD", "acme")))
+	require.Equal(t, http.StatusOK, code, a.Message)
+	assert.Equal(t, "accepted", a.Status)
+
+	rec, err := f.store.Get(context.Background(), "acme", "tx_1")
+	require.NoError(t, err)
+	require.NotNil(t, rec)
+	assert.Equal(t, int64(1230), rec.AmountMinor)
+	assert.Equal(t, store.StatusReceived, rec.Status)
+	assert.False(t, rec.Pending(), "a confirmed send takes the record off the outbox")
+
+	msgs := env.Receive(t, f.queues.URL, 1, 5*time.Second)
+	require.Len(t, msgs, 1)
+	m, err := notification.ParseMessage(*msgs[0].Body)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1230), m.AmountMinor)
+	assert.Equal(t, rec.PayloadHash, m.PayloadHash)
+}
+
+func TestStatusCodes(t *testing.T) {
+	f := newFixture(t)
+	good := payload("tx_ok", "5", "JPY", "acme")
+	base64Req := request(t, "acme", good)
+	base64Req.Body, base64Req.IsBase64Encoded = base64.StdEncoding.EncodeToString([]byte(good)), true
+	lowerCase := request(t, "stripe", payload("tx_lower", "1.5", "EUR", "stripe"))
+	lowerCase.Headers = map[string]string{"content-type": "application/json; charset=UTF-8",
+		"stripe-signature": lowerCase.Headers["Stripe-Signature"]}
+	multiValue := request(t, "acme", payload("tx_multi", "1", "USD", "acme"))
+	multiValue.MultiValueHeaders = map[string][]string{}
+	for k, v := range multiValue.Headers {
+		multiValue.MultiValueHeaders[k] = []string{v}
+	}
+	multiValue.Headers = nil
+
+	tampered := request(t, "acme", payload("tx_t", "1", "USD", "acme"))
+	tampered.Body = strings.Replace(tampered.Body, `"amount":1`, `"amount":1000`, 1)
+	stale := request(t, "acme", payload("tx_s", "1", "USD", "acme"))
+	stale.Headers["webhook-timestamp"] = strconv.FormatInt(now.Add(-6*time.Minute).Unix(), 10)
+	future := request(t, "stripe", payload("tx_f", "1", "USD", "stripe"))
+	future.Headers["Stripe-Signature"] = signature.SignStripe(stripeSecret, now.Add(6*time.Minute), []byte(future.Body))
+	unsigned := request(t, "acme", payload("tx_u", "1", "USD", "acme"))
+	delete(unsigned.Headers, "webhook-signature")
+	textPlain := request(t, "acme", good)
+	textPlain.Headers["Content-Type"] = "text/plain"
+	noType := request(t, "acme", good)
+	delete(noType.Headers, "Content-Type")
+	big := request(t, "legacy", payload("tx_big", "1", "USD", "legacy")[:50]+strings.Repeat(" ", 5000)+"}")
+	bigB64 := request(t, "legacy", "{}")
+	bigB64.Body, bigB64.IsBase64Encoded = base64.StdEncoding.EncodeToString(make([]byte, 5000)), true
+
+	cases := []struct {
+		name  string
+		req   events.APIGatewayProxyRequest
+		code  int
+		error string
+		field string
+	}{
+		{"accepted", request(t, "acme", payload("tx_a", `"10.00"`, "USD", "acme")), 200, "", ""},
+		{"base64 body", base64Req, 200, "", ""},
+		{"lower-case headers", lowerCase, 200, "", ""},
+		{"multi-value headers", multiValue, 200, "", ""},
+		{"unsigned provider", request(t, "legacy", payload("tx_l", "1", "USD", "legacy")), 200, "", ""},
+		{"not json", request(t, "legacy", `{"transaction_id":`), 400, "invalid_json", ""},
+		{"array", request(t, "legacy", `[]`), 400, "invalid_json", ""},
+		{"two objects", request(t, "legacy", `{} {}`), 400, "invalid_json", ""},
+		{"unknown field", request(t, "legacy", `{"provider":"legacy","extra":1}`), 400, "unknown_field", "extra"},
+		{"missing provider", request(t, "legacy", `{"transaction_id":"x"}`), 400, "missing_field", "provider"},
+		{"unknown provider", request(t, "legacy", payload("tx", "1", "USD", "nobody")), 400, "unknown_provider", "provider"},
+		{"missing amount", request(t, "legacy", `{"transaction_id":"x","currency":"USD","provider":"legacy"}`), 400, "missing_field", "amount"},
+		{"bad amount", request(t, "legacy", payload("tx", `"1.001"`, "USD", "legacy")), 400, "invalid_amount", "amount"},
+		{"negative zero", request(t, "legacy", payload("tx", `"-0"`, "USD", "legacy")), 400, "invalid_amount", "amount"},
+		{"huge exponent", request(t, "legacy", payload("tx", `1e400`, "USD", "legacy")), 400, "invalid_amount", "amount"},
+		{"hex", request(t, "legacy", payload("tx", `"0x10"`, "USD", "legacy")), 400, "invalid_amount", "amount"},
+		{"NaN", request(t, "legacy", payload("tx", `"NaN"`, "USD", "legacy")), 400, "invalid_amount", "amount"},
+		{"20 digits", request(t, "legacy", payload("tx", `12345678901234567890`, "USD", "legacy")), 400, "invalid_amount", "amount"},
+		{"amount is bool", request(t, "legacy", payload("tx", `true`, "USD", "legacy")), 400, "invalid_type", "amount"},
+		{"bad currency", request(t, "legacy", payload("tx", "1", "XYZ", "legacy")), 400, "unknown_currency", "currency"},
+		{"lower currency", request(t, "legacy", payload("tx", "1", "usd", "legacy")), 400, "unknown_currency", "currency"},
+		{"bad transaction id", request(t, "legacy", payload("tx/../1", "1", "USD", "legacy")), 400, "invalid_value", "transaction_id"},
+		{"long transaction id", request(t, "legacy", payload(strings.Repeat("a", 129), "1", "USD", "legacy")), 400, "invalid_value", "transaction_id"},
+		{"metadata not object", request(t, "legacy", `{"transaction_id":"m","amount":1,"currency":"USD","provider":"legacy","metadata":[1]}`), 400, "invalid_type", "metadata"},
+		{"metadata too deep", request(t, "legacy", `{"transaction_id":"m","amount":1,"currency":"USD","provider":"legacy","metadata":{"a":{"b":{"c":{"d":{"e":{"f":1}}}}}}}`), 400, "invalid_value", "metadata"},
+		{"tampered body", tampered, 401, "invalid_signature", ""},
+		{"stale signature", stale, 401, "invalid_signature", ""},
+		{"future signature", future, 401, "invalid_signature", ""},
+		{"missing signature", unsigned, 401, "invalid_signature", ""},
+		{"text/plain", textPlain, 415, "unsupported_media_type", "Content-Type"},
+		{"no content type", noType, 415, "unsupported_media_type", "Content-Type"},
+		{"too large", big, 413, "payload_too_large", ""},
+		{"too large base64", bigB64, 413, "payload_too_large", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, a := call(t, f.h, c.req)
+			assert.Equal(t, c.code, code, "%+v", a)
+			assert.Equal(t, c.error, a.Error)
+			assert.Equal(t, c.field, a.Field)
+			if c.code != 200 {
+				assert.NotEmpty(t, a.Message)
+			}
+		})
+	}
+	// Nothing refused was stored.
+	out, err := env.DDB.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(f.store.Table)})
+	require.NoError(t, err)
+	assert.Equal(t, int32(5), out.Count, "only the five accepted requests are stored")
+}
+
+func TestDuplicateAndConflict(t *testing.T) {
+	f := newFixture(t)
+	first := request(t, "acme", payload("tx_dup", `"3.10"`, "EUR", "acme"))
+	code, a := call(t, f.h, first)
+	require.Equal(t, 200, code, a.Message)
+	// The same notification, spelled differently, is a duplicate.
+	again := request(t, "acme", `{"provider":"acme","currency":"EUR","amount":3.1,"transaction_id":"tx_dup"}`)
+	code, a = call(t, f.h, again)
+	assert.Equal(t, 200, code)
+	assert.Equal(t, "duplicate", a.Status)
+	code, a = call(t, f.h, request(t, "acme", payload("tx_dup", `"3.11"`, "EUR", "acme")))
+	assert.Equal(t, 409, code)
+	assert.Equal(t, "conflict", a.Error)
+	assert.Len(t, env.Receive(t, f.queues.URL, 5, 3*time.Second), 1, "a duplicate of a confirmed record is not enqueued again")
+}
+
+func TestTenConcurrentDuplicatesMakeOneRecord(t *testing.T) {
+	f := newFixture(t)
+	req := request(t, "stripe", payload("tx_storm", `"99.99"`, "USD", "stripe"))
+	var wg sync.WaitGroup
+	codes := make([]int, 10)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := f.h.Handle(context.Background(), req)
+			assert.NoError(t, err)
+			codes[i] = resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	for _, c := range codes {
+		assert.Equal(t, 200, c)
+	}
+	out, err := env.DDB.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(f.store.Table)})
+	require.NoError(t, err)
+	assert.Equal(t, int32(1), out.Count)
+}
+
+func TestRotatedSecretsAndRefresh(t *testing.T) {
+	f := newFixture(t)
+	body := payload("tx_rot", "1", "USD", "acme")
+	req := request(t, "acme", body)
+	old, err := signature.SignStandard(stdSecretOld, req.Headers["webhook-id"], now, []byte(body))
+	require.NoError(t, err)
+	req.Headers["webhook-signature"] = old
+	code, a := call(t, f.h, req)
+	assert.Equal(t, 200, code, "a signature by the previous secret is accepted during rotation: %s", a.Message)
+
+	// A secret added after the cache was filled is picked up by the refresh on mismatch.
+	f.h.Secrets.(*secrets.Cache).Now = func() time.Time { return time.Now().Add(time.Minute) }
+	newSecret := "whsec_" + base64.StdEncoding.EncodeToString([]byte("a brand new secret 32 bytes long"))
+	arn := f.h.Secrets.(*secrets.Cache).SecretID
+	value, _ := json.Marshal(map[string][]string{"acme": {newSecret}})
+	_, err = env.SM.PutSecretValue(context.Background(), putSecret(arn, string(value)))
+	require.NoError(t, err)
+	body = payload("tx_rot2", "1", "USD", "acme")
+	req = request(t, "acme", body)
+	sig, err := signature.SignStandard(newSecret, req.Headers["webhook-id"], now, []byte(body))
+	require.NoError(t, err)
+	req.Headers["webhook-signature"] = sig
+	code, a = call(t, f.h, req)
+	assert.Equal(t, 200, code, a.Message)
+}
+
+func TestDependencyFailuresAre503(t *testing.T) {
+	t.Run("store", func(t *testing.T) {
+		f := newFixture(t)
+		f.h.Store = &store.Store{DB: env.DDB, Table: "no-such-table"}
+		code, a := call(t, f.h, request(t, "acme", payload("tx", "1", "USD", "acme")))
+		assert.Equal(t, 503, code)
+		assert.Equal(t, "unavailable", a.Error)
+	})
+	t.Run("secrets", func(t *testing.T) {
+		f := newFixture(t)
+		f.h.Secrets = &secrets.Cache{Client: env.SM, SecretID: "no-such-secret"}
+		code, _ := call(t, f.h, request(t, "acme", payload("tx", "1", "USD", "acme")))
+		assert.Equal(t, 503, code)
+	})
+	t.Run("queue", func(t *testing.T) {
+		f := newFixture(t)
+		f.h.QueueURL = f.queues.URL + "-missing"
+		code, _ := call(t, f.h, request(t, "acme", payload("tx_q", "1", "USD", "acme")))
+		assert.Equal(t, 503, code)
+		rec, err := f.store.Get(context.Background(), "acme", "tx_q")
+		require.NoError(t, err)
+		require.NotNil(t, rec, "the record is kept")
+		assert.True(t, rec.Pending(), "and stays on the outbox for the reconciler")
+		// The provider's retry, once the queue is back, enqueues it and answers 200.
+		f.h.QueueURL = f.queues.URL
+		code, a := call(t, f.h, request(t, "acme", payload("tx_q", "1", "USD", "acme")))
+		assert.Equal(t, 200, code)
+		assert.Equal(t, "duplicate", a.Status)
+		assert.Len(t, env.Receive(t, f.queues.URL, 1, 5*time.Second), 1)
+	})
+}
