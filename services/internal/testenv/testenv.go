@@ -147,15 +147,20 @@ func (e *Env) NewStore(t testing.TB) *store.Store {
 
 // Queues is a main queue with its dead-letter queue.
 type Queues struct {
-	URL, DLQURL, DLQARN string
+	Name, URL, DLQURL, DLQARN string
 }
 
 // NewQueues creates a queue whose redrive policy moves a message to a fresh DLQ after
 // maxReceive receives; visibility is the main queue's visibility timeout.
 func (e *Env) NewQueues(t testing.TB, maxReceive int, visibility time.Duration) Queues {
 	t.Helper()
+	return e.NewQueuesNamed(t, Name(t), maxReceive, visibility)
+}
+
+// NewQueuesNamed is NewQueues with a given name (to re-create queues after an outage).
+func (e *Env) NewQueuesNamed(t testing.TB, name string, maxReceive int, visibility time.Duration) Queues {
+	t.Helper()
 	ctx := context.Background()
-	name := Name(t)
 	dlq, err := e.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name + "-dlq")})
 	if err != nil {
 		t.Fatalf("create dlq: %v", err)
@@ -177,7 +182,7 @@ func (e *Env) NewQueues(t testing.TB, maxReceive int, visibility time.Duration) 
 	if err != nil {
 		t.Fatalf("create queue: %v", err)
 	}
-	return Queues{URL: *q.QueueUrl, DLQURL: *dlq.QueueUrl, DLQARN: dlqARN}
+	return Queues{Name: name, URL: *q.QueueUrl, DLQURL: *dlq.QueueUrl, DLQARN: dlqARN}
 }
 
 // NewTopicWithProbe creates an SNS topic and a probe queue subscribed to it (raw delivery),

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/payhook/payhook/internal/sqsevent"
+	"github.com/payhook/payhook/services/internal/money"
+	"github.com/payhook/payhook/services/internal/notification"
+	"github.com/payhook/payhook/services/internal/store"
+	"github.com/payhook/payhook/services/internal/telemetry"
+	"github.com/payhook/payhook/services/internal/testenv"
+)
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
+
+var t0 = time.Date(2026, 11, 25, 23, 59, 59, 0, time.UTC)
+
+func newHandler(t *testing.T) *Handler {
+	return &Handler{Store: env.NewStore(t), Log: telemetry.NewLogger(io.Discard, "accounting"),
+		Metrics: telemetry.NewMetrics(io.Discard, "payhook", nil)}
+}
+
+// stored inserts a transaction and returns its queue message body.
+func stored(t *testing.T, st *store.Store, provider, id, amount, currency string) string {
+	t.Helper()
+	cur, ok := money.LookupCurrency(currency)
+	require.True(t, ok)
+	a, err := money.ParseAmount(amount, cur)
+	require.NoError(t, err)
+	n := notification.Notification{Provider: provider, TransactionID: id, Amount: a}
+	_, _, err = st.Insert(context.Background(), store.NewTransaction(n, n.Hash(), "r", t0))
+	require.NoError(t, err)
+	return notification.NewMessage(n, n.Hash(), t0).Body()
+}
+
+func record(id, body string) events.SQSMessage {
+	return events.SQSMessage{MessageId: id, Body: body, Attributes: map[string]string{"ApproximateReceiveCount": "1"}}
+}
+
+func TestBatchReportsOnlyTheBadMessages(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	a := stored(t, h.Store, "acme", "a", "0.10", "KWD")
+	b := stored(t, h.Store, "acme", "b", "0.015", "KWD")
+	c := stored(t, h.Store, "stripe", "c", "100", "JPY")
+	ghost := notification.Message{Version: 1, Provider: "acme", TransactionID: "ghost", AmountMinor: 5,
+		Currency: "USD", PayloadHash: string(make([]byte, 64)), ReceivedAt: t0}
+
+	resp, err := h.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{
+		record("m1", a), record("m2", b), record("poison", `{"v":1,"amount_minor":"lots"}`),
+		record("m3", c), record("m1-again", a), record("ghost", ghost.Body()), record("empty", ""),
+	}})
+	require.NoError(t, err, "a bad message never fails the whole batch")
+	var failed []string
+	for _, f := range resp.BatchItemFailures {
+		failed = append(failed, f.ItemIdentifier)
+	}
+	assert.ElementsMatch(t, []string{"poison", "ghost", "empty"}, failed)
+
+	totals, err := h.Store.DailyTotals(ctx, "acme", "2026-11-25")
+	require.NoError(t, err)
+	assert.Equal(t, int64(115), totals["KWD"].TotalMinor, "0.100 + 0.015 KWD, the redelivered message counted once")
+	assert.Equal(t, int64(2), totals["KWD"].Count)
+	totals, err = h.Store.DailyTotals(ctx, "stripe", "2026-11-25")
+	require.NoError(t, err)
+	assert.Equal(t, int64(100), totals["JPY"].TotalMinor)
+}
+
+func TestFailureIsNotedOnTheRecord(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	body := stored(t, h.Store, "acme", "x", "1", "USD")
+	m, err := notification.ParseMessage(body)
+	require.NoError(t, err)
+	m.PayloadHash = "f" + m.PayloadHash[1:]
+	resp, err := h.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{record("bad", m.Body())}})
+	require.NoError(t, err)
+	require.Len(t, resp.BatchItemFailures, 1)
+	rec, err := h.Store.Get(ctx, "acme", "x")
+	require.NoError(t, err)
+	assert.Contains(t, rec.LastError, "payload hash does not match")
+	assert.Equal(t, store.StatusReceived, rec.Status)
+}
+
+// TestPoisonMessageReachesTheDLQ drives the handler the way Lambda's SQS event source does
+// (receive, invoke, delete only the successes) against a real queue with a redrive policy.
+func TestPoisonMessageReachesTheDLQ(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	q := env.NewQueues(t, 2, time.Second)
+	good := stored(t, h.Store, "acme", "good", "2.50", "USD")
+	for _, body := range []string{good, "poison"} {
+		_, err := env.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(q.URL), MessageBody: aws.String(body)})
+		require.NoError(t, err)
+	}
+	receives := map[string]int{}
+	dead := false
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		out, err := env.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+			QueueUrl: aws.String(q.URL), MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+		})
+		require.NoError(t, err)
+		if len(out.Messages) == 0 {
+			if dlq := env.Receive(t, q.DLQURL, 1, time.Second); len(dlq) == 1 {
+				assert.Equal(t, "poison", *dlq[0].Body)
+				dead = true
+				break
+			}
+			continue
+		}
+		resp, err := h.Handle(ctx, sqsevent.FromSDK(out.Messages, "arn:aws:sqs:us-east-1:000000000000:q"))
+		require.NoError(t, err)
+		failed := map[string]bool{}
+		for _, f := range resp.BatchItemFailures {
+			failed[f.ItemIdentifier] = true
+		}
+		for _, m := range out.Messages {
+			receives[*m.Body]++
+			if !failed[*m.MessageId] {
+				_, err := env.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(q.URL), ReceiptHandle: m.ReceiptHandle})
+				require.NoError(t, err)
+			}
+		}
+	}
+	assert.True(t, dead, "the poison message reached the DLQ")
+	assert.Equal(t, 1, receives[good], "the good message is processed once and deleted")
+	assert.Equal(t, 2, receives["poison"], "the poison message is received maxReceiveCount times, then dead-lettered")
+	rec, err := h.Store.Get(ctx, "acme", "good")
+	require.NoError(t, err)
+	assert.Equal(t, store.StatusAccounted, rec.Status)
+}

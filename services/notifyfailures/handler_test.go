@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/payhook/payhook/services/internal/money"
+	"github.com/payhook/payhook/services/internal/notification"
+	"github.com/payhook/payhook/services/internal/relay"
+	"github.com/payhook/payhook/services/internal/store"
+	"github.com/payhook/payhook/services/internal/telemetry"
+	"github.com/payhook/payhook/services/internal/testenv"
+)
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
+
+var t0 = time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
+
+type fixture struct {
+	h     *Handler
+	probe string
+}
+
+func newFixture(t *testing.T) fixture {
+	topic, probe := env.NewTopicWithProbe(t)
+	return fixture{h: &Handler{Store: env.NewStore(t), SNS: env.SNS, TopicARN: topic, Env: "test",
+		Log: telemetry.NewLogger(io.Discard, "notify-failures"), Metrics: telemetry.NewMetrics(io.Discard, "payhook", nil)}, probe: probe}
+}
+
+func insert(t *testing.T, st *store.Store, id string) notification.Message {
+	t.Helper()
+	cur, _ := money.LookupCurrency("USD")
+	a, err := money.ParseAmount("4.20", cur)
+	require.NoError(t, err)
+	n := notification.Notification{Provider: "acme", TransactionID: id, Amount: a}
+	_, _, err = st.Insert(context.Background(), store.NewTransaction(n, n.Hash(), "r", t0))
+	require.NoError(t, err)
+	return notification.NewMessage(n, n.Hash(), t0)
+}
+
+func dead(id, body string) events.SQSMessage {
+	return events.SQSMessage{MessageId: id, Body: body,
+		Attributes: map[string]string{"ApproximateReceiveCount": "3", "SentTimestamp": "1764057600000"}}
+}
+
+func alerts(t *testing.T, probe string, n int) []Alert {
+	t.Helper()
+	var out []Alert
+	for _, m := range env.Receive(t, probe, n, 5*time.Second) {
+		var a Alert
+		require.NoError(t, json.Unmarshal([]byte(*m.Body), &a), *m.Body)
+		out = append(out, a)
+	}
+	return out
+}
+
+func TestRecordsThenAlerts(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	m := insert(t, f.h.Store, "tx-dead")
+	require.NoError(t, f.h.Store.NoteError(ctx, "acme", "tx-dead", "account acme: throttled"))
+
+	resp, err := f.h.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{dead("d1", m.Body()), dead("d2", "garbage{")}})
+	require.NoError(t, err)
+	assert.Empty(t, resp.BatchItemFailures)
+
+	rec, err := f.h.Store.Get(ctx, "acme", "tx-dead")
+	require.NoError(t, err)
+	assert.Equal(t, store.StatusFailed, rec.Status)
+	assert.Equal(t, "account acme: throttled", rec.FailureReason)
+	assert.Equal(t, 3, rec.FailureCount)
+	assert.Equal(t, m.Body(), rec.FailureBody)
+	item, err := f.h.Store.GetFailureItem(ctx, "d2")
+	require.NoError(t, err)
+	require.NotNil(t, item)
+	assert.Equal(t, "garbage{", item.Body, "an unparseable body is kept verbatim")
+
+	got := alerts(t, f.probe, 2)
+	require.Len(t, got, 2)
+	byID := map[string]Alert{}
+	for _, a := range got {
+		byID[a.MessageID] = a
+	}
+	assert.Equal(t, "tx-dead", byID["d1"].TransactionID)
+	assert.Equal(t, "acme", byID["d1"].Provider)
+	assert.Equal(t, 3, byID["d1"].ReceiveCount)
+	assert.Equal(t, rec.ReceivedAt, byID["d1"].FirstSeen)
+	assert.True(t, byID["d1"].Replayable)
+	assert.False(t, byID["d2"].Replayable)
+	assert.Contains(t, byID["d2"].Reason, "unparseable")
+}
+
+// TestSNSDownKeepsTheMessage stops the SNS emulator itself: the record is written, the
+// publish fails, the message is reported for retry; after the outage the retry alerts.
+func TestSNSDownKeepsTheMessage(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	m := insert(t, f.h.Store, "tx-sns")
+	env.QueueProc.Stop()
+	resp, err := f.h.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{dead("d1", m.Body())}})
+	require.NoError(t, err)
+	require.Len(t, resp.BatchItemFailures, 1, "an unpublished alert leaves the message in the DLQ")
+	rec, err := f.h.Store.Get(ctx, "acme", "tx-sns")
+	require.NoError(t, err)
+	assert.Equal(t, store.StatusFailed, rec.Status, "the failure is recorded before the publish")
+
+	require.NoError(t, env.QueueProc.Restart(ctx))
+	topic, probe := env.NewTopicWithProbe(t)
+	f.h.TopicARN = topic
+	resp, err = f.h.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{dead("d1", m.Body())}})
+	require.NoError(t, err)
+	assert.Empty(t, resp.BatchItemFailures)
+	got := alerts(t, probe, 1)
+	require.Len(t, got, 1)
+	assert.Equal(t, "tx-sns", got[0].TransactionID)
+	_, err = env.SNS.ListTopics(ctx, &sns.ListTopicsInput{})
+	require.NoError(t, err)
+}
+
+func TestReplayPutsFailuresBackAndAccountingAcceptsThem(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	q := env.NewQueues(t, 3, 30*time.Second)
+	m := insert(t, f.h.Store, "tx-replay")
+	accepted := insert(t, f.h.Store, "tx-accounted")
+	_, err := f.h.Store.Account(ctx, accepted)
+	require.NoError(t, err)
+
+	_, err = f.h.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{dead("d1", m.Body()), dead("d2", accepted.Body())}})
+	require.NoError(t, err)
+	rec, err := f.h.Store.Get(ctx, "acme", "tx-accounted")
+	require.NoError(t, err)
+	assert.Equal(t, store.StatusAccounted, rec.Status, "a dead duplicate never un-accounts a transaction")
+
+	r := &relay.Relay{Store: f.h.Store, Queue: env.SQS, QueueURL: q.URL}
+	res, err := r.Replay(ctx, 100)
+	require.NoError(t, err)
+	assert.Equal(t, relay.Result{Found: 1, Sent: 1}, res)
+	res, err = r.Replay(ctx, 100)
+	require.NoError(t, err)
+	assert.Equal(t, 0, res.Found, "a replayed failure is off the list")
+
+	msgs := env.Receive(t, q.URL, 1, 5*time.Second)
+	require.Len(t, msgs, 1)
+	replayed, err := notification.ParseMessage(*msgs[0].Body)
+	require.NoError(t, err)
+	assert.Equal(t, m, replayed)
+	out, err := f.h.Store.Account(ctx, replayed)
+	require.NoError(t, err)
+	assert.Equal(t, store.Accounted, out)
+}
