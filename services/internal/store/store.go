@@ -42,28 +42,28 @@ func (s *Store) now() time.Time {
 
 // Transaction is one stored notification.
 type Transaction struct {
-	PK             string `dynamodbav:"pk"`
-	SK             string `dynamodbav:"sk"`
-	Provider       string `dynamodbav:"provider"`
-	TransactionID  string `dynamodbav:"transaction_id"`
-	AmountMinor    int64  `dynamodbav:"amount_minor"`
-	Currency       string `dynamodbav:"currency"`
-	PayloadHash    string `dynamodbav:"payload_hash"`
-	Metadata       string `dynamodbav:"metadata,omitempty"`
-	Status         string `dynamodbav:"status"`
-	ReceivedAt     string `dynamodbav:"received_at"`
-	RequestID      string `dynamodbav:"request_id,omitempty"`
-	EnqueuedAt     string `dynamodbav:"enqueued_at,omitempty"`
-	AccountedAt    string `dynamodbav:"accounted_at,omitempty"`
-	LastError      string `dynamodbav:"last_error,omitempty"`
-	FailureReason  string `dynamodbav:"failure_reason,omitempty"`
-	FailureCount   int    `dynamodbav:"failure_attempts,omitempty"`
-	FailureBody    string `dynamodbav:"failure_body,omitempty"`
-	FailedAt       string `dynamodbav:"failed_at,omitempty"`
-	ReplayedAt     string `dynamodbav:"replayed_at,omitempty"`
-	ReplayCount    int    `dynamodbav:"replay_count,omitempty"`
-	GSI1PK         string `dynamodbav:"gsi1pk,omitempty"`
-	GSI1SK         string `dynamodbav:"gsi1sk,omitempty"`
+	PK            string `dynamodbav:"pk"`
+	SK            string `dynamodbav:"sk"`
+	Provider      string `dynamodbav:"provider"`
+	TransactionID string `dynamodbav:"transaction_id"`
+	AmountMinor   int64  `dynamodbav:"amount_minor"`
+	Currency      string `dynamodbav:"currency"`
+	PayloadHash   string `dynamodbav:"payload_hash"`
+	Metadata      string `dynamodbav:"metadata,omitempty"`
+	Status        string `dynamodbav:"status"`
+	ReceivedAt    string `dynamodbav:"received_at"`
+	RequestID     string `dynamodbav:"request_id,omitempty"`
+	EnqueuedAt    string `dynamodbav:"enqueued_at,omitempty"`
+	AccountedAt   string `dynamodbav:"accounted_at,omitempty"`
+	LastError     string `dynamodbav:"last_error,omitempty"`
+	FailureReason string `dynamodbav:"failure_reason,omitempty"`
+	FailureCount  int    `dynamodbav:"failure_attempts,omitempty"`
+	FailureBody   string `dynamodbav:"failure_body,omitempty"`
+	FailedAt      string `dynamodbav:"failed_at,omitempty"`
+	ReplayedAt    string `dynamodbav:"replayed_at,omitempty"`
+	ReplayCount   int    `dynamodbav:"replay_count,omitempty"`
+	GSI1PK        string `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK        string `dynamodbav:"gsi1sk,omitempty"`
 }
 
 // Pending reports whether the transaction is still on the outbox list (not yet confirmed
