@@ -1,0 +1,158 @@
+package alarmedfunction
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/payhook/payhook/constructs/internal/alarm"
+	"github.com/payhook/payhook/constructs/internal/check"
+)
+
+// ErrorRateExpression is the CloudWatch metric-math expression behind
+// ErrorRateAlarm: the percentage of failed invocations, 0 (not a division
+// by zero) when there were none.
+const ErrorRateExpression = "IF(invocations > 0, 100 * errors / invocations, 0)"
+
+// AlarmedFunction is a Go (provided.al2023, arm64) Lambda function with its
+// own log group, a "live" alias, four alarms on that alias, and optionally a
+// CodeDeploy deployment group that shifts the alias to new versions and
+// rolls back on any alarm.
+//
+// Every alarm watches the ALIAS's metrics (dimensions FunctionName and
+// Resource "<name>:live"), not the function's: they measure the traffic
+// that callers and event sources actually send through the alias (during a
+// canary, both versions behind it), which is what CodeDeploy needs to decide
+// a rollback; ad-hoc invocations of $LATEST do not page anyone. Invoke the
+// alias, never the bare function.
+type AlarmedFunction struct {
+	constructs.Construct
+
+	// Function is the Lambda function.
+	Function awslambda.Function
+	// Alias is the "live" alias on the function's current version; point
+	// integrations and event sources at it.
+	Alias awslambda.Alias
+	// LogGroup receives the function's logs (JSON format).
+	LogGroup awslogs.LogGroup
+	// ErrorsAlarm fires when the alias's Errors (sum over 5 minutes) reach
+	// ErrorThreshold.
+	ErrorsAlarm awscloudwatch.Alarm
+	// ErrorRateAlarm fires when ErrorRateExpression (over 5 minutes)
+	// reaches ErrorRatePercent.
+	ErrorRateAlarm awscloudwatch.Alarm
+	// ThrottlesAlarm fires on any throttled invocation within 5 minutes.
+	ThrottlesAlarm awscloudwatch.Alarm
+	// DurationAlarm fires when the p99 Duration over 5 minutes reaches
+	// DurationAlarmPercent of the timeout.
+	DurationAlarm awscloudwatch.Alarm
+	// Alarms lists the four alarms above.
+	Alarms []awscloudwatch.IAlarm
+	// DeploymentGroup is the CodeDeploy deployment group, or nil when
+	// AlarmedFunctionProps.DeploymentConfig is nil.
+	DeploymentGroup awscodedeploy.LambdaDeploymentGroup
+}
+
+// NewAlarmedFunction creates an AlarmedFunction. It validates props first
+// and panics, before creating anything, with an error listing every problem
+// (see AlarmedFunctionProps.Validate).
+func NewAlarmedFunction(scope constructs.Construct, id string, props *AlarmedFunctionProps) *AlarmedFunction {
+	if err := props.Validate(); err != nil {
+		panic(fmt.Errorf("alarmedfunction %q: invalid props:\n%w", id, err))
+	}
+	p := props.WithDefaults()
+
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	f := &AlarmedFunction{Construct: c}
+
+	f.LogGroup = awslogs.NewLogGroup(c, jsii.String("LogGroup"), &awslogs.LogGroupProps{
+		Retention:     p.LogRetention,
+		RemovalPolicy: p.RemovalPolicy,
+	})
+
+	var env *map[string]*string
+	if len(p.Environment) > 0 {
+		m := make(map[string]*string, len(p.Environment))
+		for k, v := range p.Environment {
+			m[k] = v
+		}
+		env = &m
+	}
+	f.Function = awslambda.NewFunction(c, jsii.String("Function"), &awslambda.FunctionProps{
+		Runtime:                      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:                 awslambda.Architecture_ARM_64(),
+		Handler:                      jsii.String(Handler),
+		Code:                         awslambda.Code_FromAsset(p.CodeDir, nil),
+		FunctionName:                 p.FunctionName,
+		Description:                  p.Description,
+		MemorySize:                   p.MemorySize,
+		Timeout:                      p.Timeout,
+		Environment:                  env,
+		ReservedConcurrentExecutions: p.ReservedConcurrency,
+		Tracing:                      awslambda.Tracing_ACTIVE,
+		LogGroup:                     f.LogGroup,
+		LoggingFormat:                awslambda.LoggingFormat_JSON,
+	})
+
+	f.Alias = awslambda.NewAlias(c, jsii.String("Alias"), &awslambda.AliasProps{
+		AliasName: jsii.String(AliasName),
+		Version:   f.Function.CurrentVersion(),
+	})
+
+	path := *c.Node().Path()
+	sum := func(m func(*awscloudwatch.MetricOptions) awscloudwatch.Metric) awscloudwatch.Metric {
+		return m(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: alarmPeriod()})
+	}
+	errorsMetric := sum(f.Alias.MetricErrors)
+	invocations := sum(f.Alias.MetricInvocations)
+
+	f.ErrorsAlarm = alarm.New(c, "ErrorsAlarm", errorsMetric, *p.ErrorThreshold,
+		fmt.Sprintf("%s (alias %s): %g or more errors in %d minutes", path, AliasName, *p.ErrorThreshold, AlarmPeriodMinutes), p.AlarmTopic)
+
+	rate := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression: jsii.String(ErrorRateExpression),
+		UsingMetrics: &map[string]awscloudwatch.IMetric{
+			"errors":      errorsMetric,
+			"invocations": invocations,
+		},
+		Label:  jsii.String("Error rate (%)"),
+		Period: alarmPeriod(),
+	})
+	f.ErrorRateAlarm = alarm.New(c, "ErrorRateAlarm", rate, *p.ErrorRatePercent,
+		fmt.Sprintf("%s (alias %s): error rate of %g%% or more over %d minutes", path, AliasName, *p.ErrorRatePercent, AlarmPeriodMinutes), p.AlarmTopic)
+
+	f.ThrottlesAlarm = alarm.New(c, "ThrottlesAlarm", sum(f.Alias.MetricThrottles), 1,
+		fmt.Sprintf("%s (alias %s): throttled invocations in %d minutes", path, AliasName, AlarmPeriodMinutes), p.AlarmTopic)
+
+	durationMs := check.Millis(p.Timeout) * *p.DurationAlarmPercent / 100
+	f.DurationAlarm = alarm.New(c, "DurationAlarm",
+		f.Alias.MetricDuration(&awscloudwatch.MetricOptions{Statistic: jsii.String("p99"), Period: alarmPeriod()}),
+		durationMs,
+		fmt.Sprintf("%s (alias %s): p99 duration at or above %g ms (%g%% of the %s timeout) over %d minutes",
+			path, AliasName, durationMs, *p.DurationAlarmPercent, check.Human(p.Timeout), AlarmPeriodMinutes), p.AlarmTopic)
+
+	f.Alarms = []awscloudwatch.IAlarm{f.ErrorsAlarm, f.ErrorRateAlarm, f.ThrottlesAlarm, f.DurationAlarm}
+
+	if p.DeploymentConfig != nil {
+		refs := make([]interfacesawscloudwatch.IAlarmRef, 0, len(f.Alarms))
+		for _, a := range f.Alarms {
+			refs = append(refs, a)
+		}
+		f.DeploymentGroup = awscodedeploy.NewLambdaDeploymentGroup(c, jsii.String("DeploymentGroup"), &awscodedeploy.LambdaDeploymentGroupProps{
+			Alias:            f.Alias,
+			DeploymentConfig: p.DeploymentConfig,
+			Alarms:           &refs,
+			AutoRollback: &awscodedeploy.AutoRollbackConfig{
+				FailedDeployment:  jsii.Bool(true),
+				DeploymentInAlarm: jsii.Bool(true),
+			},
+		})
+	}
+	return f
+}

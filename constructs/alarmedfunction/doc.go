@@ -1,0 +1,26 @@
+// Package alarmedfunction provides AlarmedFunction, an AWS CDK L3 construct
+// for a Go Lambda function (provided.al2023 on arm64, X-Ray tracing on) with
+// its own log group (retention and removal policy set; no deprecated
+// logRetention custom resource), a "live" alias, and alarms on that alias:
+// errors, error rate (safe at zero invocations), throttles and p99 duration
+// against the timeout. With a DeploymentConfig, new versions reach the alias
+// through CodeDeploy and roll back on any of those alarms.
+//
+// The construct knows nothing of the code it runs: CodeDir must hold a
+// prebuilt executable named "bootstrap". Defaults live in defaults.go;
+// props are validated before any resource is created, and every problem is
+// reported in one panic.
+//
+// Usage:
+//
+//	fn := alarmedfunction.NewAlarmedFunction(stack, "Ingest", &alarmedfunction.AlarmedFunctionProps{
+//		CodeDir:          jsii.String("build/ingest"), // holds build/ingest/bootstrap
+//		MemorySize:       jsii.Number(512),
+//		Timeout:          awscdk.Duration_Seconds(jsii.Number(15)),
+//		Environment:      map[string]*string{"TABLE_NAME": table.TableName()},
+//		AlarmTopic:       topic,
+//		DeploymentConfig: awscodedeploy.LambdaDeploymentConfig_CANARY_10PERCENT_5MINUTES(),
+//	})
+//	table.GrantReadWriteData(fn.Function)
+//	// Invoke fn.Alias (not fn.Function) from integrations and event sources.
+package alarmedfunction

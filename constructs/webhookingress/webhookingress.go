@@ -1,0 +1,249 @@
+package webhookingress
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awswafv2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/payhook/payhook/constructs/alarmedfunction"
+	"github.com/payhook/payhook/constructs/internal/alarm"
+	"github.com/payhook/payhook/constructs/internal/check"
+)
+
+// WebhookIngress is a regional REST API that accepts POST /<Path> for
+// server-to-server webhooks: API key required (with a usage plan's throttle
+// and daily quota), Lambda proxy integration on an AlarmedFunction's "live"
+// alias (the handler's statusCode is the HTTP status), stage throttling,
+// JSON access logs, execution logs at ERROR without request or response
+// bodies, X-Ray tracing, a WAF WebACL (per-IP rate limit and AWS managed
+// rule groups; no Bot Control, as every webhook sender is a bot), and alarms
+// on 5XX responses and p99 latency. There is no CORS: browsers are not
+// callers.
+type WebhookIngress struct {
+	constructs.Construct
+
+	// Api is the REST API.
+	Api awsapigateway.RestApi
+	// Stage is the API's deployment stage.
+	Stage awsapigateway.Stage
+	// Resource is the /<Path> resource.
+	Resource awsapigateway.Resource
+	// Method is POST /<Path>.
+	Method awsapigateway.Method
+	// ApiKey is the key callers send in the x-api-key header.
+	ApiKey awsapigateway.ApiKey
+	// UsagePlan throttles ApiKey and caps its daily requests on Stage.
+	UsagePlan awsapigateway.UsagePlan
+	// WebAcl is the regional WAF WebACL protecting Stage.
+	WebAcl awswafv2.CfnWebACL
+	// WebAclAssociation associates WebAcl with Stage.
+	WebAclAssociation awswafv2.CfnWebACLAssociation
+	// AccessLogGroup receives the stage's JSON access logs.
+	AccessLogGroup awslogs.LogGroup
+	// Handler is the function behind POST /<Path>, invoked through
+	// Handler.Alias.
+	Handler *alarmedfunction.AlarmedFunction
+	// Server5xxAlarm fires when the stage returns Server5xxThreshold or
+	// more 5XX responses within 5 minutes.
+	Server5xxAlarm awscloudwatch.Alarm
+	// LatencyAlarm fires when the stage's p99 latency within 5 minutes
+	// reaches LatencyP99Threshold.
+	LatencyAlarm awscloudwatch.Alarm
+	// Alarms lists every alarm of the ingress: the two API alarms above,
+	// then Handler.Alarms.
+	Alarms []awscloudwatch.IAlarm
+
+	path string
+}
+
+// NewWebhookIngress creates a WebhookIngress. It validates props first (the
+// handler's included) and panics, before creating anything, with an error
+// listing every problem (see WebhookIngressProps.Validate).
+func NewWebhookIngress(scope constructs.Construct, id string, props *WebhookIngressProps) *WebhookIngress {
+	if err := props.Validate(); err != nil {
+		panic(fmt.Errorf("webhookingress %q: invalid props:\n%w", id, err))
+	}
+	p := props.WithDefaults()
+
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	w := &WebhookIngress{Construct: c, path: *p.Path}
+	if p.ApiName == nil {
+		p.ApiName = awscdk.Names_UniqueResourceName(c, &awscdk.UniqueResourceNameOptions{
+			MaxLength: jsii.Number(128),
+			Separator: jsii.String("-"),
+		})
+	}
+
+	w.Handler = alarmedfunction.NewAlarmedFunction(c, "Handler", &p.Handler)
+	if t := check.Seconds(p.Handler.WithDefaults().Timeout); t > IntegrationTimeoutSeconds {
+		awscdk.Annotations_Of(c).AddWarningV2(jsii.String("payhook:webhookingress:handler-timeout"), jsii.String(fmt.Sprintf(
+			"Handler.Timeout %g s exceeds API Gateway's %d s integration timeout: callers get 504 while the handler still runs",
+			t, IntegrationTimeoutSeconds)))
+	}
+
+	w.AccessLogGroup = awslogs.NewLogGroup(c, jsii.String("AccessLogs"), &awslogs.LogGroupProps{
+		Retention:     p.AccessLogRetention,
+		RemovalPolicy: p.RemovalPolicy,
+	})
+
+	var roleRemoval awscdk.RemovalPolicy // only allowed with the role
+	if *p.CloudWatchRole {
+		roleRemoval = awscdk.RemovalPolicy_RETAIN
+	}
+	w.Api = awsapigateway.NewRestApi(c, jsii.String("Api"), &awsapigateway.RestApiProps{
+		RestApiName: p.ApiName,
+		Description: p.Description,
+		EndpointConfiguration: &awsapigateway.EndpointConfiguration{
+			Types: &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},
+		},
+		CloudWatchRole:              p.CloudWatchRole,
+		CloudWatchRoleRemovalPolicy: roleRemoval,
+		ApiKeySourceType:            awsapigateway.ApiKeySourceType_HEADER,
+		Deploy:                      jsii.Bool(true),
+		DeployOptions: &awsapigateway.StageOptions{
+			StageName:            p.StageName,
+			AccessLogDestination: awsapigateway.NewLogGroupLogDestination(w.AccessLogGroup),
+			AccessLogFormat: awsapigateway.AccessLogFormat_JsonWithStandardFields(&awsapigateway.JsonWithStandardFieldProps{
+				Caller:         jsii.Bool(true),
+				HttpMethod:     jsii.Bool(true),
+				Ip:             jsii.Bool(true),
+				Protocol:       jsii.Bool(true),
+				RequestTime:    jsii.Bool(true),
+				ResourcePath:   jsii.Bool(true),
+				ResponseLength: jsii.Bool(true),
+				Status:         jsii.Bool(true),
+				User:           jsii.Bool(true),
+			}),
+			LoggingLevel: awsapigateway.MethodLoggingLevel_ERROR,
+			// Payment bodies and headers are never logged.
+			DataTraceEnabled:     jsii.Bool(false),
+			MetricsEnabled:       jsii.Bool(true),
+			TracingEnabled:       jsii.Bool(true),
+			ThrottlingRateLimit:  p.ThrottleRateLimit,
+			ThrottlingBurstLimit: p.ThrottleBurstLimit,
+		},
+	})
+	w.Stage = w.Api.DeploymentStage()
+
+	w.Resource = w.Api.Root().AddResource(p.Path, nil)
+	w.Method = w.Resource.AddMethod(jsii.String("POST"),
+		awsapigateway.NewLambdaIntegration(w.Handler.Alias, &awsapigateway.LambdaIntegrationOptions{Proxy: jsii.Bool(true)}),
+		&awsapigateway.MethodOptions{
+			ApiKeyRequired:    jsii.Bool(true),
+			AuthorizationType: awsapigateway.AuthorizationType_NONE,
+		})
+
+	w.ApiKey = awsapigateway.NewApiKey(c, jsii.String("ApiKey"), &awsapigateway.ApiKeyProps{
+		ApiKeyName:  p.ApiKeyName,
+		Description: jsii.String(fmt.Sprintf("Webhook senders' key for %s", *c.Node().Path())),
+		Enabled:     jsii.Bool(true),
+	})
+	w.UsagePlan = awsapigateway.NewUsagePlan(c, jsii.String("UsagePlan"), &awsapigateway.UsagePlanProps{
+		Name: p.UsagePlanName,
+		Throttle: &awsapigateway.ThrottleSettings{
+			RateLimit:  p.ThrottleRateLimit,
+			BurstLimit: p.ThrottleBurstLimit,
+		},
+		Quota: &awsapigateway.QuotaSettings{
+			Limit:  p.QuotaPerDay,
+			Period: awsapigateway.Period_DAY,
+		},
+		ApiStages: &[]*awsapigateway.UsagePlanPerApiStage{{Api: w.Api, Stage: w.Stage}},
+	})
+	w.UsagePlan.AddApiKey(w.ApiKey, nil)
+
+	w.WebAcl, w.WebAclAssociation = newWebACL(c, w.Api, w.Stage, *p.WafRateLimit)
+
+	path := *c.Node().Path()
+	w.Server5xxAlarm = alarm.New(c, "Server5xxAlarm",
+		w.Stage.MetricServerError(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: alarmPeriod()}),
+		*p.Server5xxThreshold,
+		fmt.Sprintf("%s: %g or more 5XX responses in %d minutes", path, *p.Server5xxThreshold, AlarmPeriodMinutes), p.AlarmTopic)
+	latencyMs := check.Millis(p.LatencyP99Threshold)
+	w.LatencyAlarm = alarm.New(c, "LatencyAlarm",
+		w.Stage.MetricLatency(&awscloudwatch.MetricOptions{Statistic: jsii.String("p99"), Period: alarmPeriod()}),
+		latencyMs,
+		fmt.Sprintf("%s: p99 latency at or above %g ms over %d minutes", path, latencyMs, AlarmPeriodMinutes), p.AlarmTopic)
+
+	w.Alarms = append([]awscloudwatch.IAlarm{w.Server5xxAlarm, w.LatencyAlarm}, w.Handler.Alarms...)
+	return w
+}
+
+// URL returns the webhook endpoint: the stage URL followed by the path,
+// e.g. https://<id>.execute-api.<region>.amazonaws.com/v1/webhooks.
+func (w *WebhookIngress) URL() *string {
+	return w.Stage.UrlForPath(jsii.String("/" + w.path))
+}
+
+func alarmPeriod() awscdk.Duration {
+	return awscdk.Duration_Minutes(jsii.Number(AlarmPeriodMinutes))
+}
+
+// newWebACL creates the regional WebACL and associates it with the stage.
+func newWebACL(c constructs.Construct, api awsapigateway.RestApi, stage awsapigateway.Stage, rateLimit float64) (awswafv2.CfnWebACL, awswafv2.CfnWebACLAssociation) {
+	// WAF metric names are at most 128 characters: leave room for the
+	// longest rule name.
+	prefix := *awscdk.Names_UniqueResourceName(c, &awscdk.UniqueResourceNameOptions{MaxLength: jsii.Number(80)})
+	visibility := func(name string) *awswafv2.CfnWebACL_VisibilityConfigProperty {
+		return &awswafv2.CfnWebACL_VisibilityConfigProperty{
+			CloudWatchMetricsEnabled: jsii.Bool(true),
+			SampledRequestsEnabled:   jsii.Bool(true),
+			MetricName:               jsii.String(prefix + "-" + name),
+		}
+	}
+	managed := func(priority float64, name string) *awswafv2.CfnWebACL_RuleProperty {
+		return &awswafv2.CfnWebACL_RuleProperty{
+			Name:     jsii.String(name),
+			Priority: jsii.Number(priority),
+			Statement: &awswafv2.CfnWebACL_StatementProperty{
+				ManagedRuleGroupStatement: &awswafv2.CfnWebACL_ManagedRuleGroupStatementProperty{
+					VendorName: jsii.String(managedRuleVendorAWS),
+					Name:       jsii.String(name),
+				},
+			},
+			// Keep the rule group's own actions (block).
+			OverrideAction:   &awswafv2.CfnWebACL_OverrideActionProperty{None: map[string]any{}},
+			VisibilityConfig: visibility(name),
+		}
+	}
+	acl := awswafv2.NewCfnWebACL(c, jsii.String("WebAcl"), &awswafv2.CfnWebACLProps{
+		Scope:            jsii.String("REGIONAL"),
+		DefaultAction:    &awswafv2.CfnWebACL_DefaultActionProperty{Allow: map[string]any{}},
+		VisibilityConfig: visibility("WebAcl"),
+		Rules: &[]any{
+			&awswafv2.CfnWebACL_RuleProperty{
+				Name:     jsii.String(RuleRateLimit),
+				Priority: jsii.Number(1),
+				Statement: &awswafv2.CfnWebACL_StatementProperty{
+					RateBasedStatement: &awswafv2.CfnWebACL_RateBasedStatementProperty{
+						Limit:               jsii.Number(rateLimit),
+						AggregateKeyType:    jsii.String("IP"),
+						EvaluationWindowSec: jsii.Number(WafRateWindowSeconds),
+					},
+				},
+				Action:           &awswafv2.CfnWebACL_RuleActionProperty{Block: map[string]any{}},
+				VisibilityConfig: visibility(RuleRateLimit),
+			},
+			managed(2, RuleCommon),
+			managed(3, RuleKnownBadInputs),
+			managed(4, RuleIPReputation),
+		},
+	})
+
+	stack := awscdk.Stack_Of(c)
+	stageArn := fmt.Sprintf("arn:%s:apigateway:%s::/restapis/%s/stages/%s",
+		*stack.Partition(), *stack.Region(), *api.RestApiId(), *stage.StageName())
+	assoc := awswafv2.NewCfnWebACLAssociation(c, jsii.String("WebAclAssociation"), &awswafv2.CfnWebACLAssociationProps{
+		ResourceArn: jsii.String(stageArn),
+		WebAclArn:   acl.AttrArn(),
+	})
+	// The stage must exist before WAF can be associated with it.
+	assoc.Node().AddDependency(stage)
+	return acl, assoc
+}

@@ -1,0 +1,357 @@
+package webhookingress_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/payhook/payhook/constructs/alarmedfunction"
+	tu "github.com/payhook/payhook/constructs/internal/testutil"
+	"github.com/payhook/payhook/constructs/webhookingress"
+)
+
+// app is the one App (and jsii runtime) of this test binary; each test
+// builds its own stack on it.
+var app = awscdk.NewApp(nil)
+
+func synth(t *testing.T, props *webhookingress.WebhookIngressProps, extra func(awscdk.Stack, *webhookingress.WebhookIngressProps)) (*webhookingress.WebhookIngress, awscdk.Stack, tu.Template) {
+	t.Helper()
+	stack := tu.NewStack(app, t.Name())
+	if props.Handler.CodeDir == nil {
+		props.Handler.CodeDir = tu.CodeDir(t)
+	}
+	if extra != nil {
+		extra(stack, props)
+	}
+	var w *webhookingress.WebhookIngress
+	if msg := tu.Recover(func() { w = webhookingress.NewWebhookIngress(stack, "Ingress", props) }); msg != "" {
+		t.Fatalf("NewWebhookIngress panicked: %s", msg)
+	}
+	return w, stack, tu.Synth(t, stack)
+}
+
+func jsonOf(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func getAtt(id, attr string) map[string]any {
+	return map[string]any{"Fn::GetAtt": []any{id, attr}}
+}
+
+func alarmByMetric(t *testing.T, tpl tu.Template, metric string) map[string]any {
+	t.Helper()
+	_, a := tpl.Where(t, "AWS::CloudWatch::Alarm", func(p map[string]any) bool { return p["MetricName"] == metric })
+	return a
+}
+
+func TestDefaults(t *testing.T) {
+	// GIVEN only the handler's code
+	// WHEN the ingress is synthesized
+	w, stack, tpl := synth(t, &webhookingress.WebhookIngressProps{}, nil)
+
+	// THEN the REST API is regional, with a unique name
+	apiID, api := tpl.One(t, "AWS::ApiGateway::RestApi")
+	assert.Equal(t, []any{"REGIONAL"}, tu.Get(api, "EndpointConfiguration", "Types"))
+	assert.Equal(t, "HEADER", api["ApiKeySourceType"])
+	name, _ := api["Name"].(string)
+	assert.Contains(t, name, "Ingress")
+	assert.NotEqual(t, "Api", name)
+
+	// AND POST /webhooks requires an API key and proxies to the handler's alias
+	resID, res := tpl.One(t, "AWS::ApiGateway::Resource")
+	assert.Equal(t, "webhooks", res["PathPart"])
+	_, m := tpl.One(t, "AWS::ApiGateway::Method")
+	aliasID, _ := tpl.One(t, "AWS::Lambda::Alias")
+	assert.Equal(t, "POST", m["HttpMethod"], "only POST; no CORS preflight (OPTIONS) method")
+	assert.Equal(t, tu.Ref(resID), m["ResourceId"])
+	assert.Equal(t, "NONE", m["AuthorizationType"])
+	assert.Equal(t, true, m["ApiKeyRequired"])
+	assert.Equal(t, "AWS_PROXY", tu.Get(m, "Integration", "Type"))
+	assert.Equal(t, "POST", tu.Get(m, "Integration", "IntegrationHttpMethod"))
+	assert.Contains(t, jsonOf(tu.Get(m, "Integration", "Uri")), `{"Ref":"`+aliasID+`"}`, "integration targets the alias")
+	_, perm := tpl.Where(t, "AWS::Lambda::Permission", func(p map[string]any) bool {
+		return p["Principal"] == "apigateway.amazonaws.com" && !strings.Contains(jsonOf(p["SourceArn"]), "test-invoke-stage")
+	})
+	assert.Equal(t, tu.Ref(aliasID), perm["FunctionName"], "API Gateway may invoke the alias")
+
+	// AND the stage traces, logs access as JSON and never logs bodies, and throttles every method
+	stageID, st := tpl.One(t, "AWS::ApiGateway::Stage")
+	lgID, lg := accessLogGroup(t, tpl)
+	assert.Equal(t, "v1", st["StageName"])
+	assert.Equal(t, true, st["TracingEnabled"])
+	assert.Equal(t, getAtt(lgID, "Arn"), tu.Get(st, "AccessLogSetting", "DestinationArn"))
+	format, _ := tu.Get(st, "AccessLogSetting", "Format").(string)
+	for _, field := range []string{"$context.requestId", "$context.identity.sourceIp", "$context.identity.caller", "$context.identity.user",
+		"$context.requestTime", "$context.httpMethod", "$context.resourcePath", "$context.status", "$context.protocol", "$context.responseLength"} {
+		assert.Contains(t, format, field)
+	}
+	assert.Equal(t, []any{map[string]any{
+		"DataTraceEnabled":     false,
+		"HttpMethod":           "*",
+		"LoggingLevel":         "ERROR",
+		"MetricsEnabled":       true,
+		"ResourcePath":         "/*",
+		"ThrottlingBurstLimit": float64(100),
+		"ThrottlingRateLimit":  float64(50),
+	}}, st["MethodSettings"])
+	assert.EqualValues(t, 30, lg["RetentionInDays"])
+	assert.Equal(t, "Delete", tu.Get(tpl.Resource(lgID), "DeletionPolicy"))
+
+	// AND API Gateway gets its account-level CloudWatch role, retained
+	accID, _ := tpl.One(t, "AWS::ApiGateway::Account")
+	assert.Equal(t, "Retain", tu.Get(tpl.Resource(accID), "DeletionPolicy"))
+
+	// AND a usage plan throttles the key and caps it per day on this stage
+	keyID, key := tpl.One(t, "AWS::ApiGateway::ApiKey")
+	assert.Equal(t, true, key["Enabled"])
+	planID, plan := tpl.One(t, "AWS::ApiGateway::UsagePlan")
+	assert.Equal(t, map[string]any{"RateLimit": float64(50), "BurstLimit": float64(100)}, plan["Throttle"])
+	assert.Equal(t, map[string]any{"Limit": float64(100000), "Period": "DAY"}, plan["Quota"])
+	require.Len(t, plan["ApiStages"], 1)
+	assert.Equal(t, tu.Ref(apiID), tu.Get(plan, "ApiStages", 0, "ApiId"))
+	assert.Equal(t, tu.Ref(stageID), tu.Get(plan, "ApiStages", 0, "Stage"))
+	_, pk := tpl.One(t, "AWS::ApiGateway::UsagePlanKey")
+	assert.Equal(t, tu.Ref(keyID), pk["KeyId"])
+	assert.Equal(t, "API_KEY", pk["KeyType"])
+	assert.Equal(t, tu.Ref(planID), pk["UsagePlanId"])
+
+	// AND a regional WebACL allows by default and has the four rules, no Bot Control
+	aclID, acl := tpl.One(t, "AWS::WAFv2::WebACL")
+	assert.Equal(t, "REGIONAL", acl["Scope"])
+	assert.Equal(t, map[string]any{"Allow": map[string]any{}}, acl["DefaultAction"])
+	assert.NotNil(t, tu.Get(acl, "VisibilityConfig", "MetricName"))
+	rules := map[string]map[string]any{}
+	for _, r := range acl["Rules"].([]any) {
+		rm := r.(map[string]any)
+		rules[rm["Name"].(string)] = rm
+		assert.Equal(t, true, tu.Get(rm, "VisibilityConfig", "CloudWatchMetricsEnabled"), rm["Name"])
+		assert.Equal(t, true, tu.Get(rm, "VisibilityConfig", "SampledRequestsEnabled"), rm["Name"])
+		metric, _ := tu.Get(rm, "VisibilityConfig", "MetricName").(string)
+		assert.NotEmpty(t, metric, rm["Name"])
+		assert.LessOrEqual(t, len(metric), 128, rm["Name"])
+	}
+	require.Len(t, rules, 4)
+	rate := rules[webhookingress.RuleRateLimit]
+	assert.EqualValues(t, 2000, tu.Get(rate, "Statement", "RateBasedStatement", "Limit"))
+	assert.Equal(t, "IP", tu.Get(rate, "Statement", "RateBasedStatement", "AggregateKeyType"))
+	assert.EqualValues(t, 300, tu.Get(rate, "Statement", "RateBasedStatement", "EvaluationWindowSec"))
+	assert.Equal(t, map[string]any{"Block": map[string]any{}}, rate["Action"])
+	for _, name := range []string{webhookingress.RuleCommon, webhookingress.RuleKnownBadInputs, webhookingress.RuleIPReputation} {
+		r := rules[name]
+		require.NotNil(t, r, name)
+		assert.Equal(t, "AWS", tu.Get(r, "Statement", "ManagedRuleGroupStatement", "VendorName"), name)
+		assert.Equal(t, name, tu.Get(r, "Statement", "ManagedRuleGroupStatement", "Name"), name)
+		assert.Equal(t, map[string]any{"None": map[string]any{}}, r["OverrideAction"], name)
+	}
+	assert.NotContains(t, strings.ToLower(jsonOf(acl)), "botcontrol", "webhook senders are bots")
+
+	// AND the WebACL is associated with the stage, after the stage exists
+	assocID, assoc := tpl.One(t, "AWS::WAFv2::WebACLAssociation")
+	assert.Equal(t, getAtt(aclID, "Arn"), assoc["WebACLArn"])
+	arn := jsonOf(assoc["ResourceArn"])
+	for _, part := range []string{`"arn:"`, `{"Ref":"AWS::Partition"}`, `":apigateway:"`, `{"Ref":"AWS::Region"}`,
+		`"::/restapis/"`, `{"Ref":"` + apiID + `"}`, `"/stages/"`, `{"Ref":"` + stageID + `"}`} {
+		assert.Contains(t, arn, part)
+	}
+	assert.Contains(t, tu.Get(tpl.Resource(assocID), "DependsOn"), stageID)
+
+	// AND the 5XX and p99 latency alarms watch this API's stage
+	for metric, want := range map[string]float64{"5XXError": 1, "Latency": 2000} {
+		a := alarmByMetric(t, tpl, metric)
+		assert.Equal(t, "AWS/ApiGateway", a["Namespace"], metric)
+		assert.EqualValues(t, 300, a["Period"], metric)
+		assert.EqualValues(t, want, a["Threshold"], metric)
+		assert.Equal(t, "GreaterThanOrEqualToThreshold", a["ComparisonOperator"], metric)
+		assert.Equal(t, "notBreaching", a["TreatMissingData"], metric)
+		dims := jsonOf(a["Dimensions"])
+		assert.Contains(t, dims, `"Name":"ApiName","Value":"`+name+`"`, metric)
+		assert.Contains(t, dims, `"Name":"Stage","Value":{"Ref":"`+stageID+`"}`, metric)
+		assert.NotContains(t, a, "AlarmActions", metric)
+	}
+	assert.Equal(t, "Sum", alarmByMetric(t, tpl, "5XXError")["Statistic"])
+	assert.Equal(t, "p99", alarmByMetric(t, tpl, "Latency")["ExtendedStatistic"])
+	assert.Len(t, w.Alarms, 6, "two API alarms and the handler's four")
+	assert.Equal(t, 6, tpl.Count("AWS::CloudWatch::Alarm"))
+
+	// AND URL() is the stage URL followed by the path
+	url := jsonOf(stack.Resolve(w.URL()))
+	assert.Contains(t, url, `{"Ref":"`+apiID+`"}`)
+	assert.Contains(t, url, "/webhooks")
+	assert.Contains(t, url, `{"Ref":"`+stageID+`"}`)
+
+	// AND nothing is logged by a deprecated log-retention custom resource
+	assert.Zero(t, tpl.Count("Custom::LogRetention"))
+}
+
+// accessLogGroup returns the log group that is not the handler's.
+func accessLogGroup(t *testing.T, tpl tu.Template) (string, map[string]any) {
+	t.Helper()
+	_, fn := tpl.One(t, "AWS::Lambda::Function")
+	handlerLogs := jsonOf(tu.Get(fn, "LoggingConfig", "LogGroup"))
+	require.Equal(t, 2, tpl.Count("AWS::Logs::LogGroup"))
+	for id, p := range tpl.Resources("AWS::Logs::LogGroup") {
+		if jsonOf(tu.Ref(id)) != handlerLogs {
+			return id, p
+		}
+	}
+	t.Fatal("no access log group")
+	return "", nil
+}
+
+func TestCustomProps(t *testing.T) {
+	// GIVEN every optional prop set
+	props := &webhookingress.WebhookIngressProps{
+		ApiName:             jsii.String("hooks-api"),
+		Description:         jsii.String("receives hooks"),
+		Path:                jsii.String("hooks"),
+		StageName:           jsii.String("prod"),
+		ThrottleRateLimit:   jsii.Number(20),
+		ThrottleBurstLimit:  jsii.Number(40),
+		QuotaPerDay:         jsii.Number(5000),
+		WafRateLimit:        jsii.Number(500),
+		AccessLogRetention:  awslogs.RetentionDays_ONE_YEAR,
+		RemovalPolicy:       awscdk.RemovalPolicy_RETAIN,
+		CloudWatchRole:      jsii.Bool(false),
+		Server5xxThreshold:  jsii.Number(5),
+		LatencyP99Threshold: awscdk.Duration_Millis(jsii.Number(1500)),
+		ApiKeyName:          jsii.String("hooks-key"),
+		UsagePlanName:       jsii.String("hooks-plan"),
+	}
+	// WHEN the ingress is synthesized
+	w, stack, tpl := synth(t, props, func(s awscdk.Stack, p *webhookingress.WebhookIngressProps) {
+		p.AlarmTopic = awssns.NewTopic(s, jsii.String("Topic"), nil)
+	})
+	topicID, _ := tpl.One(t, "AWS::SNS::Topic")
+
+	// THEN the API, stage, key and plan carry them
+	_, api := tpl.One(t, "AWS::ApiGateway::RestApi")
+	assert.Equal(t, "hooks-api", api["Name"])
+	assert.Equal(t, "receives hooks", api["Description"])
+	_, res := tpl.One(t, "AWS::ApiGateway::Resource")
+	assert.Equal(t, "hooks", res["PathPart"])
+	_, st := tpl.One(t, "AWS::ApiGateway::Stage")
+	assert.Equal(t, "prod", st["StageName"])
+	assert.EqualValues(t, 20, tu.Get(st, "MethodSettings", 0, "ThrottlingRateLimit"))
+	assert.EqualValues(t, 40, tu.Get(st, "MethodSettings", 0, "ThrottlingBurstLimit"))
+	_, key := tpl.One(t, "AWS::ApiGateway::ApiKey")
+	assert.Equal(t, "hooks-key", key["Name"])
+	_, plan := tpl.One(t, "AWS::ApiGateway::UsagePlan")
+	assert.Equal(t, "hooks-plan", plan["UsagePlanName"])
+	assert.Equal(t, map[string]any{"RateLimit": float64(20), "BurstLimit": float64(40)}, plan["Throttle"])
+	assert.EqualValues(t, 5000, tu.Get(plan, "Quota", "Limit"))
+
+	// AND the WAF limit, the log retention and removal follow the props
+	_, acl := tpl.One(t, "AWS::WAFv2::WebACL")
+	assert.EqualValues(t, 500, tu.Get(acl, "Rules", 0, "Statement", "RateBasedStatement", "Limit"))
+	for id := range tpl.Resources("AWS::Logs::LogGroup") {
+		assert.Equal(t, "Retain", tu.Get(tpl.Resource(id), "DeletionPolicy"), "both log groups retained")
+	}
+	_, lg := accessLogGroup(t, tpl)
+	assert.EqualValues(t, 365, lg["RetentionInDays"])
+
+	// AND no account-level CloudWatch role is created
+	assert.Zero(t, tpl.Count("AWS::ApiGateway::Account"))
+
+	// AND thresholds follow the props and every alarm, the handler's included, notifies the topic
+	assert.EqualValues(t, 5, alarmByMetric(t, tpl, "5XXError")["Threshold"])
+	assert.EqualValues(t, 1500, alarmByMetric(t, tpl, "Latency")["Threshold"])
+	require.Equal(t, 6, tpl.Count("AWS::CloudWatch::Alarm"))
+	for id, a := range tpl.Resources("AWS::CloudWatch::Alarm") {
+		assert.Equal(t, []any{tu.Ref(topicID)}, a["AlarmActions"], id)
+		assert.Equal(t, []any{tu.Ref(topicID)}, a["OKActions"], id)
+	}
+	assert.Contains(t, jsonOf(stack.Resolve(w.URL())), "/hooks")
+}
+
+func TestHandlerTimeoutAboveIntegrationTimeoutWarns(t *testing.T) {
+	// GIVEN a handler timeout above API Gateway's 29 s
+	props := &webhookingress.WebhookIngressProps{Handler: alarmedfunction.AlarmedFunctionProps{Timeout: awscdk.Duration_Seconds(jsii.Number(60))}}
+	// WHEN the ingress is synthesized
+	w, _, _ := synth(t, props, nil)
+	// THEN the construct carries a warning (read from its metadata: cheaper
+	// than assertions.Annotations, which synthesizes the whole app)
+	var warnings []string
+	for _, e := range *w.Node().Metadata() {
+		if *e.Type == "aws:cdk:warning" {
+			warnings = append(warnings, jsonOf(e.Data))
+		}
+	}
+	require.Len(t, warnings, 1)
+	assert.Contains(t, warnings[0], "integration timeout")
+	assert.Contains(t, warnings[0], "Handler.Timeout 60 s")
+}
+
+func TestValidateDefaults(t *testing.T) {
+	// GIVEN only the handler's code WHEN validated THEN there is no problem
+	p := &webhookingress.WebhookIngressProps{Handler: alarmedfunction.AlarmedFunctionProps{CodeDir: tu.CodeDir(t)}}
+	require.NoError(t, p.Validate())
+	d := p.WithDefaults()
+	assert.Equal(t, "webhooks", *d.Path)
+	assert.Equal(t, "v1", *d.StageName)
+	assert.EqualValues(t, 50, *d.ThrottleRateLimit)
+	assert.EqualValues(t, 100, *d.ThrottleBurstLimit)
+	assert.EqualValues(t, 100000, *d.QuotaPerDay)
+	assert.EqualValues(t, 2000, *d.WafRateLimit)
+	assert.True(t, *d.CloudWatchRole)
+	assert.Nil(t, p.Path, "WithDefaults does not modify the receiver")
+}
+
+func TestValidateReportsEachProblem(t *testing.T) {
+	cases := map[string]struct {
+		props webhookingress.WebhookIngressProps
+		want  string
+	}{
+		"waf limit 5":          {webhookingress.WebhookIngressProps{WafRateLimit: jsii.Number(5)}, "WafRateLimit 5"},
+		"two path segments":    {webhookingress.WebhookIngressProps{Path: jsii.String("a/b")}, `Path "a/b"`},
+		"path parameter":       {webhookingress.WebhookIngressProps{Path: jsii.String("{id}")}, `Path "{id}"`},
+		"empty path":           {webhookingress.WebhookIngressProps{Path: jsii.String("")}, `Path ""`},
+		"stage with space":     {webhookingress.WebhookIngressProps{StageName: jsii.String("v 1")}, `StageName "v 1"`},
+		"rate 0":               {webhookingress.WebhookIngressProps{ThrottleRateLimit: jsii.Number(0)}, "ThrottleRateLimit 0"},
+		"burst 0":              {webhookingress.WebhookIngressProps{ThrottleBurstLimit: jsii.Number(0)}, "ThrottleBurstLimit 0"},
+		"quota 0":              {webhookingress.WebhookIngressProps{QuotaPerDay: jsii.Number(0)}, "QuotaPerDay 0"},
+		"5xx 0":                {webhookingress.WebhookIngressProps{Server5xxThreshold: jsii.Number(0)}, "Server5xxThreshold 0"},
+		"latency 0":            {webhookingress.WebhookIngressProps{LatencyP99Threshold: awscdk.Duration_Seconds(jsii.Number(0))}, "LatencyP99Threshold"},
+		"snapshot removal":     {webhookingress.WebhookIngressProps{RemovalPolicy: awscdk.RemovalPolicy_SNAPSHOT}, "RemovalPolicy"},
+		"handler memory 64":    {webhookingress.WebhookIngressProps{Handler: alarmedfunction.AlarmedFunctionProps{MemorySize: jsii.Number(64)}}, "Handler.MemorySize 64"},
+		"handler code missing": {webhookingress.WebhookIngressProps{}, "Handler.CodeDir is required"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			// GIVEN props with one problem (and the handler's code unless the case is about it)
+			p := tc.props
+			if p.Handler.CodeDir == nil && name != "handler code missing" {
+				p.Handler.CodeDir = tu.CodeDir(t)
+			}
+			// WHEN validated THEN the error names the prop
+			err := p.Validate()
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+func TestNewPanicsWithEveryProblemBeforeCreatingResources(t *testing.T) {
+	// GIVEN props with several problems, the handler's included
+	stack := tu.NewStack(app, t.Name())
+	props := &webhookingress.WebhookIngressProps{
+		WafRateLimit: jsii.Number(5),
+		Path:         jsii.String("a/b"),
+		QuotaPerDay:  jsii.Number(-1),
+	}
+	// WHEN the ingress is created
+	msg := tu.MustPanic(t, func() { webhookingress.NewWebhookIngress(stack, "Ingress", props) })
+	// THEN one message reports them all
+	for _, want := range []string{`webhookingress "Ingress"`, "Handler.CodeDir is required", "WafRateLimit 5", `Path "a/b"`, "QuotaPerDay -1"} {
+		assert.Contains(t, msg, want)
+	}
+	// AND nothing was added to the stack
+	assert.Nil(t, stack.Node().TryFindChild(jsii.String("Ingress")))
+}

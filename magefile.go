@@ -1,0 +1,195 @@
+//go:build mage
+
+// payhook's build targets. Run them with `go run mage.go <target>` (no install needed) or
+// with an installed `mage`. Targets are thin: the work lives in packages (lambdabuild,
+// pipeline, envs, cdkcli, localstack). Quiet unless -v.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/magefile/mage/mg"
+
+	"github.com/payhook/payhook/envs"
+	"github.com/payhook/payhook/internal/cdkcli"
+	"github.com/payhook/payhook/internal/lambdabuild"
+)
+
+// Default is what `go run mage.go` with no target runs.
+var Default = Synth
+
+const (
+	buildDir = "build"
+	outDir   = "cdk.out"
+)
+
+// Build compiles every Lambda service into build/<service>/bootstrap (linux/arm64, reproducible).
+func Build(ctx context.Context) error {
+	return timed("build: services → build/<service>/bootstrap (linux/arm64)", func() error {
+		return lambdabuild.Build(ctx, ".", buildDir, lambdabuild.Lambda)
+	})
+}
+
+// Synth writes the cloud assembly to cdk.out: every envs/*.yaml, or only ENV=name.
+func Synth(ctx context.Context) error {
+	mg.CtxDeps(ctx, Build, npmTools)
+	what := "every environment"
+	if e := os.Getenv("ENV"); e != "" {
+		what = "environment " + e
+	}
+	return timed("synth: "+what+" → "+outDir, func() error {
+		if err := os.RemoveAll(outDir); err != nil {
+			return err
+		}
+		return run(ctx, map[string]string{"CDK_OUTDIR": outDir, "PAYHOOK_ENV": os.Getenv("ENV")}, "go", "run", "./cmd/cdk")
+	})
+}
+
+// Test runs every test (unit, emulator-backed, synth and acceptance) with -count=1, because
+// the Go test cache cannot see the files jsii reads.
+func Test(ctx context.Context) error {
+	mg.CtxDeps(ctx, npmTools)
+	return run(ctx, nil, "go", "test", "-count=1", "-timeout", "40m", "./...")
+}
+
+// Gen regenerates envs/schema.json and envs/pipeline.schema.json from the Go types.
+func Gen() error {
+	return envs.WriteSchemas("envs")
+}
+
+// Fuzz runs every fuzz target for FUZZTIME each (default 30s).
+func Fuzz(ctx context.Context) error {
+	d := os.Getenv("FUZZTIME")
+	if d == "" {
+		d = "30s"
+	}
+	targets := []struct{ pkg, name string }{
+		{"./services/internal/money", "FuzzParseAmount"},
+		{"./services/internal/signature", "FuzzParseStandardSignatures"},
+		{"./services/internal/signature", "FuzzParseStripeHeader"},
+		{"./services/internal/notification", "FuzzDecode"},
+	}
+	for _, t := range targets {
+		fmt.Printf("fuzz: %s %s for %s\n", t.pkg, t.name, d)
+		if err := run(ctx, nil, "go", "test", "-run", "^$", "-fuzz", "^"+t.name+"$", "-fuzztime", d, t.pkg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Bench runs the benchmarks (ingest path, amount parser, signatures) and prints ns/op and allocs/op.
+func Bench(ctx context.Context) error {
+	return run(ctx, nil, "go", "test", "-run", "^$", "-bench", ".", "-benchmem", "-count", "5",
+		"./services/ingest", "./services/internal/money", "./services/internal/signature")
+}
+
+// Diff compares the synthesized stacks with BASE (a template file or directory of
+// templates, no AWS needed) or, with AWS credentials, with the deployed stacks.
+func Diff(ctx context.Context) error {
+	mg.CtxDeps(ctx, Synth)
+	if base := os.Getenv("BASE"); base != "" {
+		return diffAgainst(ctx, base)
+	}
+	if err := cdkcli.RequireCredentials(ctx); err != nil {
+		return fmt.Errorf("diff against deployed stacks: %w\n(or compare with a local template: BASE=tests/testdata go run mage.go diff)", err)
+	}
+	return cdk(ctx, "diff", "--app", outDir, "--all")
+}
+
+// Deploy deploys ENV (required) from the synthesized assembly; needs AWS credentials.
+func Deploy(ctx context.Context) error {
+	env := os.Getenv("ENV")
+	if env == "" {
+		return fmt.Errorf("deploy: set ENV=<name> (the pipeline deploys every environment; see `pipeline:deploy`)")
+	}
+	if err := cdkcli.RequireCredentials(ctx); err != nil {
+		return fmt.Errorf("deploy: %w", err)
+	}
+	mg.CtxDeps(ctx, Synth)
+	return cdk(ctx, "deploy", "--app", outDir, "payhook-"+env+"/*", "--require-approval", "broadening")
+}
+
+// Clean removes build/, cdk.out/ and .payhook/.
+func Clean() error {
+	for _, d := range []string{buildDir, outDir, ".payhook"} {
+		if err := os.RemoveAll(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ---- helpers ----
+
+// npmTools installs the pinned Node tools (CDK CLI, emulators) when missing.
+func npmTools(ctx context.Context) error {
+	if _, err := os.Stat(filepath.Join("node_modules", ".package-lock.json")); err == nil {
+		return nil
+	}
+	fmt.Println("npm: installing the pinned Node tools (npm ci)")
+	return run(ctx, nil, "npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
+}
+
+func diffAgainst(ctx context.Context, base string) error {
+	files := []string{base}
+	if fi, err := os.Stat(base); err == nil && fi.IsDir() {
+		files, _ = filepath.Glob(filepath.Join(base, "*.template.json"))
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("diff: no *.template.json in %s", base)
+	}
+	for _, f := range files {
+		// tests/testdata/<env>.template.json ↔ stack payhook-<env>/Payments
+		env := strings.TrimSuffix(filepath.Base(f), ".template.json")
+		if os.Getenv("ENV") != "" && env != os.Getenv("ENV") {
+			continue
+		}
+		fmt.Printf("diff: payhook-%s against %s\n", env, f)
+		if err := cdk(ctx, "diff", "--app", outDir, "--template", f, "payhook-"+env+"/Payments"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func cdk(ctx context.Context, args ...string) error {
+	mg.CtxDeps(ctx, npmTools)
+	cmd, err := cdkcli.Command(ctx, ".", args...)
+	if err != nil {
+		return err
+	}
+	return cmd.Run()
+}
+
+func run(ctx context.Context, env map[string]string, name string, args ...string) error {
+	if mg.Verbose() {
+		fmt.Println("exec:", name, strings.Join(args, " "))
+	}
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = os.Environ()
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
+	}
+	return nil
+}
+
+func timed(what string, f func() error) error {
+	fmt.Println(what)
+	start := time.Now()
+	if err := f(); err != nil {
+		return err
+	}
+	fmt.Printf("  done in %s\n", time.Since(start).Round(10*time.Millisecond))
+	return nil
+}

@@ -1,0 +1,313 @@
+// Package pipeline assembles payhook from its reusable constructs: the payments stack of
+// one environment (from an envs.Env), the Stage that wraps it, and the CDK Pipelines stack
+// that promotes the same cloud assembly through every deployable environment.
+package pipeline
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/payhook/payhook/constructs/alarmedfunction"
+	"github.com/payhook/payhook/constructs/queuedworker"
+	"github.com/payhook/payhook/constructs/webhookingress"
+	"github.com/payhook/payhook/envs"
+)
+
+// Reconciler sizing: not an env setting, it sweeps a short list once a minute.
+const (
+	reconcilerMemoryMB       = 128
+	reconcilerTimeoutSeconds = 60
+)
+
+// PaymentsStackProps configures NewPaymentsStack.
+type PaymentsStackProps struct {
+	awscdk.StackProps
+	// Env is the environment to build (required).
+	Env envs.Env
+	// AssetsDir holds <service>/bootstrap for every service (required; `mage build` writes
+	// build/).
+	AssetsDir string
+}
+
+// PaymentsStack is one environment of the payment-notification system. Every building
+// block is exposed.
+type PaymentsStack struct {
+	awscdk.Stack
+	Table          awsdynamodb.Table
+	AlertsKey      awskms.Key
+	AlertsTopic    awssns.Topic
+	SigningSecret  awssecretsmanager.Secret
+	Worker         *queuedworker.QueuedWorker
+	Ingress        *webhookingress.WebhookIngress
+	NotifyFailures *alarmedfunction.AlarmedFunction
+	Reconciler     *alarmedfunction.AlarmedFunction
+	ReconcileRule  awsevents.Rule
+}
+
+// NewPaymentsStack builds the payments stack of one environment.
+func NewPaymentsStack(scope constructs.Construct, id string, props *PaymentsStackProps) *PaymentsStack {
+	e := props.Env
+	suffix := e.Name
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	s := &PaymentsStack{Stack: stack}
+	retain := e.RetainData
+	removal := awscdk.RemovalPolicy_DESTROY
+	if retain {
+		removal = awscdk.RemovalPolicy_RETAIN
+	}
+	name := func(part string) *string { return jsii.String("payhook-" + suffix + "-" + part) }
+	logRetention := retentionDays(e.LogRetentionDays)
+
+	// Table: one record per (provider, transaction_id); see services/internal/store.
+	s.Table = awsdynamodb.NewTable(stack, jsii.String("Table"), &awsdynamodb.TableProps{
+		TableName:    jsii.String("payhook-" + suffix),
+		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
+		SortKey:      &awsdynamodb.Attribute{Name: jsii.String("sk"), Type: awsdynamodb.AttributeType_STRING},
+		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		Encryption:         awsdynamodb.TableEncryption_AWS_MANAGED,
+		DeletionProtection: jsii.Bool(retain),
+		RemovalPolicy:      removal,
+	})
+	s.Table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+		IndexName:      jsii.String("gsi1"),
+		PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String("gsi1pk"), Type: awsdynamodb.AttributeType_STRING},
+		SortKey:        &awsdynamodb.Attribute{Name: jsii.String("gsi1sk"), Type: awsdynamodb.AttributeType_STRING},
+		ProjectionType: awsdynamodb.ProjectionType_ALL,
+	})
+
+	// Alerts: a customer-managed key whose policy lets CloudWatch alarms publish.
+	s.AlertsKey = awskms.NewKey(stack, jsii.String("AlertsKey"), &awskms.KeyProps{
+		Description:       jsii.String("payhook " + suffix + " alerts topic"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     removal,
+	})
+	s.AlertsKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()}},
+	}), jsii.Bool(false))
+	s.AlertsTopic = awssns.NewTopic(stack, jsii.String("Alerts"), &awssns.TopicProps{
+		TopicName:   name("alerts"),
+		DisplayName: jsii.String("payhook " + suffix + " alerts"),
+		MasterKey:   s.AlertsKey,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	for _, addr := range e.Alarms.Emails {
+		s.AlertsTopic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(addr), nil))
+	}
+
+	// Signing secrets: generated placeholder; operators put the providers' secrets in it
+	// (README: "Provider signing secrets"). Never in the template.
+	s.SigningSecret = awssecretsmanager.NewSecret(stack, jsii.String("SigningSecrets"), &awssecretsmanager.SecretProps{
+		SecretName:    jsii.String("payhook/" + suffix + "/signing-secrets"),
+		Description:   jsii.String("payhook " + suffix + `: webhook signing secrets, JSON {"<provider>": ["whsec_..."]}`),
+		RemovalPolicy: removal,
+	})
+
+	fn := func(service string, f envs.Function, env map[string]*string) alarmedfunction.AlarmedFunctionProps {
+		env["TABLE_NAME"] = s.Table.TableName()
+		env["PAYHOOK_ENV"] = jsii.String(suffix)
+		env["PAYHOOK_SERVICE"] = jsii.String(service)
+		p := alarmedfunction.AlarmedFunctionProps{
+			CodeDir:          jsii.String(filepath.Join(props.AssetsDir, service)),
+			FunctionName:     name(service),
+			MemorySize:       jsii.Number(float64(f.MemoryMB)),
+			Timeout:          awscdk.Duration_Seconds(jsii.Number(float64(f.TimeoutSeconds))),
+			Environment:      env,
+			LogRetention:     logRetention,
+			RemovalPolicy:    removal,
+			AlarmTopic:       s.AlertsTopic,
+			ErrorThreshold:   jsii.Number(float64(e.Alarms.ErrorThreshold)),
+			ErrorRatePercent: jsii.Number(e.Alarms.ErrorRatePercent),
+			DeploymentConfig: deploymentConfig(e),
+		}
+		if f.ReservedConcurrency != nil {
+			p.ReservedConcurrency = jsii.Number(float64(*f.ReservedConcurrency))
+		}
+		return p
+	}
+
+	// Accounting: queue + DLQ + consumer.
+	notifyTimeout := e.Functions.NotifyFailures.TimeoutSeconds
+	s.Worker = queuedworker.NewQueuedWorker(stack, "Accounting", &queuedworker.QueuedWorkerProps{
+		Consumer:                    fn("accounting", e.Functions.Accounting, map[string]*string{}),
+		QueueName:                   name("queue"),
+		DeadLetterQueueName:         name("dlq"),
+		MaxReceiveCount:             jsii.Number(float64(e.Queue.MaxReceiveCount)),
+		VisibilityTimeout:           awscdk.Duration_Seconds(jsii.Number(float64(e.Queue.VisibilityTimeoutSeconds))),
+		RetentionPeriod:             awscdk.Duration_Days(jsii.Number(float64(e.Queue.RetentionDays))),
+		DeadLetterRetentionPeriod:   awscdk.Duration_Days(jsii.Number(float64(e.Queue.DLQRetentionDays))),
+		DeadLetterVisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(float64(6 * notifyTimeout))),
+		BatchSize:                   jsii.Number(float64(e.Worker.BatchSize)),
+		MaxBatchingWindow:           awscdk.Duration_Seconds(jsii.Number(float64(e.Worker.BatchingWindowSeconds))),
+		AlarmTopic:                  s.AlertsTopic,
+		OldestMessageAgeThreshold:   awscdk.Duration_Seconds(jsii.Number(float64(e.Alarms.OldestMessageAgeSeconds))),
+		RemovalPolicy:               removal,
+	})
+	accounting := s.Worker.Consumer.Function
+	s.Table.Grant(accounting, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:UpdateItem"), jsii.String("dynamodb:ConditionCheckItem"))
+
+	// Ingest: REST API + key + usage plan + WAF + handler.
+	s.Ingress = webhookingress.NewWebhookIngress(stack, "Ingress", &webhookingress.WebhookIngressProps{
+		Handler: fn("ingest", e.Functions.Ingest, map[string]*string{
+			"QUEUE_URL":          s.Worker.Queue.QueueUrl(),
+			"SIGNING_SECRET_ARN": s.SigningSecret.SecretArn(),
+			"PROVIDERS":          jsii.String(providersEnv(e.Providers)),
+			"MAX_BODY_BYTES":     jsii.String(fmt.Sprint(e.API.MaxBodyBytes)),
+		}),
+		ApiName:             name("api"),
+		Description:         jsii.String("payhook " + suffix + ": payment notification webhooks"),
+		Path:                jsii.String(e.API.Path),
+		StageName:           jsii.String(e.API.StageName),
+		ThrottleRateLimit:   jsii.Number(e.API.ThrottleRate),
+		ThrottleBurstLimit:  jsii.Number(float64(e.API.ThrottleBurst)),
+		QuotaPerDay:         jsii.Number(float64(e.API.DailyQuota)),
+		WafRateLimit:        jsii.Number(float64(e.API.WAFRateLimit)),
+		AccessLogRetention:  logRetention,
+		RemovalPolicy:       removal,
+		AlarmTopic:          s.AlertsTopic,
+		Server5xxThreshold:  jsii.Number(float64(e.Alarms.API5xxThreshold)),
+		LatencyP99Threshold: awscdk.Duration_Millis(jsii.Number(float64(e.Alarms.APIP99LatencyMs))),
+		ApiKeyName:          name("key"),
+		UsagePlanName:       name("plan"),
+	})
+	ingest := s.Ingress.Handler.Function
+	s.Table.Grant(ingest, jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:UpdateItem"))
+	s.Worker.Queue.GrantSendMessages(ingest)
+	s.SigningSecret.GrantRead(ingest, nil)
+
+	// Notify-failures: consumes the DLQ, records, alerts.
+	s.NotifyFailures = alarmedfunction.NewAlarmedFunction(stack, "NotifyFailures",
+		ptr(fn("notifyfailures", e.Functions.NotifyFailures, map[string]*string{"ALERT_TOPIC_ARN": s.AlertsTopic.TopicArn()})))
+	s.NotifyFailures.Alias.AddEventSource(awslambdaeventsources.NewSqsEventSource(s.Worker.DeadLetterQueue, &awslambdaeventsources.SqsEventSourceProps{
+		BatchSize:               jsii.Number(10),
+		ReportBatchItemFailures: jsii.Bool(true),
+	}))
+	s.Table.Grant(s.NotifyFailures.Function, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:UpdateItem"), jsii.String("dynamodb:PutItem"))
+	s.AlertsTopic.GrantPublish(s.NotifyFailures.Function)
+
+	// Reconciler: the outbox sweep, every minute.
+	s.Reconciler = alarmedfunction.NewAlarmedFunction(stack, "Reconciler", ptr(fn("reconciler",
+		envs.Function{MemoryMB: reconcilerMemoryMB, TimeoutSeconds: reconcilerTimeoutSeconds},
+		map[string]*string{"QUEUE_URL": s.Worker.Queue.QueueUrl()})))
+	s.ReconcileRule = awsevents.NewRule(stack, jsii.String("ReconcileSchedule"), &awsevents.RuleProps{
+		Description: jsii.String("payhook " + suffix + ": send notifications stranded on the outbox"),
+		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(1))),
+		Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(s.Reconciler.Alias, nil)},
+	})
+	s.Table.Grant(s.Reconciler.Function, jsii.String("dynamodb:Query"), jsii.String("dynamodb:UpdateItem"))
+	s.Worker.Queue.GrantSendMessages(s.Reconciler.Function)
+
+	// Tags and outputs.
+	awscdk.Tags_Of(stack).Add(jsii.String("payhook:env"), jsii.String(suffix), nil)
+	keys := make([]string, 0, len(e.Tags))
+	for k := range e.Tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		awscdk.Tags_Of(stack).Add(jsii.String(k), jsii.String(e.Tags[k]), nil)
+	}
+	out := func(id string, v *string, desc string) {
+		awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{Value: v, Description: jsii.String(desc)})
+	}
+	out(OutputAPIURL, s.Ingress.URL(), "Webhook endpoint (POST)")
+	out(OutputAPIKeyID, s.Ingress.ApiKey.KeyId(), "API key id (value: aws apigateway get-api-key --include-value)")
+	out(OutputTableName, s.Table.TableName(), "DynamoDB table")
+	out(OutputQueueURL, s.Worker.Queue.QueueUrl(), "Accounting queue")
+	out(OutputDLQURL, s.Worker.DeadLetterQueue.QueueUrl(), "Dead-letter queue")
+	out(OutputTopicARN, s.AlertsTopic.TopicArn(), "Alerts topic")
+	out(OutputSecretARN, s.SigningSecret.SecretArn(), "Provider signing secrets")
+	out("IngestFunctionName", ingest.FunctionName(), "Ingest function")
+	out("AccountingFunctionName", accounting.FunctionName(), "Accounting function")
+	out("NotifyFailuresFunctionName", s.NotifyFailures.Function.FunctionName(), "Notify-failures function")
+	out("ReconcilerFunctionName", s.Reconciler.Function.FunctionName(), "Outbox reconciler function")
+	return s
+}
+
+// Output names of the payments stack, read by the smoke test and the pipeline's post-steps.
+const (
+	OutputAPIURL    = "ApiUrl"
+	OutputAPIKeyID  = "ApiKeyId"
+	OutputTableName = "TableName"
+	OutputQueueURL  = "QueueUrl"
+	OutputDLQURL    = "DlqUrl"
+	OutputTopicARN  = "AlertTopicArn"
+	OutputSecretARN = "SigningSecretArn"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+// providersEnv encodes the providers for ingest's PROVIDERS variable.
+func providersEnv(ps []envs.Provider) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = p.Name + ":" + string(p.Scheme)
+	}
+	return strings.Join(parts, ",")
+}
+
+// deploymentConfig maps an env's strategy to CodeDeploy's predefined config; nil for
+// all-at-once (no deployment group, the alias moves at once).
+func deploymentConfig(e envs.Env) awscodedeploy.ILambdaDeploymentConfig {
+	switch e.DeploymentConfigName() {
+	case "LambdaCanary10Percent5Minutes":
+		return awscodedeploy.LambdaDeploymentConfig_CANARY_10PERCENT_5MINUTES()
+	case "LambdaCanary10Percent10Minutes":
+		return awscodedeploy.LambdaDeploymentConfig_CANARY_10PERCENT_10MINUTES()
+	case "LambdaCanary10Percent15Minutes":
+		return awscodedeploy.LambdaDeploymentConfig_CANARY_10PERCENT_15MINUTES()
+	case "LambdaCanary10Percent30Minutes":
+		return awscodedeploy.LambdaDeploymentConfig_CANARY_10PERCENT_30MINUTES()
+	case "LambdaLinear10PercentEvery1Minute":
+		return awscodedeploy.LambdaDeploymentConfig_LINEAR_10PERCENT_EVERY_1MINUTE()
+	case "LambdaLinear10PercentEvery2Minutes":
+		return awscodedeploy.LambdaDeploymentConfig_LINEAR_10PERCENT_EVERY_2MINUTES()
+	case "LambdaLinear10PercentEvery3Minutes":
+		return awscodedeploy.LambdaDeploymentConfig_LINEAR_10PERCENT_EVERY_3MINUTES()
+	case "LambdaLinear10PercentEvery10Minutes":
+		return awscodedeploy.LambdaDeploymentConfig_LINEAR_10PERCENT_EVERY_10MINUTES()
+	default:
+		return nil
+	}
+}
+
+// retentionDays converts a validated day count into CloudWatch Logs' enum.
+func retentionDays(days int) awslogs.RetentionDays {
+	m := map[int]awslogs.RetentionDays{
+		1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS, 5: awslogs.RetentionDays_FIVE_DAYS,
+		7: awslogs.RetentionDays_ONE_WEEK, 14: awslogs.RetentionDays_TWO_WEEKS, 30: awslogs.RetentionDays_ONE_MONTH,
+		60: awslogs.RetentionDays_TWO_MONTHS, 90: awslogs.RetentionDays_THREE_MONTHS, 120: awslogs.RetentionDays_FOUR_MONTHS,
+		150: awslogs.RetentionDays_FIVE_MONTHS, 180: awslogs.RetentionDays_SIX_MONTHS, 365: awslogs.RetentionDays_ONE_YEAR,
+		400: awslogs.RetentionDays_THIRTEEN_MONTHS, 545: awslogs.RetentionDays_EIGHTEEN_MONTHS,
+		731: awslogs.RetentionDays_TWO_YEARS, 1096: awslogs.RetentionDays_THREE_YEARS, 1827: awslogs.RetentionDays_FIVE_YEARS,
+		2192: awslogs.RetentionDays_SIX_YEARS, 2557: awslogs.RetentionDays_SEVEN_YEARS, 2922: awslogs.RetentionDays_EIGHT_YEARS,
+		3288: awslogs.RetentionDays_NINE_YEARS, 3653: awslogs.RetentionDays_TEN_YEARS,
+	}
+	if r, ok := m[days]; ok {
+		return r
+	}
+	panic(fmt.Sprintf("pipeline: log retention of %d days is not a CloudWatch Logs value (envs validation should have refused it)", days))
+}
