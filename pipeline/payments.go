@@ -126,13 +126,15 @@ func NewPaymentsStack(scope constructs.Construct, id string, props *PaymentsStac
 		RemovalPolicy: removal,
 	})
 
-	fn := func(service string, f envs.Function, env map[string]*string) alarmedfunction.AlarmedFunctionProps {
+	// fn builds a function's props; service is its directory under services/ (and in
+	// AssetsDir), recorded as PAYHOOK_SERVICE so local mode can run the same service.
+	fn := func(service, fnName string, f envs.Function, env map[string]*string) alarmedfunction.AlarmedFunctionProps {
 		env["TABLE_NAME"] = s.Table.TableName()
 		env["PAYHOOK_ENV"] = jsii.String(suffix)
 		env["PAYHOOK_SERVICE"] = jsii.String(service)
 		p := alarmedfunction.AlarmedFunctionProps{
 			CodeDir:          jsii.String(filepath.Join(props.AssetsDir, service)),
-			FunctionName:     name(service),
+			FunctionName:     name(fnName),
 			MemorySize:       jsii.Number(float64(f.MemoryMB)),
 			Timeout:          awscdk.Duration_Seconds(jsii.Number(float64(f.TimeoutSeconds))),
 			Environment:      env,
@@ -152,7 +154,7 @@ func NewPaymentsStack(scope constructs.Construct, id string, props *PaymentsStac
 	// Accounting: queue + DLQ + consumer.
 	notifyTimeout := e.Functions.NotifyFailures.TimeoutSeconds
 	s.Worker = queuedworker.NewQueuedWorker(stack, "Accounting", &queuedworker.QueuedWorkerProps{
-		Consumer:                    fn("accounting", e.Functions.Accounting, map[string]*string{}),
+		Consumer:                    fn("accounting", "accounting", e.Functions.Accounting, map[string]*string{}),
 		QueueName:                   name("queue"),
 		DeadLetterQueueName:         name("dlq"),
 		MaxReceiveCount:             jsii.Number(float64(e.Queue.MaxReceiveCount)),
@@ -165,13 +167,14 @@ func NewPaymentsStack(scope constructs.Construct, id string, props *PaymentsStac
 		AlarmTopic:                  s.AlertsTopic,
 		OldestMessageAgeThreshold:   awscdk.Duration_Seconds(jsii.Number(float64(e.Alarms.OldestMessageAgeSeconds))),
 		RemovalPolicy:               removal,
+		MaxConcurrency:              maxConcurrency(e.Functions.Accounting.ReservedConcurrency),
 	})
 	accounting := s.Worker.Consumer.Function
 	s.Table.Grant(accounting, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:UpdateItem"), jsii.String("dynamodb:ConditionCheckItem"))
 
 	// Ingest: REST API + key + usage plan + WAF + handler.
 	s.Ingress = webhookingress.NewWebhookIngress(stack, "Ingress", &webhookingress.WebhookIngressProps{
-		Handler: fn("ingest", e.Functions.Ingest, map[string]*string{
+		Handler: fn("ingest", "ingest", e.Functions.Ingest, map[string]*string{
 			"QUEUE_URL":          s.Worker.Queue.QueueUrl(),
 			"SIGNING_SECRET_ARN": s.SigningSecret.SecretArn(),
 			"PROVIDERS":          jsii.String(providersEnv(e.Providers)),
@@ -200,7 +203,7 @@ func NewPaymentsStack(scope constructs.Construct, id string, props *PaymentsStac
 
 	// Notify-failures: consumes the DLQ, records, alerts.
 	s.NotifyFailures = alarmedfunction.NewAlarmedFunction(stack, "NotifyFailures",
-		ptr(fn("notifyfailures", e.Functions.NotifyFailures, map[string]*string{"ALERT_TOPIC_ARN": s.AlertsTopic.TopicArn()})))
+		ptr(fn("notifyfailures", "notify-failures", e.Functions.NotifyFailures, map[string]*string{"ALERT_TOPIC_ARN": s.AlertsTopic.TopicArn()})))
 	s.NotifyFailures.Alias.AddEventSource(awslambdaeventsources.NewSqsEventSource(s.Worker.DeadLetterQueue, &awslambdaeventsources.SqsEventSourceProps{
 		BatchSize:               jsii.Number(10),
 		ReportBatchItemFailures: jsii.Bool(true),
@@ -209,7 +212,7 @@ func NewPaymentsStack(scope constructs.Construct, id string, props *PaymentsStac
 	s.AlertsTopic.GrantPublish(s.NotifyFailures.Function)
 
 	// Reconciler: the outbox sweep, every minute.
-	s.Reconciler = alarmedfunction.NewAlarmedFunction(stack, "Reconciler", ptr(fn("reconciler",
+	s.Reconciler = alarmedfunction.NewAlarmedFunction(stack, "Reconciler", ptr(fn("reconciler", "reconciler",
 		envs.Function{MemoryMB: reconcilerMemoryMB, TimeoutSeconds: reconcilerTimeoutSeconds},
 		map[string]*string{"QUEUE_URL": s.Worker.Queue.QueueUrl()})))
 	s.ReconcileRule = awsevents.NewRule(stack, jsii.String("ReconcileSchedule"), &awsevents.RuleProps{
@@ -259,6 +262,16 @@ const (
 )
 
 func ptr[T any](v T) *T { return &v }
+
+// maxConcurrency caps the SQS event source at the consumer's reserved concurrency, so the
+// poller never invokes more copies than may run: throttled invocations would otherwise
+// count as receives and push healthy messages to the DLQ. SQS event sources allow 2..1000.
+func maxConcurrency(reserved *int) *float64 {
+	if reserved == nil || *reserved < 2 {
+		return nil
+	}
+	return jsii.Number(float64(min(*reserved, 1000)))
+}
 
 // providersEnv encodes the providers for ingest's PROVIDERS variable.
 func providersEnv(ps []envs.Provider) string {

@@ -1,0 +1,5 @@
+package tests
+
+import "github.com/payhook/payhook/pipeline"
+
+func applyNag(b *pipeline.Built) {}
