@@ -247,6 +247,7 @@ func NewPaymentsStack(scope constructs.Construct, id string, props *PaymentsStac
 	out("AccountingFunctionName", accounting.FunctionName(), "Accounting function")
 	out("NotifyFailuresFunctionName", s.NotifyFailures.Function.FunctionName(), "Notify-failures function")
 	out("ReconcilerFunctionName", s.Reconciler.Function.FunctionName(), "Outbox reconciler function")
+	SuppressAcceptedNagFindings(stack)
 	return s
 }
 
