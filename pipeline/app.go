@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
 
 	"github.com/payhook/payhook/envs"
 	"github.com/payhook/payhook/internal/lambdabuild"
@@ -29,8 +29,8 @@ type Built struct {
 }
 
 // Build loads every environment from cfg.EnvsDir and adds one PaymentsStage per
-// environment to app. Nothing is added when any env file is invalid.
-func Build(app awscdk.App, cfg AppConfig) (*Built, error) {
+// environment to scope (the App). Nothing is added when any env file is invalid.
+func Build(app constructs.Construct, cfg AppConfig) (*Built, error) {
 	list, err := envs.LoadDir(cfg.EnvsDir)
 	if err != nil {
 		return nil, err
