@@ -36,10 +36,11 @@ func Build(ctx context.Context) error {
 	})
 }
 
-// Synth writes the cloud assembly to cdk.out: every envs/*.yaml, or only ENV=name.
+// Synth writes the cloud assembly to cdk.out: the pipeline with a stage per deployable
+// envs/*.yaml plus the local-only ones, or with ENV=name that environment's stage alone.
 func Synth(ctx context.Context) error {
 	mg.CtxDeps(ctx, Build, npmTools)
-	what := "every environment"
+	what := "the pipeline and every environment"
 	if e := os.Getenv("ENV"); e != "" {
 		what = "environment " + e
 	}
@@ -49,6 +50,45 @@ func Synth(ctx context.Context) error {
 		}
 		return run(ctx, map[string]string{"CDK_OUTDIR": outDir, "PAYHOOK_ENV": os.Getenv("ENV")}, "go", "run", "./cmd/cdk")
 	})
+}
+
+// Pipeline holds the delivery pipeline's targets.
+type Pipeline mg.Namespace
+
+// Synth builds and synthesizes the whole app (what the pipeline's synth step runs) and
+// prints the promotion waves.
+func (Pipeline) Synth(ctx context.Context) error {
+	os.Unsetenv("ENV")
+	mg.CtxDeps(ctx, Synth)
+	return pipelineSummary()
+}
+
+// Deploy deploys the pipeline stack itself, once; afterwards every merge updates it (self-mutation).
+// Needs AWS credentials for the pipeline account, bootstrapped (see README).
+func (Pipeline) Deploy(ctx context.Context) error {
+	if err := cdkcli.RequireCredentials(ctx); err != nil {
+		return fmt.Errorf("pipeline:deploy: %w", err)
+	}
+	mg.CtxDeps(ctx, Pipeline.Synth)
+	return cdk(ctx, "deploy", "--app", outDir, "PayhookPipeline", "--require-approval", "broadening")
+}
+
+// New holds generators.
+type New mg.Namespace
+
+// Env writes envs/<name>.yaml from FROM (default staging): next free order, name replaced;
+// refuses an existing name, and checks that the result loads.
+func (New) Env(name string) error {
+	from := os.Getenv("FROM")
+	if from == "" {
+		from = "staging"
+	}
+	path, err := envs.NewEnvFile("envs", name, from)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("new:env: wrote %s (from %s); review it, then `go run mage.go synth`\n", path, from)
+	return nil
 }
 
 // Test runs every test (unit, emulator-backed, synth and acceptance) with -count=1, because
@@ -128,6 +168,28 @@ func Clean() error {
 
 // ---- helpers ----
 
+func pipelineSummary() error {
+	list, err := envs.LoadDir("envs")
+	if err != nil {
+		return err
+	}
+	for _, wave := range envs.Waves(list) {
+		var names []string
+		for _, e := range wave {
+			n := e.Name
+			if e.RetainData {
+				n += " (permissions check)"
+			}
+			if e.Approval == envs.ApprovalManual {
+				n += " (manual approval)"
+			}
+			names = append(names, n)
+		}
+		fmt.Printf("  wave order-%d: %s\n", wave[0].Order, strings.Join(names, ", "))
+	}
+	return nil
+}
+
 // npmTools installs the pinned Node tools (CDK CLI, emulators) when missing.
 func npmTools(ctx context.Context) error {
 	if _, err := os.Stat(filepath.Join("node_modules", ".package-lock.json")); err == nil {
@@ -146,13 +208,18 @@ func diffAgainst(ctx context.Context, base string) error {
 		return fmt.Errorf("diff: no *.template.json in %s", base)
 	}
 	for _, f := range files {
-		// tests/testdata/<env>.template.json ↔ stack payhook-<env>/Payments
+		// tests/testdata/<env>.template.json ↔ stack payhook-<env>/Payments, a stage of the
+		// pipeline unless ENV synthesized it alone.
 		env := strings.TrimSuffix(filepath.Base(f), ".template.json")
 		if os.Getenv("ENV") != "" && env != os.Getenv("ENV") {
 			continue
 		}
-		fmt.Printf("diff: payhook-%s against %s\n", env, f)
-		if err := cdk(ctx, "diff", "--app", outDir, "--template", f, "payhook-"+env+"/Payments"); err != nil {
+		stack := "payhook-" + env + "/Payments"
+		if os.Getenv("ENV") == "" && env != "local" {
+			stack = "PayhookPipeline/" + stack
+		}
+		fmt.Printf("diff: %s against %s\n", stack, f)
+		if err := cdk(ctx, "diff", "--app", outDir, "--template", f, stack); err != nil {
 			return err
 		}
 	}

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/aws/constructs-go/constructs/v10"
@@ -12,12 +13,16 @@ import (
 
 // AppConfig says what Build puts into an App.
 type AppConfig struct {
-	// EnvsDir holds envs/*.yaml.
+	// EnvsDir holds envs/*.yaml (and pipeline.yaml).
 	EnvsDir string
 	// AssetsDir holds the built services (<service>/bootstrap).
 	AssetsDir string
-	// Only, when set, builds just that environment's stage (e.g. "local").
+	// Only, when set, builds just that environment's stage (e.g. "local"), without the pipeline.
 	Only string
+	// WithPipeline builds the delivery pipeline from EnvsDir/pipeline.yaml: every deployable
+	// environment becomes a stage of it (under the pipeline stack) instead of a top-level
+	// stage. Local-only environments stay top-level either way.
+	WithPipeline bool
 }
 
 // Built is what Build added to the App.
@@ -26,14 +31,22 @@ type Built struct {
 	Envs []envs.Env
 	// Stages are the payments stages built, by env name.
 	Stages map[string]*PaymentsStage
+	// Delivery is the pipeline stack (nil without WithPipeline).
+	Delivery *DeliveryStack
 }
 
-// Build loads every environment from cfg.EnvsDir and adds one PaymentsStage per
-// environment to scope (the App). Nothing is added when any env file is invalid.
-func Build(app constructs.Construct, cfg AppConfig) (*Built, error) {
+// Build loads every environment from cfg.EnvsDir and adds its stages to scope (the App).
+// Nothing is added when any env file, or pipeline.yaml, is invalid.
+func Build(scope constructs.Construct, cfg AppConfig) (*Built, error) {
 	list, err := envs.LoadDir(cfg.EnvsDir)
 	if err != nil {
 		return nil, err
+	}
+	var pc envs.Pipeline
+	if cfg.WithPipeline && cfg.Only == "" {
+		if pc, err = envs.LoadPipeline(filepath.Join(cfg.EnvsDir, envs.PipelineFile)); err != nil {
+			return nil, err
+		}
 	}
 	if missing := lambdabuild.Missing(cfg.AssetsDir); len(missing) > 0 {
 		return nil, fmt.Errorf("no bootstrap for %s in %s: run `go run mage.go build` first", strings.Join(missing, ", "), cfg.AssetsDir)
@@ -45,10 +58,19 @@ func Build(app constructs.Construct, cfg AppConfig) (*Built, error) {
 			continue
 		}
 		found = true
-		b.Stages[e.Name] = NewPaymentsStage(app, e, cfg.AssetsDir)
+		if cfg.WithPipeline && cfg.Only == "" && e.Deployable() {
+			continue // a stage of the pipeline, below
+		}
+		b.Stages[e.Name] = NewPaymentsStage(scope, e, cfg.AssetsDir)
 	}
 	if !found {
 		return nil, fmt.Errorf("no environment named %q in %s", cfg.Only, cfg.EnvsDir)
+	}
+	if cfg.WithPipeline && cfg.Only == "" {
+		b.Delivery = NewDeliveryStack(scope, PipelineStackID, &DeliveryStackProps{Pipeline: pc, Envs: list, AssetsDir: cfg.AssetsDir})
+		for name, st := range b.Delivery.Stages {
+			b.Stages[name] = st
+		}
 	}
 	return b, nil
 }

@@ -59,6 +59,8 @@ type PaymentsStack struct {
 	NotifyFailures *alarmedfunction.AlarmedFunction
 	Reconciler     *alarmedfunction.AlarmedFunction
 	ReconcileRule  awsevents.Rule
+	// Outputs are the stack's outputs by name (Output* constants).
+	Outputs map[string]awscdk.CfnOutput
 }
 
 // NewPaymentsStack builds the payments stack of one environment.
@@ -66,7 +68,7 @@ func NewPaymentsStack(scope constructs.Construct, id string, props *PaymentsStac
 	e := props.Env
 	suffix := e.Name
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
-	s := &PaymentsStack{Stack: stack}
+	s := &PaymentsStack{Stack: stack, Outputs: map[string]awscdk.CfnOutput{}}
 	retain := e.RetainData
 	removal := awscdk.RemovalPolicy_DESTROY
 	if retain {
@@ -234,7 +236,7 @@ func NewPaymentsStack(scope constructs.Construct, id string, props *PaymentsStac
 		awscdk.Tags_Of(stack).Add(jsii.String(k), jsii.String(e.Tags[k]), nil)
 	}
 	out := func(id string, v *string, desc string) {
-		awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{Value: v, Description: jsii.String(desc)})
+		s.Outputs[id] = awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{Value: v, Description: jsii.String(desc)})
 	}
 	out(OutputAPIURL, s.Ingress.URL(), "Webhook endpoint (POST)")
 	out(OutputAPIKeyID, s.Ingress.ApiKey.KeyId(), "API key id (value: aws apigateway get-api-key --include-value)")

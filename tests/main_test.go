@@ -32,6 +32,7 @@ var synthesized struct {
 	envs      []envs.Env
 	templates map[string]map[string]any // env name → template
 	app       awscdk.App
+	built     *pipeline.Built
 }
 
 func TestMain(m *testing.M) {
@@ -57,18 +58,18 @@ func setup(m *testing.M) (int, error) {
 	}
 	synthesized.outdir = filepath.Join(tmp, "cdk.out")
 	synthesized.app = awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(synthesized.outdir)})
-	built, err := pipeline.Build(synthesized.app, pipeline.AppConfig{EnvsDir: "../envs", AssetsDir: synthesized.assets})
+	built, err := pipeline.Build(synthesized.app, pipeline.AppConfig{EnvsDir: "../envs", AssetsDir: synthesized.assets, WithPipeline: true})
 	if err != nil {
 		return 1, err
 	}
 	applyNag(built)
 	synthesized.app.Synth(nil)
 	synthesized.envs = built.Envs
+	synthesized.built = built
 	synthesized.templates = map[string]map[string]any{}
 	for name, st := range built.Stages {
 		// The stage's stack lives in the stage's nested assembly; read its template file.
-		stageAsm := filepath.Join(synthesized.outdir, "assembly-"+*st.StageName())
-		b, err := os.ReadFile(filepath.Join(stageAsm, *st.Payments.TemplateFile()))
+		b, err := os.ReadFile(filepath.Join(*st.Outdir(), *st.Payments.TemplateFile()))
 		if err != nil {
 			return 1, fmt.Errorf("read template of %s: %w", name, err)
 		}

@@ -30,7 +30,7 @@ func jsiiTrue() *bool { t := true; return &t }
 func nagFindings(t *testing.T, env string) (errs, warns []string) {
 	t.Helper()
 	// Annotations of a stack go to its <artifact>.metadata.json beside the template.
-	files, err := filepath.Glob(filepath.Join(synthesized.outdir, "assembly-payhook-"+env, "*.metadata.json"))
+	files, err := filepath.Glob(filepath.Join(*synthesized.built.Stages[env].Outdir(), "*.metadata.json"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
 	for _, f := range files {

@@ -2,8 +2,11 @@
 // the services compiled into build/ by `go run mage.go build`. cdk.json runs it; so does
 // `go run mage.go synth`, which writes cdk.out without the CDK CLI.
 //
-// Environment: PAYHOOK_ENV limits the app to one environment; PAYHOOK_ENVS_DIR and
-// PAYHOOK_ASSETS_DIR override envs/ and build/.
+// Environment: PAYHOOK_ENV limits the app to one environment (no pipeline);
+// PAYHOOK_PIPELINE=0 leaves the pipeline out and puts every environment's stage at the top
+// level (what `mage synth` does); PAYHOOK_ENVS_DIR and PAYHOOK_ASSETS_DIR override envs/
+// and build/. By default (cdk.json, the pipeline's own synth) the deployable environments
+// are stages of the pipeline stack and local-only ones stay top-level.
 package main
 
 import (
@@ -28,9 +31,10 @@ func main() {
 func run() error {
 	app := awscdk.NewApp(nil)
 	if _, err := pipeline.Build(app, pipeline.AppConfig{
-		EnvsDir:   getenv("PAYHOOK_ENVS_DIR", "envs"),
-		AssetsDir: getenv("PAYHOOK_ASSETS_DIR", "build"),
-		Only:      os.Getenv("PAYHOOK_ENV"),
+		EnvsDir:      getenv("PAYHOOK_ENVS_DIR", "envs"),
+		AssetsDir:    getenv("PAYHOOK_ASSETS_DIR", "build"),
+		Only:         os.Getenv("PAYHOOK_ENV"),
+		WithPipeline: os.Getenv("PAYHOOK_PIPELINE") != "0",
 	}); err != nil {
 		return err
 	}

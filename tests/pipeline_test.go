@@ -1,0 +1,246 @@
+package tests
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/payhook/payhook/envs"
+	"github.com/payhook/payhook/pipeline"
+)
+
+type action struct {
+	Name          string
+	Category      string
+	RunOrder      float64
+	Configuration map[string]any
+}
+
+type pipelineView struct {
+	Type      string
+	Stages    []string
+	Actions   map[string][]action // by pipeline stage name
+	Resources map[string]resource
+	Counts    map[string]int
+}
+
+func readPipeline(t *testing.T, outdir string, d *pipeline.DeliveryStack) pipelineView {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(outdir, *d.TemplateFile()))
+	require.NoError(t, err)
+	var tmpl struct{ Resources map[string]map[string]any }
+	require.NoError(t, json.Unmarshal(b, &tmpl))
+	v := pipelineView{Actions: map[string][]action{}, Resources: map[string]resource{}, Counts: map[string]int{}}
+	for id, r := range tmpl.Resources {
+		props, _ := r["Properties"].(map[string]any)
+		v.Resources[id] = resource{ID: id, Type: r["Type"].(string), Props: props}
+		v.Counts[r["Type"].(string)]++
+		if r["Type"] != "AWS::CodePipeline::Pipeline" {
+			continue
+		}
+		v.Type, _ = props["PipelineType"].(string)
+		for _, s := range props["Stages"].([]any) {
+			st := s.(map[string]any)
+			name := st["Name"].(string)
+			v.Stages = append(v.Stages, name)
+			for _, a := range st["Actions"].([]any) {
+				am := a.(map[string]any)
+				cfg, _ := am["Configuration"].(map[string]any)
+				v.Actions[name] = append(v.Actions[name], action{Name: am["Name"].(string),
+					Category: am["ActionTypeId"].(map[string]any)["Category"].(string), RunOrder: num(am["RunOrder"]), Configuration: cfg})
+			}
+		}
+	}
+	return v
+}
+
+func (v pipelineView) action(t *testing.T, stage, name string) action {
+	t.Helper()
+	for _, a := range v.Actions[stage] {
+		if a.Name == name {
+			return a
+		}
+	}
+	t.Fatalf("no action %s in pipeline stage %s (have %v)", name, stage, v.Actions[stage])
+	return action{}
+}
+
+// buildspec returns the inline buildspec of the CodeBuild project an action runs.
+func (v pipelineView) buildspec(t *testing.T, a action) string {
+	t.Helper()
+	ref := a.Configuration["ProjectName"].(map[string]any)["Ref"].(string)
+	return fmt.Sprint(v.Resources[ref].Props["Source"].(map[string]any)["BuildSpec"])
+}
+
+func TestPipelineShape(t *testing.T) {
+	d := synthesized.built.Delivery
+	require.NotNil(t, d)
+	v := readPipeline(t, synthesized.outdir, d)
+	assert.Equal(t, "V2", v.Type)
+
+	// Source, synth, self-mutation, one assets stage (not one project per asset), then the
+	// environments in promotion order: dev, staging, prod (local-only env: never a stage).
+	assert.Equal(t, []string{"Source", "Build", "UpdatePipeline", "Assets", "payhook-dev", "payhook-staging", "payhook-prod"}, v.Stages)
+	assert.Equal(t, "Build", v.action(t, "UpdatePipeline", "SelfMutate").Category)
+	assert.Len(t, v.Actions["Assets"], 1, "assets are published by one project (publishAssetsInParallel false)")
+	assert.Contains(t, v.buildspec(t, v.action(t, "Build", "Synth")), "go run mage.go pipeline:synth")
+	assert.Contains(t, v.buildspec(t, v.action(t, "Build", "Synth")), "cdk.out")
+	synthProject := v.Resources[v.action(t, "Build", "Synth").Configuration["ProjectName"].(map[string]any)["Ref"].(string)]
+	assert.Contains(t, fmt.Sprint(synthProject.Props["Environment"]), pipeline.GoToolchain, "Go pinned for CodeBuild")
+	assert.Contains(t, fmt.Sprint(synthProject.Props["Cache"]), "S3", "module and build caches kept in S3")
+
+	// Approvals exactly where configured, after the permissions check.
+	for _, e := range synthesized.envs {
+		if !e.Deployable() {
+			continue
+		}
+		stage := "payhook-" + e.Name
+		var approvals, checks []action
+		for _, a := range v.Actions[stage] {
+			if strings.HasPrefix(a.Name, "Approve-") {
+				approvals = append(approvals, a)
+			}
+			if strings.HasPrefix(a.Name, "CheckPermissions-") && strings.HasSuffix(a.Name, ".Check") {
+				checks = append(checks, a)
+			}
+		}
+		if e.Approval == envs.ApprovalManual {
+			require.Len(t, approvals, 1, stage)
+			assert.Contains(t, approvals[0].Configuration["CustomData"], "#{Source@", "the approval names the commit")
+			assert.Contains(t, approvals[0].Configuration["CustomData"], "CommitId")
+		} else {
+			assert.Empty(t, approvals, stage)
+		}
+		if e.RetainData {
+			require.Len(t, checks, 1, stage)
+			if len(approvals) == 1 {
+				assert.Less(t, checks[0].RunOrder, approvals[0].RunOrder, "check before approval")
+			}
+		} else {
+			assert.Empty(t, checks, stage)
+		}
+		// The smoke test runs after the deployment, with the stage's outputs.
+		smoke := v.action(t, stage, "Smoke-"+e.Name)
+		deploy := v.action(t, stage, stage+".Deploy")
+		assert.Greater(t, smoke.RunOrder, deploy.RunOrder)
+		vars := fmt.Sprint(smoke.Configuration["EnvironmentVariables"])
+		for _, k := range []string{"PAYHOOK_API_URL", "PAYHOOK_API_KEY_ID", "PAYHOOK_TABLE"} {
+			assert.Contains(t, vars, k)
+		}
+		assert.Contains(t, vars, ".ApiUrl}", "from the stack's CfnOutput")
+		assert.Contains(t, v.buildspec(t, smoke), "go run mage.go smoke")
+		project := v.Resources[smoke.Configuration["ProjectName"].(map[string]any)["Ref"].(string)]
+		assert.Contains(t, fmt.Sprint(project.Props["Environment"]), "Name:ENV Type:PLAINTEXT Value:"+e.Name)
+	}
+	assert.Zero(t, v.Counts["AWS::KMS::Key"], "one account: no cross-account keys")
+}
+
+// TestCodeDeployPerStrategy: canary and linear envs shift the alias with CodeDeploy and
+// roll back on the function's alarms; all-at-once has no deployment group.
+func TestCodeDeployPerStrategy(t *testing.T) {
+	for _, e := range synthesized.envs {
+		t.Run(e.Name, func(t *testing.T) {
+			rs := resources(t, e.Name)
+			groups := ofType(rs, "AWS::CodeDeploy::DeploymentGroup")
+			if e.Deployment.Strategy == envs.StrategyAllAtOnce {
+				assert.Empty(t, groups)
+				return
+			}
+			require.Len(t, groups, 4, "one per function")
+			for _, g := range groups {
+				assert.Contains(t, fmt.Sprint(g.Props["DeploymentConfigName"]), "CodeDeployDefault."+e.DeploymentConfigName())
+				alarms := g.Props["AlarmConfiguration"].(map[string]any)
+				assert.Equal(t, true, alarms["Enabled"])
+				assert.Len(t, alarms["Alarms"], 4, "the function's four alarms")
+				assert.Contains(t, fmt.Sprint(g.Props["AutoRollbackConfiguration"]), "DEPLOYMENT_STOP_ON_ALARM")
+			}
+			for _, a := range ofType(rs, "AWS::Lambda::Alias") {
+				assert.Equal(t, "live", a.Props["Name"])
+			}
+		})
+	}
+	// Event sources and the API target the alias.
+	rs := resources(t, "prod")
+	for _, m := range ofType(rs, "AWS::Lambda::EventSourceMapping") {
+		assert.Contains(t, fmt.Sprint(m.Props["FunctionName"]), "Alias")
+	}
+	method := one(t, rs, "AWS::ApiGateway::Method")
+	assert.Contains(t, fmt.Sprint(method.Props["Integration"]), "Alias")
+}
+
+// buildPipelineIn synthesizes the whole app from dir inside its own Stage of the shared App.
+func buildPipelineIn(t *testing.T, id, dir string) (*pipeline.Built, pipelineView) {
+	t.Helper()
+	scope := awscdk.NewStage(synthesized.app, jsii.String(id), nil)
+	built, err := pipeline.Build(scope, pipeline.AppConfig{EnvsDir: dir, AssetsDir: synthesized.assets, WithPipeline: true})
+	require.NoError(t, err)
+	asm := scope.Synth(nil)
+	v := readPipeline(t, *asm.Directory(), built.Delivery)
+	// Stage names carry the enclosing test Stage's id as a prefix.
+	for i, s := range v.Stages {
+		v.Stages[i] = strings.TrimPrefix(s, id+"-")
+	}
+	return built, v
+}
+
+func copyDir(t *testing.T, from string) string {
+	t.Helper()
+	dir := t.TempDir()
+	files, err := filepath.Glob(filepath.Join(from, "*.yaml"))
+	require.NoError(t, err)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644))
+	}
+	return dir
+}
+
+// TestAddingAnEnvFileAddsAStage: `new:env qa` writes envs/qa.yaml; with it the pipeline has a
+// qa stage after prod, with no code change; without it the stage is gone. A second env with
+// qa's order deploys in the same wave.
+func TestAddingAnEnvFileAddsAStage(t *testing.T) {
+	dir := copyDir(t, "../envs")
+	path, err := envs.NewEnvFile(dir, "qa", "staging")
+	require.NoError(t, err)
+	built, v := buildPipelineIn(t, "WithQA", dir)
+	assert.Equal(t, []string{"payhook-dev", "payhook-staging", "payhook-prod", "payhook-qa"}, v.Stages[4:])
+	assert.Contains(t, built.Stages, "qa")
+	assert.Equal(t, [][]string{{"dev"}, {"staging"}, {"prod"}, {"qa"}}, built.Delivery.Waves)
+
+	// Same order as qa → one wave, deployed in parallel.
+	_, err = envs.NewEnvFile(dir, "qa2", "qa")
+	require.NoError(t, err)
+	b, err := os.ReadFile(filepath.Join(dir, "qa2.yaml"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "qa2.yaml"), []byte(strings.Replace(string(b), "order: 5", "order: 4", 1)), 0o644))
+	built, v = buildPipelineIn(t, "WithQAWave", dir)
+	assert.Equal(t, [][]string{{"dev"}, {"staging"}, {"prod"}, {"qa", "qa2"}}, built.Delivery.Waves)
+	assert.Equal(t, "order-4", v.Stages[len(v.Stages)-1], "a wave of two is one pipeline stage")
+
+	require.NoError(t, os.Remove(path))
+	require.NoError(t, os.Remove(filepath.Join(dir, "qa2.yaml")))
+	built, v = buildPipelineIn(t, "WithoutQA", dir)
+	assert.NotContains(t, built.Stages, "qa")
+	assert.Equal(t, "payhook-prod", v.Stages[len(v.Stages)-1])
+}
+
+// TestCrossAccountKeysOnlyWhenNeeded: an env in another account than the pipeline's makes
+// the pipeline encrypt its artifacts with a KMS key other accounts can use.
+func TestCrossAccountKeysOnlyWhenNeeded(t *testing.T) {
+	dir := copyDir(t, "../envs")
+	b, err := os.ReadFile(filepath.Join(dir, "prod.yaml"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "prod.yaml"),
+		[]byte(strings.Replace(string(b), "region: us-east-1", "account: \"222222222222\"\nregion: us-east-1", 1)), 0o644))
+	_, v := buildPipelineIn(t, "CrossAccount", dir)
+	assert.Equal(t, 1, v.Counts["AWS::KMS::Key"])
+}
