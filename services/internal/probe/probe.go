@@ -1,0 +1,267 @@
+// Package probe drives a running payhook from the outside, as a webhook provider would: it
+// finds the target (the local stack's .payhook/local.json, or a deployed environment's
+// stack outputs), signs and posts notifications with each provider's scheme, and reads the
+// table back to see them accounted. The smoke test and the load test are built on it.
+package probe
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/payhook/payhook/services/internal/config"
+	"github.com/payhook/payhook/services/internal/signature"
+	"github.com/payhook/payhook/services/internal/store"
+)
+
+// Provider is a configured provider with the secret to sign its webhooks.
+type Provider struct {
+	Name   string `json:"name"`
+	Scheme string `json:"scheme"`
+	Secret string `json:"secret,omitempty"`
+}
+
+// LocalState is what `mage local` writes to .payhook/local.json.
+type LocalState struct {
+	Env       string     `json:"env"`
+	Endpoint  string     `json:"endpoint"`
+	APIKey    string     `json:"api_key"`
+	Providers []Provider `json:"providers"`
+	Table     string     `json:"table"`
+	QueueURL  string     `json:"queue_url"`
+	DLQURL    string     `json:"dlq_url"`
+	TopicARN  string     `json:"topic_arn"`
+	// AWS holds the SDK settings that reach the emulators.
+	AWS struct {
+		Region    string            `json:"region"`
+		Endpoints map[string]string `json:"endpoints"`
+	} `json:"aws"`
+}
+
+// Target is a running payhook to probe.
+type Target struct {
+	Env       string
+	Endpoint  string
+	APIKey    string
+	Providers []Provider
+	Store     *store.Store
+	QueueURL  string
+}
+
+// ReadLocalState reads a local.json file.
+func ReadLocalState(path string) (LocalState, error) {
+	var s LocalState
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return s, fmt.Errorf("read local state (is `go run mage.go local` running?): %w", err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, fmt.Errorf("decode %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Local returns the target described by the local stack's state file. It points this
+// process's AWS SDK at the emulators, as local mode's functions are.
+func Local(ctx context.Context, path string) (*Target, error) {
+	s, err := ReadLocalState(path)
+	if err != nil {
+		return nil, err
+	}
+	env := map[string]string{"AWS_REGION": s.AWS.Region, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+		"AWS_EC2_METADATA_DISABLED": "true"}
+	for svc, url := range s.AWS.Endpoints {
+		env["AWS_ENDPOINT_URL_"+strings.ToUpper(strings.ReplaceAll(svc, " ", "_"))] = url
+	}
+	for k, v := range env {
+		os.Setenv(k, v)
+	}
+	cfg, err := config.AWS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Target{Env: s.Env, Endpoint: s.Endpoint, APIKey: s.APIKey, Providers: s.Providers,
+		Store: &store.Store{DB: config.DynamoDB(cfg), Table: s.Table}, QueueURL: s.QueueURL}, nil
+}
+
+// Deployed returns the target of a deployed environment. Outputs come from the PAYHOOK_*
+// variables the pipeline's smoke step sets (PAYHOOK_API_URL, PAYHOOK_API_KEY_ID,
+// PAYHOOK_TABLE, PAYHOOK_SECRET_ARN), else from the stack payhook-<env>; providers and
+// their schemes from PAYHOOK_PROVIDERS ("acme:standard-webhooks,stripe:stripe").
+func Deployed(ctx context.Context, env string) (*Target, error) {
+	cfg, err := config.AWS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{
+		"ApiUrl": os.Getenv("PAYHOOK_API_URL"), "ApiKeyId": os.Getenv("PAYHOOK_API_KEY_ID"),
+		"TableName": os.Getenv("PAYHOOK_TABLE"), "SigningSecretArn": os.Getenv("PAYHOOK_SECRET_ARN"),
+	}
+	if out["ApiUrl"] == "" {
+		stack := "payhook-" + env
+		res, err := cloudformation.NewFromConfig(cfg).DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(stack)})
+		if err != nil {
+			return nil, fmt.Errorf("read outputs of %s: %w", stack, err)
+		}
+		if len(res.Stacks) != 1 {
+			return nil, fmt.Errorf("read outputs of %s: %d stacks", stack, len(res.Stacks))
+		}
+		for _, o := range res.Stacks[0].Outputs {
+			out[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
+		}
+	}
+	for _, k := range []string{"ApiUrl", "ApiKeyId", "TableName", "SigningSecretArn"} {
+		if out[k] == "" {
+			return nil, fmt.Errorf("deployed target %s: output %s missing", env, k)
+		}
+	}
+	key, err := apigateway.NewFromConfig(cfg).GetApiKey(ctx, &apigateway.GetApiKeyInput{ApiKey: aws.String(out["ApiKeyId"]), IncludeValue: aws.Bool(true)})
+	if err != nil {
+		return nil, fmt.Errorf("read API key %s: %w", out["ApiKeyId"], err)
+	}
+	providers, err := ParseProviders(os.Getenv("PAYHOOK_PROVIDERS"))
+	if err != nil {
+		return nil, err
+	}
+	sm := config.SecretsManager(cfg)
+	sec, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(out["SigningSecretArn"])})
+	if err != nil {
+		return nil, fmt.Errorf("read signing secrets: %w", err)
+	}
+	var secrets map[string][]string
+	if err := json.Unmarshal([]byte(aws.ToString(sec.SecretString)), &secrets); err != nil {
+		return nil, fmt.Errorf("signing secrets of %s are not a JSON object of provider to secrets", env)
+	}
+	for i, p := range providers {
+		if s := secrets[p.Name]; len(s) > 0 {
+			providers[i].Secret = s[0]
+		}
+	}
+	return &Target{Env: env, Endpoint: out["ApiUrl"], APIKey: aws.ToString(key.Value), Providers: providers,
+		Store: &store.Store{DB: config.DynamoDB(cfg), Table: out["TableName"]}}, nil
+}
+
+// ParseProviders reads "name:scheme,name:scheme".
+func ParseProviders(s string) ([]Provider, error) {
+	if s == "" {
+		return nil, fmt.Errorf("PAYHOOK_PROVIDERS is empty: want name:scheme,...")
+	}
+	var out []Provider
+	for _, part := range strings.Split(s, ",") {
+		name, scheme, ok := strings.Cut(strings.TrimSpace(part), ":")
+		if !ok {
+			return nil, fmt.Errorf("PAYHOOK_PROVIDERS: %q is not name:scheme", part)
+		}
+		if _, err := signature.ParseScheme(scheme); err != nil {
+			return nil, fmt.Errorf("PAYHOOK_PROVIDERS: %w", err)
+		}
+		out = append(out, Provider{Name: name, Scheme: scheme})
+	}
+	return out, nil
+}
+
+// Response is one answer from the endpoint.
+type Response struct {
+	Status  int
+	Body    map[string]any
+	Latency time.Duration
+}
+
+// Client posts webhooks to a target.
+type Client struct {
+	HTTP   *http.Client
+	Target *Target
+}
+
+// NewClient returns a client with a bounded timeout.
+func NewClient(t *Target) *Client {
+	return &Client{HTTP: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}, Target: t}
+}
+
+// Payload builds a notification body.
+func Payload(provider, id, amount, currency string) []byte {
+	b, _ := json.Marshal(map[string]any{"transaction_id": id, "amount": amount, "currency": currency, "provider": provider,
+		"metadata": map[string]any{"source": "payhook-probe"}})
+	return b
+}
+
+// Send signs body for provider p (as the provider would) and posts it.
+func (c *Client) Send(ctx context.Context, p Provider, body []byte) (Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Target.Endpoint, bytes.NewReader(body))
+	if err != nil {
+		return Response{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("x-api-key", c.Target.APIKey)
+	now := time.Now()
+	switch signature.Scheme(p.Scheme) {
+	case signature.StandardWebhooks:
+		id := "msg_" + strconv.FormatInt(now.UnixNano(), 36)
+		sig, err := signature.SignStandard(p.Secret, id, now, body)
+		if err != nil {
+			return Response{}, fmt.Errorf("sign for %s: %w", p.Name, err)
+		}
+		req.Header.Set("webhook-id", id)
+		req.Header.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
+		req.Header.Set("webhook-signature", sig)
+	case signature.Stripe:
+		req.Header.Set("Stripe-Signature", signature.SignStripe(p.Secret, now, body))
+	}
+	start := time.Now()
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return Response{}, fmt.Errorf("post to %s: %w", c.Target.Endpoint, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	r := Response{Status: resp.StatusCode, Latency: time.Since(start)}
+	_ = json.Unmarshal(raw, &r.Body)
+	return r, nil
+}
+
+// WaitStatus polls the record until it has status want or the timeout passes.
+func (c *Client) WaitStatus(ctx context.Context, provider, id, want string, timeout time.Duration) (*store.Transaction, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		t, err := c.Target.Store.Get(ctx, provider, id)
+		if err != nil {
+			return nil, err
+		}
+		if t != nil && t.Status == want {
+			return t, nil
+		}
+		if time.Now().After(deadline) {
+			status := "absent"
+			if t != nil {
+				status = t.Status
+			}
+			return t, fmt.Errorf("%s/%s is %s after %s, want %s", provider, id, status, timeout, want)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// Total reads a provider's total for a currency today (UTC).
+func (c *Client) Total(ctx context.Context, provider, currency string) (store.DailyTotal, error) {
+	totals, err := c.Target.Store.DailyTotals(ctx, provider, time.Now().UTC().Format(store.DayLayout))
+	if err != nil {
+		return store.DailyTotal{}, err
+	}
+	return totals[currency], nil
+}

@@ -1,0 +1,222 @@
+// Command loadtest sends N notifications at concurrency C to a running payhook (the local
+// stack by default), a fraction DUP of them twice and concurrently, as a provider retrying
+// would. It reports throughput and p50/p99 latency, then reads the table back: lost (a 2xx
+// answered notification that never got accounted) and double-counted (minor units or counts
+// added beyond the unique notifications) must both be 0.
+//
+//	go run ./services/loadtest -n 2000 -c 16 -dup 0.2
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/payhook/payhook/services/internal/probe"
+)
+
+// Config is one load run.
+type Config struct {
+	N, C     int
+	Dup      float64
+	Wait     time.Duration
+	Currency string
+	Retries  int
+}
+
+// Report is what a run measured.
+type Report struct {
+	Requests      int           `json:"requests"`
+	Unique        int           `json:"unique"`
+	Accepted      int           `json:"accepted"`
+	Duplicates    int           `json:"duplicates"`
+	Refused       map[int]int   `json:"refused_by_status"`
+	Elapsed       time.Duration `json:"elapsed_ns"`
+	Throughput    float64       `json:"requests_per_second"`
+	P50, P99      time.Duration `json:"-"`
+	Lost          int           `json:"lost"`
+	DoubleCounted int64         `json:"double_counted_minor_units"`
+	ExtraCount    int64         `json:"double_counted_transactions"`
+}
+
+func main() {
+	cfg := Config{Currency: "CHF", Retries: 5}
+	flag.IntVar(&cfg.N, "n", 2000, "unique notifications")
+	flag.IntVar(&cfg.C, "c", 16, "concurrent senders")
+	flag.Float64Var(&cfg.Dup, "dup", 0.2, "fraction sent twice, concurrently")
+	flag.DurationVar(&cfg.Wait, "wait", 2*time.Minute, "how long to wait for accounting")
+	state := flag.String("state", ".payhook/local.json", "local stack state file")
+	env := flag.String("env", "local", "environment (local, or a deployed one)")
+	flag.Parse()
+	if cfg.N < 1 || cfg.N > 1_000_000 || cfg.C < 1 || cfg.C > 512 || cfg.Dup < 0 || cfg.Dup > 1 {
+		fmt.Fprintln(os.Stderr, "loadtest: want 1 <= n <= 1e6, 1 <= c <= 512, 0 <= dup <= 1")
+		os.Exit(2)
+	}
+	ctx := context.Background()
+	var t *probe.Target
+	var err error
+	if *env == "local" {
+		t, err = probe.Local(ctx, *state)
+	} else {
+		t, err = probe.Deployed(ctx, *env)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+	rep, err := Run(ctx, probe.NewClient(t), cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("requests %d (unique %d), accepted %d, duplicates %d, refused %v\n", rep.Requests, rep.Unique, rep.Accepted, rep.Duplicates, rep.Refused)
+	fmt.Printf("throughput %.1f req/s over %s; latency p50 %s, p99 %s\n", rep.Throughput, rep.Elapsed.Round(time.Millisecond), rep.P50.Round(100*time.Microsecond), rep.P99.Round(100*time.Microsecond))
+	fmt.Printf("lost %d, double-counted %d minor units / %d transactions\n", rep.Lost, rep.DoubleCounted, rep.ExtraCount)
+	if rep.Lost != 0 || rep.DoubleCounted != 0 || rep.ExtraCount != 0 {
+		os.Exit(1)
+	}
+}
+
+type job struct {
+	provider probe.Provider
+	id       string
+	amount   int64
+}
+
+// Run sends the load and reads the result back.
+func Run(ctx context.Context, c *probe.Client, cfg Config) (Report, error) {
+	var providers []probe.Provider
+	for _, p := range c.Target.Providers {
+		if p.Scheme == "none" || p.Secret != "" {
+			providers = append(providers, p)
+		}
+	}
+	if len(providers) == 0 {
+		return Report{}, fmt.Errorf("no usable provider (signed providers need a secret)")
+	}
+	before := map[string][2]int64{}
+	for _, p := range providers {
+		tot, err := c.Total(ctx, p.Name, cfg.Currency)
+		if err != nil {
+			return Report{}, err
+		}
+		before[p.Name] = [2]int64{tot.TotalMinor, tot.Count}
+	}
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	var jobs []job
+	for i := 0; i < cfg.N; i++ {
+		p := providers[i%len(providers)]
+		j := job{provider: p, id: fmt.Sprintf("load-%s-%06d", run, i), amount: 1 + rng.Int64N(99_999)}
+		jobs = append(jobs, j)
+		if rng.Float64() < cfg.Dup {
+			jobs = append(jobs, j) // adjacent: picked up concurrently by two senders
+		}
+	}
+	rep := Report{Requests: len(jobs), Unique: cfg.N, Refused: map[int]int{}}
+	var mu sync.Mutex
+	var latencies []time.Duration
+	acceptedIDs := map[string]job{}
+	var next atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < cfg.C; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(jobs) {
+					return
+				}
+				j := jobs[i]
+				body := probe.Payload(j.provider.Name, j.id, fmt.Sprintf("%d.%02d", j.amount/100, j.amount%100), cfg.Currency)
+				var r probe.Response
+				var err error
+				for attempt := 0; attempt <= cfg.Retries; attempt++ {
+					r, err = c.Send(ctx, j.provider, body)
+					if err == nil && r.Status != 429 && r.Status != 503 {
+						break
+					}
+					time.Sleep(time.Duration(50*(attempt+1)) * time.Millisecond) // as a provider backs off
+				}
+				mu.Lock()
+				switch {
+				case err != nil:
+					rep.Refused[0]++
+				case r.Status == 200:
+					latencies = append(latencies, r.Latency)
+					if r.Body["status"] == "duplicate" {
+						rep.Duplicates++
+					} else {
+						rep.Accepted++
+					}
+					acceptedIDs[j.id] = j
+				default:
+					rep.Refused[r.Status]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	rep.Elapsed = time.Since(start)
+	rep.Throughput = float64(rep.Requests) / rep.Elapsed.Seconds()
+	slices.Sort(latencies)
+	if n := len(latencies); n > 0 {
+		rep.P50 = latencies[n/2]
+		rep.P99 = latencies[min(n-1, n*99/100)]
+	}
+
+	// Read back: every accepted notification accounted, totals moved by exactly the sum.
+	deadline := time.Now().Add(cfg.Wait)
+	pending := make([]job, 0, len(acceptedIDs))
+	for _, j := range acceptedIDs {
+		pending = append(pending, j)
+	}
+	for len(pending) > 0 && time.Now().Before(deadline) {
+		var still []job
+		for _, j := range pending {
+			t, err := c.Target.Store.Get(ctx, j.provider.Name, j.id)
+			if err != nil {
+				return rep, err
+			}
+			if t == nil || t.Status != "accounted" {
+				still = append(still, j)
+			}
+		}
+		pending = still
+		if len(pending) > 0 {
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+	rep.Lost = len(pending)
+	for name, b := range before {
+		tot, err := c.Total(ctx, name, cfg.Currency)
+		if err != nil {
+			return rep, err
+		}
+		// Only notifications that were accepted count; refused ones must not move totals.
+		var acceptedSum, acceptedCount int64
+		for _, j := range acceptedIDs {
+			if j.provider.Name == name {
+				acceptedSum += j.amount
+				acceptedCount++
+			}
+		}
+		if d := (tot.TotalMinor - b[0]) - acceptedSum; d > 0 {
+			rep.DoubleCounted += d
+		}
+		if d := (tot.Count - b[1]) - acceptedCount; d > 0 {
+			rep.ExtraCount += d
+		}
+	}
+	return rep, nil
+}
