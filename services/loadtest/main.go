@@ -60,13 +60,7 @@ func main() {
 		os.Exit(2)
 	}
 	ctx := context.Background()
-	var t *probe.Target
-	var err error
-	if *env == "local" {
-		t, err = probe.Local(ctx, *state)
-	} else {
-		t, err = probe.Deployed(ctx, *env)
-	}
+	t, err := probe.Find(ctx, *env, *state)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)

@@ -1,10 +1,9 @@
 // Command replay puts notifications recorded as failed (dead in the DLQ) back on the main
-// queue and marks them replayed. `go run mage.go replay` runs it against the local stack or
-// a deployed environment.
+// queue and marks them replayed; accounting then takes them again. Run it once the cause of
+// the failures is fixed.
 //
-//	go run ./services/replay -table payhook-dev -queue-url https://sqs... [-limit 100]
-//
-// Endpoints and credentials come from the AWS SDK's environment, as in the functions.
+//	go run ./services/replay -env local        # the local stack (.payhook/local.json)
+//	go run ./services/replay -env prod         # a deployed env (its stack outputs)
 package main
 
 import (
@@ -15,31 +14,42 @@ import (
 	"os"
 
 	"github.com/payhook/payhook/services/internal/config"
+	"github.com/payhook/payhook/services/internal/probe"
 	"github.com/payhook/payhook/services/internal/relay"
-	"github.com/payhook/payhook/services/internal/store"
 )
 
 func main() {
-	table := flag.String("table", os.Getenv("TABLE_NAME"), "DynamoDB table (default $TABLE_NAME)")
-	queue := flag.String("queue-url", os.Getenv("QUEUE_URL"), "main queue URL (default $QUEUE_URL)")
+	env := flag.String("env", envOr("ENV", "local"), "environment")
+	state := flag.String("state", ".payhook/local.json", "local stack state file (env local)")
 	limit := flag.Int("limit", 1000, "most records to replay")
 	flag.Parse()
-	if err := run(*table, *queue, *limit); err != nil {
+	if err := run(*env, *state, *limit); err != nil {
 		fmt.Fprintln(os.Stderr, "replay:", err)
 		os.Exit(1)
 	}
 }
 
-func run(table, queue string, limit int) error {
-	if table == "" || queue == "" {
-		return fmt.Errorf("-table and -queue-url are required (or TABLE_NAME and QUEUE_URL)")
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
 	}
+	return def
+}
+
+func run(env, state string, limit int) error {
 	ctx := context.Background()
+	t, err := probe.Find(ctx, env, state)
+	if err != nil {
+		return err
+	}
+	if t.QueueURL == "" {
+		return fmt.Errorf("no queue URL for %s", env)
+	}
 	awsCfg, err := config.AWS(ctx)
 	if err != nil {
 		return err
 	}
-	r := &relay.Relay{Store: &store.Store{DB: config.DynamoDB(awsCfg), Table: table}, Queue: config.SQS(awsCfg), QueueURL: queue}
+	r := &relay.Relay{Store: t.Store, Queue: config.SQS(awsCfg), QueueURL: t.QueueURL}
 	res, err := r.Replay(ctx, limit)
 	out, _ := json.Marshal(res)
 	fmt.Println(string(out))

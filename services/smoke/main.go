@@ -25,13 +25,7 @@ func main() {
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	var t *probe.Target
-	var err error
-	if *env == "local" {
-		t, err = probe.Local(ctx, *state)
-	} else {
-		t, err = probe.Deployed(ctx, *env)
-	}
+	t, err := probe.Find(ctx, *env, *state)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "smoke:", err)
 		os.Exit(1)

@@ -108,6 +108,7 @@ func Deployed(ctx context.Context, env string) (*Target, error) {
 	out := map[string]string{
 		"ApiUrl": os.Getenv("PAYHOOK_API_URL"), "ApiKeyId": os.Getenv("PAYHOOK_API_KEY_ID"),
 		"TableName": os.Getenv("PAYHOOK_TABLE"), "SigningSecretArn": os.Getenv("PAYHOOK_SECRET_ARN"),
+		"QueueUrl": os.Getenv("PAYHOOK_QUEUE_URL"),
 	}
 	if out["ApiUrl"] == "" {
 		stack := "payhook-" + env
@@ -150,7 +151,15 @@ func Deployed(ctx context.Context, env string) (*Target, error) {
 		}
 	}
 	return &Target{Env: env, Endpoint: out["ApiUrl"], APIKey: aws.ToString(key.Value), Providers: providers,
-		Store: &store.Store{DB: config.DynamoDB(cfg), Table: out["TableName"]}}, nil
+		Store: &store.Store{DB: config.DynamoDB(cfg), Table: out["TableName"]}, QueueURL: out["QueueUrl"]}, nil
+}
+
+// Find returns the local stack's target for env "local", else the deployed env's.
+func Find(ctx context.Context, env, statePath string) (*Target, error) {
+	if env == "local" {
+		return Local(ctx, statePath)
+	}
+	return Deployed(ctx, env)
 }
 
 // ParseProviders reads "name:scheme,name:scheme".
