@@ -156,6 +156,22 @@ func Deploy(ctx context.Context) error {
 	return cdk(ctx, "deploy", "--app", outDir, "payhook-"+env+"/*", "--require-approval", "broadening")
 }
 
+// Smoke proves a running environment end to end (ENV, default local: the stack `local` runs).
+func Smoke(ctx context.Context) error {
+	return runTool(ctx, "./services/smoke")
+}
+
+// Replay puts recorded failures back on the main queue (ENV, default local).
+func Replay(ctx context.Context) error {
+	return runTool(ctx, "./services/replay")
+}
+
+// Loadtest sends N (2000) webhooks at concurrency C (16), DUP (0.2) of them twice, to ENV
+// (default local); reports throughput, p50/p99 latency, lost and double-counted.
+func Loadtest(ctx context.Context) error {
+	return runTool(ctx, "./services/loadtest", "-n", envOr("N", "2000"), "-c", envOr("C", "16"), "-dup", envOr("DUP", "0.2"))
+}
+
 // Clean removes build/, cdk.out/ and .payhook/.
 func Clean() error {
 	for _, d := range []string{buildDir, outDir, ".payhook"} {
@@ -167,6 +183,33 @@ func Clean() error {
 }
 
 // ---- helpers ----
+
+// runTool runs a probe command against ENV (default local). For a deployed env it passes the
+// env file's providers, which the stack outputs do not carry.
+func runTool(ctx context.Context, pkg string, args ...string) error {
+	env := envOr("ENV", "local")
+	vars := map[string]string{}
+	if env != "local" && os.Getenv("PAYHOOK_PROVIDERS") == "" {
+		e, err := envs.LoadFile(filepath.Join("envs", env+".yaml"))
+		if err != nil {
+			return err
+		}
+		var ps []string
+		for _, p := range e.Providers {
+			ps = append(ps, p.Name+":"+string(p.Scheme))
+		}
+		vars["PAYHOOK_PROVIDERS"] = strings.Join(ps, ",")
+		vars["AWS_REGION"] = e.Region
+	}
+	return run(ctx, vars, "go", append([]string{"run", pkg, "-env", env}, args...)...)
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
 
 func pipelineSummary() error {
 	list, err := envs.LoadDir("envs")

