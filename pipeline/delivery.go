@@ -42,10 +42,15 @@ type DeliveryStackProps struct {
 // wave per promotion order with a Stage per deployable environment.
 type DeliveryStack struct {
 	awscdk.Stack
-	Pipeline      pipelines.CodePipeline
-	Source        pipelines.CodePipelineSource
-	Synth         pipelines.ShellStep
-	CacheBucket   awss3.Bucket
+	// Pipeline is the CDK Pipelines pipeline (built: its CodePipeline is available).
+	Pipeline pipelines.CodePipeline
+	// Source is the CodeConnections source of envs/pipeline.yaml's repository and branch.
+	Source pipelines.CodePipelineSource
+	// Synth is the step that runs `go run mage.go pipeline:synth`.
+	Synth pipelines.ShellStep
+	// CacheBucket keeps CodeBuild's Go module and build caches between runs.
+	CacheBucket awss3.Bucket
+	// Notifications receives approvals, permission checks and execution state changes.
 	Notifications awssns.Topic
 	// Stages are the payments stages, by env name; Waves the env names per wave.
 	Stages map[string]*PaymentsStage

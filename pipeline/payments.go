@@ -50,15 +50,24 @@ type PaymentsStackProps struct {
 // block is exposed.
 type PaymentsStack struct {
 	awscdk.Stack
-	Table          awsdynamodb.Table
-	AlertsKey      awskms.Key
-	AlertsTopic    awssns.Topic
-	SigningSecret  awssecretsmanager.Secret
-	Worker         *queuedworker.QueuedWorker
-	Ingress        *webhookingress.WebhookIngress
+	// Table holds transactions, daily totals and failures (services/internal/store).
+	Table awsdynamodb.Table
+	// AlertsKey encrypts the alerts topic; CloudWatch alarms may use it.
+	AlertsKey awskms.Key
+	// AlertsTopic receives every alarm and every dead-message alert.
+	AlertsTopic awssns.Topic
+	// SigningSecret holds the providers' webhook signing secrets.
+	SigningSecret awssecretsmanager.Secret
+	// Worker is the accounting queue, its DLQ and the accounting function.
+	Worker *queuedworker.QueuedWorker
+	// Ingress is the API, WAF and the ingest function.
+	Ingress *webhookingress.WebhookIngress
+	// NotifyFailures consumes the DLQ.
 	NotifyFailures *alarmedfunction.AlarmedFunction
-	Reconciler     *alarmedfunction.AlarmedFunction
-	ReconcileRule  awsevents.Rule
+	// Reconciler sweeps the outbox.
+	Reconciler *alarmedfunction.AlarmedFunction
+	// ReconcileRule runs the reconciler every minute.
+	ReconcileRule awsevents.Rule
 	// Outputs are the stack's outputs by name (Output* constants).
 	Outputs map[string]awscdk.CfnOutput
 }

@@ -80,6 +80,7 @@ type apiError struct {
 	msg    string
 }
 
+// Error implements error.
 func (e *apiError) Error() string { return e.code + ": " + e.msg }
 
 // ServeHTTP implements the AWS JSON 1.1 protocol for the supported operations.

@@ -62,6 +62,7 @@ type Error struct {
 	Message string `json:"message"`
 }
 
+// Error implements error: code, field and message.
 func (e *Error) Error() string {
 	if e.Field == "" {
 		return e.Code + ": " + e.Message

@@ -40,7 +40,11 @@ func (s *Store) now() time.Time {
 	return time.Now().UTC()
 }
 
-// Transaction is one stored notification.
+// Transaction is one stored notification. Fields map to the item's attributes: the
+// notification (provider, transaction id, amount in minor units, currency, canonical
+// metadata, payload hash), its lifecycle (status, received/enqueued/accounted/failed/
+// replayed times, last processing error, failure reason, attempts and original body,
+// replay count) and its place on a work list (gsi1pk/gsi1sk: OUTBOX#n or FAILED).
 type Transaction struct {
 	PK            string `dynamodbav:"pk"`
 	SK            string `dynamodbav:"sk"`
