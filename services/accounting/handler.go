@@ -31,7 +31,9 @@ type Config struct {
 
 // Handler accounts queue messages.
 type Handler struct {
-	Store   *store.Store
+	// Store is the table.
+	Store *store.Store
+	// Log and Metrics receive structured logs and EMF metrics.
 	Log     *slog.Logger
 	Metrics *telemetry.Metrics
 }

@@ -93,14 +93,20 @@ type SecretSource interface {
 
 // Handler handles webhook deliveries.
 type Handler struct {
-	Store        *store.Store
-	Queue        Sender
-	QueueURL     string
-	Secrets      SecretSource
-	Providers    map[string]signature.Scheme
+	// Store is the table.
+	Store *store.Store
+	// Queue sends to the accounting queue at QueueURL.
+	Queue    Sender
+	QueueURL string
+	// Secrets yields each provider's signing secrets.
+	Secrets SecretSource
+	// Providers are the configured providers and their signature schemes.
+	Providers map[string]signature.Scheme
+	// MaxBodyBytes is the body limit (413 above it).
 	MaxBodyBytes int
-	Log          *slog.Logger
-	Metrics      *telemetry.Metrics
+	// Log and Metrics receive structured logs and EMF metrics.
+	Log     *slog.Logger
+	Metrics *telemetry.Metrics
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }

@@ -41,15 +41,21 @@ type Publisher interface {
 
 // Handler records dead messages and alerts on them.
 type Handler struct {
-	Store    *store.Store
+	// Store is the table.
+	Store *store.Store
+	// SNS publishes alerts to TopicARN.
 	SNS      Publisher
 	TopicARN string
-	Env      string
-	Log      *slog.Logger
-	Metrics  *telemetry.Metrics
+	// Env names the environment in alerts.
+	Env string
+	// Log and Metrics receive structured logs and EMF metrics.
+	Log     *slog.Logger
+	Metrics *telemetry.Metrics
 }
 
-// Alert is the JSON published to the alerts topic.
+// Alert is the JSON published to the alerts topic: what died (transaction, provider), why,
+// after how many receives, when it was first seen, where it is recorded and whether
+// `mage replay` can put it back.
 type Alert struct {
 	Kind          string `json:"kind"`
 	Env           string `json:"env"`

@@ -29,9 +29,12 @@ type Config struct {
 
 // Handler runs one sweep per invocation.
 type Handler struct {
-	Relay   *relay.Relay
-	Grace   time.Duration
-	Limit   int
+	// Relay sends pending records to the queue.
+	Relay *relay.Relay
+	// Grace leaves younger records to their ingest request; Limit bounds one sweep.
+	Grace time.Duration
+	Limit int
+	// Log and Metrics receive structured logs and EMF metrics.
 	Log     *slog.Logger
 	Metrics *telemetry.Metrics
 }
