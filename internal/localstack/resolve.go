@@ -501,7 +501,7 @@ func (r *Resolver) sub(arg any) (any, error) {
 		if strings.HasPrefix(rest, "!") { // ${!Literal} → ${Literal}
 			j := strings.Index(rest, "}")
 			if j < 0 {
-				return nil, fmt.Errorf("Fn::Sub: unterminated ${!")
+				return nil, fmt.Errorf("Fn::Sub: unterminated ${! escape")
 			}
 			b.WriteString("${" + rest[1:j+1])
 			tmpl = rest[j+1:]

@@ -1,6 +1,7 @@
 package localstack
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -24,12 +25,47 @@ type Stack struct {
 	EventSources  []EventSource
 	Schedules     []Schedule
 	APIs          []API
+	// Outputs are the stack outputs resolved against the local resources (API Gateway
+	// URLs still name execute-api: Local.State rewrites them to the local server).
+	Outputs map[string]string
 	// Providers are the webhook providers of the functions' PROVIDERS variables, with
 	// the signing secret generated for each locally.
 	Providers []Provider
 	// Unsupported lists every resource, or setting of an emulated resource, that has
 	// no local effect, in template order of logical id.
 	Unsupported []Unsupported
+
+	// recreate re-creates the emulated tables, queues, topics and subscriptions (see
+	// Reprovision), in creation order.
+	recreate []recreateStep
+}
+
+type recreateStep struct {
+	emulator string // EmulatorDynamoDB or EmulatorQueues
+	do       func(ctx context.Context, c Clients) error
+}
+
+// The emulators whose state Reprovision restores.
+const (
+	// EmulatorDynamoDB is DynamoDB Local (tables).
+	EmulatorDynamoDB = "dynamodb"
+	// EmulatorQueues is fauxqs (queues, topics, subscriptions).
+	EmulatorQueues = "queues"
+)
+
+// Reprovision re-creates, with the same names and attributes, what the stack has on the
+// given emulator after that emulator lost its state (a restart: both keep everything in
+// memory). Existing tables and queues are left as they are; lost data is not restored.
+func (s *Stack) Reprovision(ctx context.Context, c Clients, emulator string) error {
+	for _, step := range s.recreate {
+		if step.emulator != emulator {
+			continue
+		}
+		if err := step.do(ctx, c); err != nil {
+			return fmt.Errorf("reprovision %s on %s: %w", s.Name, emulator, err)
+		}
+	}
+	return nil
 }
 
 // Table is a DynamoDB table created on DynamoDB Local.
@@ -104,7 +140,7 @@ type EventSource struct {
 	// Function is the logical id of the function invoked.
 	Function string
 	// Queue is the logical id of the queue polled.
-	Queue            string
+	Queue              string
 	QueueURL, QueueARN string
 	// BatchSize is the most records per invocation (10 when unset).
 	BatchSize int
@@ -150,12 +186,16 @@ type Stage struct {
 	// Throttle is the stage's default method throttle (MethodSettings for /* *), nil
 	// when unset.
 	Throttle *Throttle
+	// Variables are the stage variables (the proxy event's stageVariables).
+	Variables map[string]string
 }
 
 // Route is one method of the API with a Lambda proxy integration.
 type Route struct {
 	// LogicalID is the AWS::ApiGateway::Method's logical id.
 	LogicalID string
+	// ResourceID is the id of the method's resource.
+	ResourceID string
 	// Path is the resource path, e.g. /webhooks or /items/{id}.
 	Path string
 	// Method is the HTTP method (ANY matches every method).
@@ -213,9 +253,12 @@ type Provider struct {
 
 // Unsupported is a resource, or a setting of an emulated resource, without local effect.
 type Unsupported struct {
-	LogicalID, Type string
+	// LogicalID names the resource (for outputs, their names).
+	LogicalID string `json:"logical_id"`
+	// Type is the resource type, followed by the property for a setting.
+	Type string `json:"type"`
 	// Reason says what is not emulated and what that means locally.
-	Reason string
+	Reason string `json:"reason"`
 }
 
 // Function returns the function with the logical id.
@@ -228,10 +271,11 @@ func (s *Stack) Function(logicalID string) (FunctionSpec, bool) {
 	return FunctionSpec{}, false
 }
 
-// FunctionByService returns the first function running the service.
+// FunctionByService returns the first function running the service; dashes do not
+// count ("notify-failures" finds PAYHOOK_SERVICE=notifyfailures and the reverse).
 func (s *Stack) FunctionByService(service string) (FunctionSpec, bool) {
 	for _, f := range s.Functions {
-		if f.Service == service {
+		if f.ServiceDir() == strings.ReplaceAll(service, "-", "") {
 			return f, true
 		}
 	}

@@ -13,9 +13,13 @@ import (
 type Template struct {
 	// Path is the file the template was read from ("" when parsed from bytes).
 	Path string
-	// StackName is the stack's name: the file name without ".template.json" (CDK names
-	// its template files after the stack's artifact id), or "local" when unknown.
+	// StackName is the stack's name: from the cloud assembly's manifest.json next to the
+	// template when there is one, else the file name without ".template.json", or
+	// "local" when unknown.
 	StackName string
+	// Region is the stack's region from the cloud assembly's manifest ("" when the
+	// stack is environment-agnostic or there is no manifest).
+	Region string
 	// Description is the template's description.
 	Description string
 	// Parameters holds the template's parameters by name.
@@ -78,19 +82,60 @@ func ParseTemplate(path string) (*Template, error) {
 	if name, ok := strings.CutSuffix(base, ".template.json"); ok && name != "" {
 		t.StackName = name
 	}
+	if err := t.readManifest(filepath.Join(filepath.Dir(path), "manifest.json"), base); err != nil {
+		return nil, err
+	}
 	return t, nil
+}
+
+// readManifest takes the stack name and region from the cloud assembly manifest that CDK
+// writes next to its templates, when there is one.
+func (t *Template) readManifest(path, templateFile string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil // no cloud assembly around the template
+	}
+	var m struct {
+		Artifacts map[string]struct {
+			Type        string `json:"type"`
+			Environment string `json:"environment"`
+			Properties  struct {
+				TemplateFile string `json:"templateFile"`
+				StackName    string `json:"stackName"`
+			} `json:"properties"`
+		} `json:"artifacts"`
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return fmt.Errorf("cloud assembly manifest %s: %w", path, err)
+	}
+	for id, a := range m.Artifacts {
+		if a.Type != "aws:cloudformation:stack" || a.Properties.TemplateFile != templateFile {
+			continue
+		}
+		t.StackName = id
+		if a.Properties.StackName != "" {
+			t.StackName = a.Properties.StackName
+		}
+		// aws://<account>/<region>, with unknown-account / unknown-region placeholders.
+		if env, ok := strings.CutPrefix(a.Environment, "aws://"); ok {
+			if _, region, ok := strings.Cut(env, "/"); ok && region != "unknown-region" {
+				t.Region = region
+			}
+		}
+	}
+	return nil
 }
 
 // ParseTemplateBytes parses a CloudFormation JSON template.
 func ParseTemplateBytes(data []byte) (*Template, error) {
 	var raw struct {
-		Description string                                `json:"Description"`
-		Parameters  map[string]Parameter                  `json:"Parameters"`
-		Mappings    map[string]map[string]map[string]any  `json:"Mappings"`
-		Conditions  map[string]any                        `json:"Conditions"`
-		Resources   map[string]json.RawMessage            `json:"Resources"`
-		Outputs     map[string]any                        `json:"Outputs"`
-		Transform   any                                   `json:"Transform"`
+		Description string                               `json:"Description"`
+		Parameters  map[string]Parameter                 `json:"Parameters"`
+		Mappings    map[string]map[string]map[string]any `json:"Mappings"`
+		Conditions  map[string]any                       `json:"Conditions"`
+		Resources   map[string]json.RawMessage           `json:"Resources"`
+		Outputs     map[string]any                       `json:"Outputs"`
+		Transform   any                                  `json:"Transform"`
 	}
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("parse template JSON: %w", err)
@@ -146,6 +191,54 @@ func ParseTemplateBytes(data []byte) (*Template, error) {
 		t.Resources[id] = &r
 	}
 	return t, nil
+}
+
+// AssemblyTemplates returns the template files of the stacks of a cloud assembly
+// directory (as listed in its manifest.json), sorted.
+func AssemblyTemplates(dir string) ([]string, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		return nil, fmt.Errorf("cloud assembly %s: %w", dir, err)
+	}
+	var m struct {
+		Artifacts map[string]struct {
+			Type       string `json:"type"`
+			Properties struct {
+				TemplateFile string `json:"templateFile"`
+			} `json:"properties"`
+		} `json:"artifacts"`
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("cloud assembly %s: manifest.json: %w", dir, err)
+	}
+	var out []string
+	for _, a := range m.Artifacts {
+		if a.Type == "aws:cloudformation:stack" && a.Properties.TemplateFile != "" {
+			out = append(out, filepath.Join(dir, a.Properties.TemplateFile))
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// ResolveTemplatePath accepts a template file or a cloud assembly directory holding
+// exactly one stack, and returns the template file.
+func ResolveTemplatePath(path string) (string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("template: %w", err)
+	}
+	if !st.IsDir() {
+		return path, nil
+	}
+	files, err := AssemblyTemplates(path)
+	if err != nil {
+		return "", err
+	}
+	if len(files) != 1 {
+		return "", fmt.Errorf("cloud assembly %s has %d stacks %v: name the template file", path, len(files), files)
+	}
+	return files[0], nil
 }
 
 // LogicalIDs returns the logical ids of the resources of the given types (all resources

@@ -33,9 +33,12 @@ type Provider struct {
 	Secret string `json:"secret,omitempty"`
 }
 
-// LocalState is what `mage local` writes to .payhook/local.json.
+// LocalState is the part of .payhook/local.json (written by `mage local`, see
+// internal/localstack.State) that the probes need.
 type LocalState struct {
-	Env       string     `json:"env"`
+	Running   bool       `json:"running"`
+	Stack     string     `json:"stack"`
+	Region    string     `json:"region"`
 	Endpoint  string     `json:"endpoint"`
 	APIKey    string     `json:"api_key"`
 	Providers []Provider `json:"providers"`
@@ -43,11 +46,13 @@ type LocalState struct {
 	QueueURL  string     `json:"queue_url"`
 	DLQURL    string     `json:"dlq_url"`
 	TopicARN  string     `json:"topic_arn"`
-	// AWS holds the SDK settings that reach the emulators.
-	AWS struct {
-		Region    string            `json:"region"`
-		Endpoints map[string]string `json:"endpoints"`
-	} `json:"aws"`
+	// Emulators are the endpoints that stand in for AWS.
+	Emulators struct {
+		DynamoDB       string `json:"dynamodb"`
+		SQS            string `json:"sqs"`
+		SNS            string `json:"sns"`
+		SecretsManager string `json:"secretsmanager"`
+	} `json:"emulators"`
 }
 
 // Target is a running payhook to probe.
@@ -80,11 +85,13 @@ func Local(ctx context.Context, path string) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := map[string]string{"AWS_REGION": s.AWS.Region, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-		"AWS_EC2_METADATA_DISABLED": "true"}
-	for svc, url := range s.AWS.Endpoints {
-		env["AWS_ENDPOINT_URL_"+strings.ToUpper(strings.ReplaceAll(svc, " ", "_"))] = url
+	if !s.Running {
+		return nil, fmt.Errorf("%s says the local stack is stopped: start it with `go run mage.go local`", path)
 	}
+	env := map[string]string{"AWS_REGION": s.Region, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+		"AWS_EC2_METADATA_DISABLED": "true", "AWS_PROFILE": "",
+		"AWS_ENDPOINT_URL_DYNAMODB": s.Emulators.DynamoDB, "AWS_ENDPOINT_URL_SQS": s.Emulators.SQS,
+		"AWS_ENDPOINT_URL_SNS": s.Emulators.SNS, "AWS_ENDPOINT_URL_SECRETS_MANAGER": s.Emulators.SecretsManager}
 	for k, v := range env {
 		os.Setenv(k, v)
 	}
@@ -92,7 +99,7 @@ func Local(ctx context.Context, path string) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Target{Env: s.Env, Endpoint: s.Endpoint, APIKey: s.APIKey, Providers: s.Providers,
+	return &Target{Env: strings.TrimPrefix(s.Stack, "payhook-"), Endpoint: s.Endpoint, APIKey: s.APIKey, Providers: s.Providers,
 		Store: &store.Store{DB: config.DynamoDB(cfg), Table: s.Table}, QueueURL: s.QueueURL}, nil
 }
 

@@ -4,8 +4,9 @@
 //   - An API Gateway proxy event is answered with status 200 (or the x-echo-status
 //     header's value) and a JSON body holding the event itself, so tests see the event
 //     exactly as the function received it. x-echo-error makes it return an error,
-//     x-echo-sleep (a Go duration) makes it sleep first, x-echo-binary answers a
-//     base64-encoded binary body.
+//     x-echo-sleep (a Go duration) makes it sleep first (ignoring its deadline),
+//     x-echo-binary answers a base64-encoded binary body, x-echo-malformed a response
+//     with an unexpected field, x-echo-exit makes the runtime exit.
 //   - An SQS event is answered with a batch item failure for every record whose body
 //     contains "fail", and with an error (a failed batch) when one contains "crash".
 //   - Anything else (a scheduled event) is answered with the event itself.
@@ -58,24 +59,21 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	}
 }
 
-func proxy(ctx context.Context, req events.APIGatewayProxyRequest, raw json.RawMessage) (any, error) {
-	if d, err := time.ParseDuration(req.Headers["x-echo-sleep"]); err == nil {
-		select {
-		case <-time.After(d):
-		case <-ctx.Done():
-		}
+func proxy(_ context.Context, req events.APIGatewayProxyRequest, raw json.RawMessage) (any, error) {
+	if d, err := time.ParseDuration(header(req, "x-echo-sleep")); err == nil {
+		time.Sleep(d) // deliberately deaf to ctx: a handler that overruns its timeout
 	}
-	if req.Headers["x-echo-exit"] != "" {
+	if header(req, "x-echo-exit") != "" {
 		os.Exit(4) // the runtime process dies mid-invocation
 	}
-	if msg := req.Headers["x-echo-error"]; msg != "" {
+	if msg := header(req, "x-echo-error"); msg != "" {
 		return nil, errors.New(msg)
 	}
 	status := 200
-	if s, err := strconv.Atoi(req.Headers["x-echo-status"]); err == nil {
+	if s, err := strconv.Atoi(header(req, "x-echo-status")); err == nil {
 		status = s
 	}
-	if req.Headers["x-echo-binary"] != "" {
+	if header(req, "x-echo-binary") != "" {
 		return events.APIGatewayProxyResponse{
 			StatusCode:      status,
 			Headers:         map[string]string{"Content-Type": "application/octet-stream"},
@@ -83,16 +81,29 @@ func proxy(ctx context.Context, req events.APIGatewayProxyRequest, raw json.RawM
 			IsBase64Encoded: true,
 		}, nil
 	}
+	if header(req, "x-echo-malformed") != "" {
+		return map[string]any{"statusCode": 200, "body": "x", "unexpected": true}, nil
+	}
 	body, err := json.Marshal(map[string]any{"event": raw, "pid": os.Getpid()})
 	if err != nil {
 		return nil, err
 	}
 	return events.APIGatewayProxyResponse{
 		StatusCode:        status,
-		Headers:           map[string]string{"Content-Type": "application/json", "X-Echo": "yes"},
-		MultiValueHeaders: map[string][]string{"Set-Cookie": {"a=1", "b=2"}},
+		Headers:           map[string]string{"Content-Type": "application/json", "X-Echo": "yes", "X-Both": "single"},
+		MultiValueHeaders: map[string][]string{"Set-Cookie": {"a=1", "b=2"}, "X-Both": {"m1", "m2"}},
 		Body:              string(body),
 	}, nil
+}
+
+// header looks a header up case-insensitively, as HTTP header names are.
+func header(req events.APIGatewayProxyRequest, name string) string {
+	for k, v := range req.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
 }
 
 func batch(ev events.SQSEvent) (events.SQSEventResponse, error) {

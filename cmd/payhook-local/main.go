@@ -1,0 +1,343 @@
+// Command payhook-local runs a synthesized payhook stack on this machine: the emulators
+// (DynamoDB Local, fauxqs for SQS and SNS, a Secrets Manager endpoint), provisioned from
+// the CloudFormation template, every Lambda function under the Lambda Runtime Interface
+// Emulator as a host build of its service, the REST API as API Gateway serves it, the SQS
+// event source mappings and the schedules. It is what `go run mage.go local` runs.
+//
+// Usage:
+//
+//	payhook-local -template cdk.out/assembly-payhook-local
+//
+// (a cloud assembly directory with one stack, or the stack's .template.json).
+//
+// It prints the endpoint, the API key, each provider's local signing secret and
+// ready-to-paste curl commands, and writes the same facts to the state file (default
+// .payhook/local.json) for the smoke test, the load test and replay. Ctrl-C (SIGINT) or
+// SIGTERM stops every process it started; the state file then keeps the API key and
+// the secrets (without pids), which the next start reuses, as it reuses the installed RIE
+// and the build cache.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/payhook/payhook/internal/localstack"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("payhook-local", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	template := fs.String("template", "", "synthesized CloudFormation template of the stack, or its cloud assembly directory (required)")
+	statePath := fs.String("state", ".payhook/local.json", "state file written for tools")
+	workdir := fs.String("workdir", ".payhook", "directory for the RIE, the built functions and the logs")
+	region := fs.String("region", "", "AWS region the stack is resolved in (default: the cloud assembly's, else us-east-1)")
+	addr := fs.String("addr", "", "API listen address (default: the previous run's port if free, else a free port on 127.0.0.1)")
+	maxInstances := fs.Int("max-instances", 4, "most RIE processes (concurrent invocations) per function")
+	pollers := fs.Int("pollers", 2, "batches in flight per SQS event source mapping")
+	logs := fs.Bool("logs", false, "also print the functions' output here (it always goes to <workdir>/logs)")
+	verbose := fs.Bool("v", false, "print every request, batch and schedule event")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: payhook-local -template PATH [flags]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *template == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	if err := start(config{template: *template, state: *statePath, workdir: *workdir, region: *region, addr: *addr,
+		maxInstances: *maxInstances, pollers: *pollers, logs: *logs, verbose: *verbose}, stdout, stderr); err != nil {
+		fmt.Fprintln(stderr, "payhook-local:", err)
+		return 1
+	}
+	return 0
+}
+
+type config struct {
+	template, state, workdir, region, addr string
+	maxInstances, pollers                  int
+	logs, verbose                          bool
+}
+
+func start(c config, stdout, stderr io.Writer) error {
+	prev, err := localstack.ReadState(c.state)
+	if err != nil {
+		fmt.Fprintf(stderr, "ignoring the previous state: %v\n", err)
+		prev = nil
+	}
+	if err := checkPrevious(prev, stderr); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	cfg := localstack.Config{
+		Template: c.template, WorkDir: c.workdir, Region: c.region, APIAddr: c.addr,
+		MaxInstances: c.maxInstances, PollerConcurrency: c.pollers, Previous: prev, Progress: stderr,
+	}
+	if c.logs {
+		cfg.FunctionOutput = stderr
+	}
+	if c.verbose {
+		if err := os.MkdirAll(filepath.Join(c.workdir, "logs"), 0o755); err != nil {
+			return err
+		}
+		cfg.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	fmt.Fprintf(stderr, "Starting %s\n", c.template)
+	local, err := localstack.Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	state := local.State()
+	if err := localstack.WriteState(c.state, state); err != nil {
+		local.Stop()
+		return err
+	}
+	printSummary(stdout, local, state, c.state)
+
+	seen := pidSet(state.Pids)
+	refresh := time.NewTicker(2 * time.Second)
+	defer refresh.Stop()
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-refresh.C:
+			// The function pools grow on demand: keep the pids in the state current.
+			pids := local.Pids()
+			if !reflect.DeepEqual(pids, state.Pids) {
+				state.Pids = pids
+				for p := range pidSet(pids) {
+					seen[p] = true
+				}
+				if err := localstack.WriteState(c.state, state); err != nil {
+					fmt.Fprintln(stderr, "payhook-local:", err)
+				}
+			}
+		}
+	}
+	stop()
+	fmt.Fprintln(stderr, "\nStopping...")
+	for p := range pidSet(local.Pids()) {
+		seen[p] = true
+	}
+	began := time.Now()
+	local.Stop()
+	state.Running = false
+	state.Pids = nil
+	if err := localstack.WriteState(c.state, state); err != nil {
+		fmt.Fprintln(stderr, "payhook-local:", err)
+	}
+	var left []int
+	for p := range seen {
+		if p != os.Getpid() && alive(p) {
+			left = append(left, p)
+		}
+	}
+	sort.Ints(left)
+	if len(left) > 0 {
+		return fmt.Errorf("processes still running after stop: %v", left)
+	}
+	fmt.Fprintf(stderr, "Stopped in %s; no process left.\n", time.Since(began).Round(10*time.Millisecond))
+	return nil
+}
+
+// checkPrevious refuses to start while another payhook-local runs with the same state
+// file, and stops what a crashed previous run may have left (only processes it recorded
+// whose command line is still one of its own kinds).
+func checkPrevious(prev *localstack.State, stderr io.Writer) error {
+	if prev == nil || !prev.Running || len(prev.Pids) == 0 {
+		return nil
+	}
+	for _, p := range prev.Pids["payhook-local"] {
+		if p != os.Getpid() && alive(p) && strings.Contains(cmdline(p), "payhook-local") {
+			return fmt.Errorf("payhook-local is already running (pid %d); stop it first", p)
+		}
+	}
+	for role, pids := range prev.Pids {
+		if role == "payhook-local" {
+			continue
+		}
+		for _, p := range pids {
+			cl := cmdline(p)
+			if alive(p) && (strings.Contains(cl, "aws-lambda-rie") || strings.Contains(cl, "bootstrap") ||
+				strings.Contains(cl, "DynamoDBLocal") || strings.Contains(cl, "fauxqs")) {
+				fmt.Fprintf(stderr, "stopping pid %d (%s) left by a previous run\n", p, role)
+				_ = syscall.Kill(p, syscall.SIGKILL)
+			}
+		}
+	}
+	return nil
+}
+
+func pidSet(m map[string][]int) map[int]bool {
+	out := map[int]bool{}
+	for _, ps := range m {
+		for _, p := range ps {
+			out[p] = true
+		}
+	}
+	return out
+}
+
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
+		return s[i+2] != 'Z' && s[i+2] != 'X'
+	}
+	return true
+}
+
+func cmdline(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if err != nil {
+		return ""
+	}
+	return strings.ReplaceAll(string(b), "\x00", " ")
+}
+
+// printSummary prints what a user needs to send a first webhook.
+func printSummary(w io.Writer, l *localstack.Local, s *localstack.State, statePath string) {
+	fmt.Fprintf(w, "\npayhook is running locally: stack %s (%s), ready in %s\n\n", s.Stack, s.Region, l.Startup.Round(10*time.Millisecond))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if s.Endpoint != "" {
+		fmt.Fprintf(tw, "  Endpoint\tPOST %s\n", s.Endpoint)
+		fmt.Fprintf(tw, "  API key\t%s\n", s.APIKey)
+	}
+	for i, p := range s.Providers {
+		label := ""
+		if i == 0 {
+			label = "Providers"
+		}
+		secret := p.Secret
+		if secret == "" {
+			secret = "(unsigned)"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", label, p.Name, p.Scheme, secret)
+	}
+	tw.Flush()
+
+	section := func(title string, rows [][]string) {
+		if len(rows) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "\n  %s\n", title)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, r := range rows {
+			fmt.Fprintf(tw, "    %s\n", strings.Join(r, "\t"))
+		}
+		tw.Flush()
+	}
+	var rows [][]string
+	for _, f := range l.Stack.Functions {
+		fn := l.Functions[f.LogicalID]
+		rows = append(rows, []string{f.Service, f.LogicalID, fmt.Sprintf("%d MB", f.MemoryMB), f.Timeout.String(),
+			fmt.Sprintf("up to %d environments", fn.MaxInstances())})
+	}
+	section("Functions (output in "+rel(s.LogDir)+"/<logical id>.log)", rows)
+	rows = nil
+	for _, es := range l.Stack.EventSources {
+		f, _ := l.Stack.Function(es.Function)
+		opts := fmt.Sprintf("batch %d, window %s", es.BatchSize, es.Window)
+		if es.ReportBatchItemFailures {
+			opts += ", ReportBatchItemFailures"
+		}
+		rows = append(rows, []string{es.Queue, "→ " + f.Service, opts})
+	}
+	section("SQS event sources", rows)
+	rows = nil
+	for _, sc := range l.Stack.Schedules {
+		f, _ := l.Stack.Function(sc.Function)
+		rows = append(rows, []string{sc.LogicalID, "→ " + f.Service, sc.Expression})
+	}
+	section("Schedules", rows)
+	section("Emulators", [][]string{
+		{"DynamoDB Local", s.Emulators.DynamoDB},
+		{"fauxqs (SQS, SNS)", s.Emulators.SQS},
+		{"Secrets Manager", s.Emulators.SecretsManager},
+	})
+
+	if s.Endpoint != "" {
+		printCurls(w, s)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprint(w, localstack.FormatUnsupported(s.Unsupported))
+	fmt.Fprintf(w, "\nState: %s (for the smoke test, the load test and replay)\nCtrl-C stops everything.\n", statePath)
+}
+
+func rel(p string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return p
+	}
+	if r, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return p
+}
+
+// printCurls prints a curl per provider: plain for an unsigned provider, and a bash
+// one-liner that signs with openssl for the signed schemes.
+func printCurls(w io.Writer, s *localstack.State) {
+	base := fmt.Sprintf("curl -sS -X POST '%s' -H 'x-api-key: %s' -H 'Content-Type: application/json'", s.Endpoint, s.APIKey)
+	body := func(p localstack.StateProvider, n int) string {
+		return fmt.Sprintf(`{"transaction_id":"tx_local_%d","amount":"12.34","currency":"USD","provider":"%s"}`, n, p.Name)
+	}
+	printed := false
+	for i, p := range s.Providers {
+		if p.Scheme == localstack.SchemeNone {
+			fmt.Fprintf(w, "\nSend a webhook (provider %q is unsigned):\n  %s -d '%s'\n", p.Name, base, body(p, i+1))
+			printed = true
+			break
+		}
+	}
+	if !printed && len(s.Providers) == 0 {
+		return
+	}
+	for i, p := range s.Providers {
+		switch p.Scheme {
+		case localstack.SchemeStandardWebhooks:
+			key := strings.TrimPrefix(p.Secret, "whsec_")
+			fmt.Fprintf(w, "\nProvider %q signs with Standard Webhooks: webhook-signature is v1,<base64 HMAC-SHA256 of\n"+
+				"\"<webhook-id>.<webhook-timestamp>.<body>\"> keyed with the base64-decoded secret after whsec_ (bash + openssl):\n", p.Name)
+			fmt.Fprintf(w, "  BODY='%s'; TS=$(date +%%s); ID=msg_$TS; "+
+				"SIG=$(printf '%%s' \"$ID.$TS.$BODY\" | openssl dgst -sha256 -mac HMAC -macopt hexkey:$(printf '%%s' '%s' | base64 -d | od -An -tx1 | tr -d ' \\n') -binary | base64); "+
+				"%s -H \"webhook-id: $ID\" -H \"webhook-timestamp: $TS\" -H \"webhook-signature: v1,$SIG\" -d \"$BODY\"\n",
+				body(p, i+1), key, base)
+		case localstack.SchemeStripe:
+			fmt.Fprintf(w, "\nProvider %q signs like Stripe: Stripe-Signature is t=<unix time>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">\n"+
+				"keyed with the whole secret (bash + openssl):\n", p.Name)
+			fmt.Fprintf(w, "  BODY='%s'; TS=$(date +%%s); "+
+				"SIG=$(printf '%%s' \"$TS.$BODY\" | openssl dgst -sha256 -hmac '%s' | sed 's/^.*= //'); "+
+				"%s -H \"Stripe-Signature: t=$TS,v1=$SIG\" -d \"$BODY\"\n",
+				body(p, i+1), p.Secret, base)
+		}
+	}
+	fmt.Fprintln(w, "\n`go run mage.go smoke` sends a signed webhook of every scheme and checks the whole path.")
+}

@@ -1,0 +1,161 @@
+package localstack
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// descendants returns the pids of every process below pid, read from
+// /proc/<pid>/task/<tid>/children (children of a process that died are re-parented and
+// are no longer found, which is why they are collected before a process is stopped).
+func descendants(pid int) []int {
+	var out []int
+	seen := map[int]bool{pid: true}
+	queue := []int{pid}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", p))
+		for _, t := range tasks {
+			b, err := os.ReadFile(t)
+			if err != nil {
+				continue
+			}
+			for _, f := range strings.Fields(string(b)) {
+				c, err := strconv.Atoi(f)
+				if err == nil && !seen[c] {
+					seen[c] = true
+					out = append(out, c)
+					queue = append(queue, c)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// alive reports whether a process exists (and is not a zombie).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the parenthesised command name.
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
+		return s[i+2] != 'Z' && s[i+2] != 'X'
+	}
+	return true
+}
+
+// stopGroup sends SIGTERM to the process group of pid and to the groups of the given
+// descendants, waits up to grace for done (closed when pid has been reaped), then
+// SIGKILLs whatever is left and waits for it.
+func stopGroup(pid int, kids []int, done <-chan struct{}, grace time.Duration) {
+	signalAll := func(sig syscall.Signal) {
+		_ = syscall.Kill(-pid, sig)
+		for _, k := range kids {
+			_ = syscall.Kill(-k, sig)
+			_ = syscall.Kill(k, sig)
+		}
+	}
+	signalAll(syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(grace):
+		signalAll(syscall.SIGKILL)
+		select {
+		case <-done:
+		case <-time.After(grace):
+		}
+	}
+	deadline := time.Now().Add(grace)
+	for _, k := range kids {
+		for alive(k) && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if alive(k) {
+			_ = syscall.Kill(-k, syscall.SIGKILL)
+			_ = syscall.Kill(k, syscall.SIGKILL)
+		}
+	}
+}
+
+// freePort asks the kernel for a free TCP port on 127.0.0.1.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free loopback port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// waitListening waits until addr accepts TCP connections, done is closed, or timeout.
+func waitListening(addr string, done <-chan struct{}, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			_ = c.Close()
+			return nil
+		}
+		select {
+		case <-done:
+			return errors.New("process exited before it listened on " + addr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("nothing listens on %s after %s", addr, timeout)
+		}
+		time.Sleep(15 * time.Millisecond)
+	}
+}
+
+// prefixWriter writes every complete line with a prefix to w; safe for concurrent use
+// (writes of different processes are serialized through mu).
+type prefixWriter struct {
+	mu     *sync.Mutex
+	w      io.Writer
+	prefix string
+	buf    []byte
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.buf = append(p.buf, b...)
+	for {
+		i := indexByte(p.buf, '\n')
+		if i < 0 {
+			break
+		}
+		if _, err := io.WriteString(p.w, p.prefix+string(p.buf[:i+1])); err != nil {
+			return len(b), err
+		}
+		p.buf = p.buf[i+1:]
+	}
+	if len(p.buf) > 64<<10 { // an endless line: flush it anyway
+		_, _ = io.WriteString(p.w, p.prefix+string(p.buf)+"\n")
+		p.buf = p.buf[:0]
+	}
+	return len(b), nil
+}
+
+func indexByte(b []byte, c byte) int {
+	for i, x := range b {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
