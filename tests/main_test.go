@@ -79,5 +79,6 @@ func setup(m *testing.M) (int, error) {
 		}
 		synthesized.templates[name] = t
 	}
+	defer stopLocal()
 	return m.Run(), nil
 }

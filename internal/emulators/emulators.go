@@ -146,19 +146,32 @@ func (t Tools) StartDynamoDB(ctx context.Context, log io.Writer) (*Process, erro
 	return p, p.start(ctx)
 }
 
-// StartFauxqs starts the fauxqs SQS and SNS emulator, bound to 127.0.0.1.
+// StartFauxqs starts the fauxqs SQS and SNS emulator, bound to 127.0.0.1, in memory.
 func (t Tools) StartFauxqs(ctx context.Context, log io.Writer) (*Process, error) {
+	return t.StartFauxqsDurable(ctx, log, "")
+}
+
+// StartFauxqsDurable starts fauxqs persisting its queues, messages and topics in dataDir
+// (SQLite), so that a Restart keeps them as a durable broker would; "" keeps them in memory.
+func (t Tools) StartFauxqsDurable(ctx context.Context, log io.Writer, dataDir string) (*Process, error) {
 	port, err := FreePort()
 	if err != nil {
 		return nil, err
+	}
+	var extra []string
+	if dataDir != "" {
+		if err := os.MkdirAll(dataDir, 0o755); err != nil {
+			return nil, fmt.Errorf("start fauxqs: %w", err)
+		}
+		extra = []string{"FAUXQS_DATA_DIR=" + dataDir, "FAUXQS_PERSISTENCE=true"}
 	}
 	p := &Process{
 		Name: "fauxqs",
 		Port: port,
 		URL:  "http://127.0.0.1:" + strconv.Itoa(port),
 		argv: []string{t.NodeBinary(), "--no-warnings", filepath.Join(t.Root, "internal", "emulators", "fauxqs-loopback.mjs")},
-		env: []string{"FAUXQS_PORT=" + strconv.Itoa(port), "FAUXQS_HOST=127.0.0.1",
-			"FAUXQS_DEFAULT_REGION=us-east-1", "FAUXQS_LOGGER=false"},
+		env: append([]string{"FAUXQS_PORT=" + strconv.Itoa(port), "FAUXQS_HOST=127.0.0.1",
+			"FAUXQS_DEFAULT_REGION=us-east-1", "FAUXQS_LOGGER=false"}, extra...),
 		dir:   t.Root,
 		log:   log,
 		ready: httpAnswers,

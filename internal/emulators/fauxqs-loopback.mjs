@@ -2,7 +2,8 @@
 //
 // fauxqs 2.4 always listens on 0.0.0.0. payhook's servers bind loopback only, so this
 // launcher rewrites that one listen call's host before fauxqs starts. Configuration is
-// fauxqs's own: FAUXQS_PORT, FAUXQS_DEFAULT_REGION, FAUXQS_LOGGER.
+// fauxqs's own: FAUXQS_PORT, FAUXQS_DEFAULT_REGION, FAUXQS_LOGGER, and (as its server.js
+// reads them) FAUXQS_DATA_DIR with FAUXQS_PERSISTENCE=true for SQLite persistence.
 import net from "node:net";
 
 const listen = net.Server.prototype.listen;
@@ -15,7 +16,8 @@ net.Server.prototype.listen = function (...args) {
 };
 
 const { startFauxqs } = await import("fauxqs");
-const server = await startFauxqs({ logger: process.env.FAUXQS_LOGGER === "true" });
+const dataDir = process.env.FAUXQS_PERSISTENCE === "true" ? process.env.FAUXQS_DATA_DIR : undefined;
+const server = await startFauxqs({ logger: process.env.FAUXQS_LOGGER === "true", ...(dataDir ? { dataDir } : {}) });
 console.log(`fauxqs listening on 127.0.0.1:${server.port}`);
 const stop = async () => { await server.stop?.(); process.exit(0); };
 process.on("SIGTERM", stop);

@@ -193,7 +193,14 @@ func Start(ctx context.Context, cfg Config) (l *Local, err error) {
 			fail(err)
 			return
 		}
-		if l.queues, err = tools.StartFauxqs(ctx, f); err != nil {
+		// Durable for the run, like SQS itself: an outage (the process killed and
+		// restarted by the watchdog) keeps queued messages. Fresh on every start.
+		dataDir := filepath.Join(cfg.WorkDir, "fauxqs-data")
+		if err = os.RemoveAll(dataDir); err != nil {
+			fail(err)
+			return
+		}
+		if l.queues, err = tools.StartFauxqsDurable(ctx, f, dataDir); err != nil {
 			fail(err)
 			return
 		}
@@ -408,9 +415,8 @@ func templateServices(t *Template, root string) ([]string, error) {
 }
 
 // watchdog restarts an emulator that exited (on the same port) and re-creates the
-// stack's resources on it; their data is lost, as in any restart of an in-memory
-// emulator. (To simulate an outage without losing data, stop and continue the process
-// with SIGSTOP and SIGCONT.)
+// stack's resources on it. fauxqs persists to the work directory, so queued messages
+// survive, as they would an SQS outage; DynamoDB Local runs in memory, so its data is lost.
 func (l *Local) watchdog(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
@@ -427,7 +433,7 @@ func (l *Local) watchdog(ctx context.Context) {
 			if e.p == nil || e.p.Running() || ctx.Err() != nil {
 				continue
 			}
-			l.log.Error("emulator exited; restarting it on the same port (its data is lost)", "emulator", e.p.Name, "url", e.p.URL)
+			l.log.Error("emulator exited; restarting it on the same port", "emulator", e.p.Name, "url", e.p.URL)
 			if err := e.p.Restart(ctx); err != nil {
 				l.log.Error("emulator restart failed", "emulator", e.p.Name, "err", err.Error())
 				continue

@@ -92,6 +92,7 @@ func TestFailureIsNotedOnTheRecord(t *testing.T) {
 	rec, err := h.Store.Get(ctx, "acme", "x")
 	require.NoError(t, err)
 	assert.Contains(t, rec.LastError, "payload hash does not match")
+	assert.Equal(t, 1, rec.FailedAttempts)
 	assert.Equal(t, store.StatusReceived, rec.Status)
 }
 

@@ -22,6 +22,9 @@ func TestSynthesizedTableMatchesTheStore(t *testing.T) {
 	require.NotEmpty(t, files)
 	want := store.CreateTableInput("x")
 	for _, f := range files {
+		if filepath.Base(f) == "pipeline.template.json" {
+			continue // the delivery stack holds no table
+		}
 		b, err := os.ReadFile(f)
 		require.NoError(t, err)
 		var tmpl struct {

@@ -46,28 +46,29 @@ func (s *Store) now() time.Time {
 // replayed times, last processing error, failure reason, attempts and original body,
 // replay count) and its place on a work list (gsi1pk/gsi1sk: OUTBOX#n or FAILED).
 type Transaction struct {
-	PK            string `dynamodbav:"pk"`
-	SK            string `dynamodbav:"sk"`
-	Provider      string `dynamodbav:"provider"`
-	TransactionID string `dynamodbav:"transaction_id"`
-	AmountMinor   int64  `dynamodbav:"amount_minor"`
-	Currency      string `dynamodbav:"currency"`
-	PayloadHash   string `dynamodbav:"payload_hash"`
-	Metadata      string `dynamodbav:"metadata,omitempty"`
-	Status        string `dynamodbav:"status"`
-	ReceivedAt    string `dynamodbav:"received_at"`
-	RequestID     string `dynamodbav:"request_id,omitempty"`
-	EnqueuedAt    string `dynamodbav:"enqueued_at,omitempty"`
-	AccountedAt   string `dynamodbav:"accounted_at,omitempty"`
-	LastError     string `dynamodbav:"last_error,omitempty"`
-	FailureReason string `dynamodbav:"failure_reason,omitempty"`
-	FailureCount  int    `dynamodbav:"failure_attempts,omitempty"`
-	FailureBody   string `dynamodbav:"failure_body,omitempty"`
-	FailedAt      string `dynamodbav:"failed_at,omitempty"`
-	ReplayedAt    string `dynamodbav:"replayed_at,omitempty"`
-	ReplayCount   int    `dynamodbav:"replay_count,omitempty"`
-	GSI1PK        string `dynamodbav:"gsi1pk,omitempty"`
-	GSI1SK        string `dynamodbav:"gsi1sk,omitempty"`
+	PK             string `dynamodbav:"pk"`
+	SK             string `dynamodbav:"sk"`
+	Provider       string `dynamodbav:"provider"`
+	TransactionID  string `dynamodbav:"transaction_id"`
+	AmountMinor    int64  `dynamodbav:"amount_minor"`
+	Currency       string `dynamodbav:"currency"`
+	PayloadHash    string `dynamodbav:"payload_hash"`
+	Metadata       string `dynamodbav:"metadata,omitempty"`
+	Status         string `dynamodbav:"status"`
+	ReceivedAt     string `dynamodbav:"received_at"`
+	RequestID      string `dynamodbav:"request_id,omitempty"`
+	EnqueuedAt     string `dynamodbav:"enqueued_at,omitempty"`
+	AccountedAt    string `dynamodbav:"accounted_at,omitempty"`
+	LastError      string `dynamodbav:"last_error,omitempty"`
+	FailedAttempts int    `dynamodbav:"failed_attempts,omitempty"`
+	FailureReason  string `dynamodbav:"failure_reason,omitempty"`
+	FailureCount   int    `dynamodbav:"failure_attempts,omitempty"`
+	FailureBody    string `dynamodbav:"failure_body,omitempty"`
+	FailedAt       string `dynamodbav:"failed_at,omitempty"`
+	ReplayedAt     string `dynamodbav:"replayed_at,omitempty"`
+	ReplayCount    int    `dynamodbav:"replay_count,omitempty"`
+	GSI1PK         string `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK         string `dynamodbav:"gsi1sk,omitempty"`
 }
 
 // Pending reports whether the transaction is still on the outbox list (not yet confirmed
@@ -375,15 +376,16 @@ func (s *Store) Account(ctx context.Context, m notification.Message) (AccountOut
 	}
 }
 
-// NoteError stores the latest processing error on a transaction (best effort context for
-// the failure record if the message later dies in the DLQ). Missing records are ignored.
+// NoteError stores the latest processing error on a transaction and counts the failed
+// attempt (context for the failure record if the message later dies in the DLQ). Missing
+// records are ignored.
 func (s *Store) NoteError(ctx context.Context, provider, transactionID, reason string) error {
 	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.Table),
 		Key:                       txnKey(provider, transactionID),
-		UpdateExpression:          aws.String("SET last_error = :e"),
+		UpdateExpression:          aws.String("SET last_error = :e ADD failed_attempts :one"),
 		ConditionExpression:       aws.String("attribute_exists(pk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":e": str(truncate(reason, 500))},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":e": str(truncate(reason, 500)), ":one": num(1)},
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if err != nil && !errors.As(err, &ccf) {
