@@ -152,7 +152,7 @@ loop:
 	}
 	var left []int
 	for p := range seen {
-		if p != os.Getpid() && alive(p) {
+		if p != os.Getpid() && localstack.Alive(p) {
 			left = append(left, p)
 		}
 	}
@@ -172,7 +172,7 @@ func checkPrevious(prev *localstack.State, stderr io.Writer) error {
 		return nil
 	}
 	for _, p := range prev.Pids["payhook-local"] {
-		if p != os.Getpid() && alive(p) && strings.Contains(cmdline(p), "payhook-local") {
+		if p != os.Getpid() && localstack.Alive(p) && strings.Contains(cmdline(p), "payhook-local") {
 			return fmt.Errorf("payhook-local is already running (pid %d); stop it first", p)
 		}
 	}
@@ -182,7 +182,7 @@ func checkPrevious(prev *localstack.State, stderr io.Writer) error {
 		}
 		for _, p := range pids {
 			cl := cmdline(p)
-			if alive(p) && (strings.Contains(cl, "aws-lambda-rie") || strings.Contains(cl, "bootstrap") ||
+			if localstack.Alive(p) && (strings.Contains(cl, "aws-lambda-rie") || strings.Contains(cl, "bootstrap") ||
 				strings.Contains(cl, "DynamoDBLocal") || strings.Contains(cl, "fauxqs")) {
 				fmt.Fprintf(stderr, "stopping pid %d (%s) left by a previous run\n", p, role)
 				_ = syscall.Kill(p, syscall.SIGKILL)
@@ -200,18 +200,6 @@ func pidSet(m map[string][]int) map[int]bool {
 		}
 	}
 	return out
-}
-
-func alive(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
-		return s[i+2] != 'Z' && s[i+2] != 'X'
-	}
-	return true
 }
 
 func cmdline(pid int) string {

@@ -120,7 +120,7 @@ func TestLocalRunsThePaymentsStack(t *testing.T) {
 	for role, ps := range pids {
 		for _, p := range ps {
 			if p != os.Getpid() {
-				assert.False(t, alive(p), "%s pid %d still running after Stop", role, p)
+				assert.False(t, Alive(p), "%s pid %d still running after Stop", role, p)
 			}
 		}
 	}

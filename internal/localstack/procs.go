@@ -43,8 +43,8 @@ func descendants(pid int) []int {
 	return out
 }
 
-// alive reports whether a process exists (and is not a zombie).
-func alive(pid int) bool {
+// Alive reports whether a process exists and is not a zombie.
+func Alive(pid int) bool {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return false
@@ -80,10 +80,10 @@ func stopGroup(pid int, kids []int, done <-chan struct{}, grace time.Duration) {
 	}
 	deadline := time.Now().Add(grace)
 	for _, k := range kids {
-		for alive(k) && time.Now().Before(deadline) {
+		for Alive(k) && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
-		if alive(k) {
+		if Alive(k) {
 			_ = syscall.Kill(-k, syscall.SIGKILL)
 			_ = syscall.Kill(k, syscall.SIGKILL)
 		}

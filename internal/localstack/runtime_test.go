@@ -65,7 +65,7 @@ func TestFunctionStopLeavesNoProcess(t *testing.T) {
 	<-done
 	fn.Stop()
 	for _, p := range pids {
-		assert.False(t, alive(p), "pid %d still running", p)
+		assert.False(t, Alive(p), "pid %d still running", p)
 	}
 	_, err = fn.Invoke(context.Background(), []byte(`{}`))
 	assert.Error(t, err, "a stopped function is not invoked")
