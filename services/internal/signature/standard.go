@@ -42,6 +42,11 @@ func ParseStandardSignatures(header string) ([][]byte, error) {
 		if !ok || version != "v1" {
 			continue
 		}
+		// Go's base64 decoder skips \r and \n even in strict mode; a signature holding
+		// them is malformed, not the signature without them.
+		if len(encoded) != base64.StdEncoding.EncodedLen(sha256.Size) || strings.ContainsAny(encoded, "\r\n") {
+			continue
+		}
 		sig, err := base64.StdEncoding.Strict().DecodeString(encoded)
 		if err != nil || len(sig) != sha256.Size {
 			continue
