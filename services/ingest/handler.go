@@ -169,7 +169,7 @@ func (h *Handler) now() time.Time {
 
 // admit runs every check that needs no storage: size, media type, shape, provider,
 // signature and field validation. A non-zero code means the request is refused.
-func (h *Handler) admit(ctx context.Context, req events.APIGatewayProxyRequest) (notification.Notification, int, response, []any) {
+func (h *Handler) admit(ctx context.Context, log *slog.Logger, req events.APIGatewayProxyRequest) (notification.Notification, int, response, []any) {
 	var none notification.Notification
 	headers := headerOf(req)
 	body, status, rerr := h.body(req)
@@ -194,7 +194,7 @@ func (h *Handler) admit(ctx context.Context, req events.APIGatewayProxyRequest) 
 			Message: "not a configured provider"}, nil
 	}
 	attrs := []any{"provider", provider}
-	if code, resp := h.verify(ctx, scheme, provider, headers, body); code != 0 {
+	if code, resp := h.verify(ctx, log, scheme, provider, headers, body); code != 0 {
 		return none, code, resp, attrs
 	}
 	n, verr := raw.Validate()
@@ -205,7 +205,7 @@ func (h *Handler) admit(ctx context.Context, req events.APIGatewayProxyRequest) 
 }
 
 func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGatewayProxyRequest) (int, response, []any) {
-	n, code, resp, attrs := h.admit(ctx, req)
+	n, code, resp, attrs := h.admit(ctx, log, req)
 	if code != 0 {
 		return code, resp, attrs
 	}
@@ -278,35 +278,44 @@ func (h *Handler) body(req events.APIGatewayProxyRequest) ([]byte, int, response
 }
 
 // verify checks the provider's signature; it returns 0 when the request may proceed.
-func (h *Handler) verify(ctx context.Context, scheme signature.Scheme, provider string, headers http.Header, body []byte) (int, response) {
+func (h *Handler) verify(ctx context.Context, log *slog.Logger, scheme signature.Scheme, provider string, headers http.Header, body []byte) (int, response) {
 	if scheme == signature.None {
 		return 0, response{}
 	}
 	secrets, err := h.Secrets.For(ctx, provider)
 	if err != nil {
-		h.Log.Error("signing secrets unavailable", "provider", provider, "err", err.Error())
+		log.Error("signing secrets unavailable", "provider", provider, "err", err.Error())
 		return unavailable("secrets")
 	}
 	if len(secrets) == 0 {
-		h.Log.Error("no signing secret configured", "provider", provider)
+		log.Error("no signing secret configured", "provider", provider)
 		return unavailable("secrets")
 	}
 	err = signature.Verify(scheme, headers, body, secrets, h.now())
 	if errors.Is(err, signature.ErrNoMatch) {
-		// Maybe the secret was rotated since it was cached.
-		if refreshed, rerr := h.Secrets.Refresh(ctx); rerr == nil && refreshed {
-			if secrets, serr := h.Secrets.For(ctx, provider); serr == nil {
-				err = signature.Verify(scheme, headers, body, secrets, h.now())
+		// Maybe the secret was rotated since it was cached. If the secrets cannot be
+		// re-read, a genuine delivery signed with a new secret must not get 401.
+		refreshed, rerr := h.Secrets.Refresh(ctx)
+		if rerr != nil {
+			log.Error("signing secrets unavailable on refresh", "provider", provider, "err", rerr.Error())
+			return unavailable("secrets")
+		}
+		if refreshed {
+			secrets, serr := h.Secrets.For(ctx, provider)
+			if serr != nil {
+				log.Error("signing secrets unavailable", "provider", provider, "err", serr.Error())
+				return unavailable("secrets")
 			}
+			err = signature.Verify(scheme, headers, body, secrets, h.now())
 		}
 	}
 	if errors.Is(err, signature.ErrNoSecret) || errors.Is(err, signature.ErrInvalidSecret) {
 		// A configuration fault, not the sender's: fail so the provider retries.
-		h.Log.Error("signing secret unusable", "provider", provider, "reason", err.Error())
+		log.Error("signing secret unusable", "provider", provider, "reason", err.Error())
 		return unavailable("secrets")
 	}
 	if err != nil {
-		h.Log.Warn("signature rejected", "provider", provider, "scheme", string(scheme), "reason", err.Error())
+		log.Warn("signature rejected", "provider", provider, "scheme", string(scheme), "reason", err.Error())
 		return http.StatusUnauthorized, response{Error: "invalid_signature", Message: "signature missing, invalid or outside the allowed time window"}
 	}
 	return 0, response{}

@@ -298,6 +298,22 @@ func TestDependencyFailuresAre503(t *testing.T) {
 		code, _ := call(t, f.h, request(t, "acme", payload("tx", "1", "USD", "acme")))
 		assert.Equal(t, 503, code)
 	})
+	t.Run("secrets on refresh", func(t *testing.T) {
+		// Cached secrets do not match (a rotation?) and Secrets Manager cannot be read:
+		// the provider must retry, not be told its signature is forged.
+		f := newFixture(t)
+		cache := f.h.Secrets.(*secrets.Cache)
+		code, _ := call(t, f.h, request(t, "acme", payload("tx_r1", "1", "USD", "acme")))
+		require.Equal(t, 200, code)
+		cache.SecretID = "no-such-secret"
+		cache.Now = func() time.Time { return time.Now().Add(time.Minute) }
+		req := request(t, "acme", payload("tx_r2", "1", "USD", "acme"))
+		sig, err := signature.SignStandard("whsec_"+base64.StdEncoding.EncodeToString([]byte("rotated secret, not cached yet!!")), req.Headers["webhook-id"], now, []byte(req.Body))
+		require.NoError(t, err)
+		req.Headers["webhook-signature"] = sig
+		code, a := call(t, f.h, req)
+		assert.Equal(t, 503, code, "%+v", a)
+	})
 	t.Run("queue", func(t *testing.T) {
 		f := newFixture(t)
 		f.h.QueueURL = f.queues.URL + "-missing"

@@ -85,10 +85,18 @@ type Raw struct {
 	Metadata      json.RawMessage `json:"metadata"`
 }
 
-// Decode parses body as one JSON object with only the payload's fields.
+// payloadFields are the payload's keys, spelled exactly.
+var payloadFields = map[string]bool{"transaction_id": true, "amount": true, "currency": true, "provider": true, "metadata": true}
+
+// Decode parses body as one JSON object with only the payload's fields, each at most once
+// and spelled exactly (encoding/json alone would match keys case-insensitively and keep
+// the last of duplicates).
 func Decode(body []byte) (*Raw, *Error) {
 	if !utf8.Valid(body) {
 		return nil, fieldErr(CodeInvalidJSON, "", "body is not valid UTF-8")
+	}
+	if e := checkKeys(body); e != nil {
+		return nil, e
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -109,6 +117,35 @@ func Decode(body []byte) (*Raw, *Error) {
 		return nil, fieldErr(CodeInvalidJSON, "", "body must hold exactly one JSON object")
 	}
 	return &r, nil
+}
+
+// checkKeys walks the top-level object's keys: unknown (including differently cased) and
+// repeated keys are errors naming the key. Malformed JSON is left to the decoder.
+func checkKeys(body []byte) *Error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		key, _ := t.(string)
+		if !payloadFields[key] {
+			return fieldErr(CodeUnknownField, clip(key), "unknown field")
+		}
+		if seen[key] {
+			return fieldErr(CodeInvalidJSON, key, "field given more than once")
+		}
+		seen[key] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil
+		}
+	}
+	return nil
 }
 
 // ProviderName returns the provider field, checked for shape only.

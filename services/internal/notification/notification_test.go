@@ -48,6 +48,8 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{`{"transaction_id":"t","amount":"1","currency":"USD","provider":"p","metadata":"x"}`, CodeInvalidType, "metadata"},
 		{`{"transaction_id":"t","amount":"1","currency":"USD","provider":"p","metadata":{"k":"` + strings.Repeat("v", MaxMetadataBytes) + `"}}`, CodeInvalidValue, "metadata"},
 		{`{"transaction_id":"t","amount":"1","currency":"USD"}`, CodeMissingField, "provider"},
+		{`{"transaction_id":"t","Amount":"1","amount":"9","currency":"USD","provider":"p"}`, CodeUnknownField, "Amount"},
+		{`{"transaction_id":"t","amount":"1","amount":"9","currency":"USD","provider":"p"}`, CodeInvalidJSON, "amount"},
 	}
 	for _, c := range cases {
 		_, e := Parse([]byte(c.body))

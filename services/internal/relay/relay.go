@@ -6,6 +6,7 @@ package relay
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -74,7 +75,9 @@ func (r *Relay) Replay(ctx context.Context, limit int) (Result, error) {
 		if err := r.send(ctx, &t); err != nil {
 			return res, fmt.Errorf("replay: %w", err)
 		}
-		if err := r.Store.MarkReplayed(ctx, t.Provider, t.TransactionID); err != nil {
+		// The list is an eventually consistent index: a record another run replayed (or
+		// that accounting already took) is done, not an error.
+		if err := r.Store.MarkReplayed(ctx, t.Provider, t.TransactionID); err != nil && !errors.Is(err, store.ErrNotFailed) {
 			return res, fmt.Errorf("replay: %w", err)
 		}
 		res.Sent++

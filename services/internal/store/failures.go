@@ -127,6 +127,10 @@ func (s *Store) GetFailureItem(ctx context.Context, messageID string) (*FailureI
 	return &f, nil
 }
 
+// ErrNotFailed means MarkReplayed found the transaction no longer failed (replayed by
+// another run, or already accounted from the replayed message).
+var ErrNotFailed = errors.New("transaction is no longer failed")
+
 // MarkReplayed takes a failed transaction off the FAILED list after its message was put
 // back on the queue; accounting then accepts it from status replayed.
 func (s *Store) MarkReplayed(ctx context.Context, provider, transactionID string) error {
@@ -141,6 +145,10 @@ func (s *Store) MarkReplayed(ctx context.Context, provider, transactionID string
 			":now": str(s.now().Format(TimeLayout)), ":one": num(1),
 		},
 	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return fmt.Errorf("mark %s replayed: %w", TxnPK(provider, transactionID), ErrNotFailed)
+	}
 	if err != nil {
 		return fmt.Errorf("mark %s replayed: %w", TxnPK(provider, transactionID), err)
 	}

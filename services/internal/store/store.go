@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -312,8 +313,51 @@ var ErrBadState = errors.New("transaction is not in an accountable state")
 
 // Account moves the message's transaction to accounted and adds its amount to the
 // provider's per-currency daily total, in one DynamoDB transaction: both happen exactly
-// once or neither does.
+// once or neither does. It accepts a transaction that is received, replayed, or failed (a
+// replayed message may arrive before its record is marked replayed); never one accounted.
 func (s *Store) Account(ctx context.Context, m notification.Message) (AccountOutcome, error) {
+	// Concurrent batches update the same daily-total item; DynamoDB cancels one of two
+	// overlapping transactions (TransactionConflict) without applying it. Retry those
+	// with jittered backoff rather than burn one of the message's receives.
+	for attempt := 1; ; attempt++ {
+		out, err := s.account(ctx, m)
+		if !isTransactionConflict(err) || attempt == maxConflictAttempts {
+			return out, err
+		}
+		backoff := time.Duration(attempt*attempt)*10*time.Millisecond + time.Duration(rand.Int64N(int64(20*time.Millisecond)))
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("account %s: %w", TxnPK(m.Provider, m.TransactionID), ctx.Err())
+		case <-time.After(backoff):
+		}
+	}
+}
+
+// maxConflictAttempts bounds Account's retries of conflicting transactions.
+const maxConflictAttempts = 6
+
+// isTransactionConflict reports a transaction cancelled only because another one was
+// touching the same items.
+func isTransactionConflict(err error) bool {
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		conflict := false
+		for _, r := range tce.CancellationReasons {
+			switch aws.ToString(r.Code) {
+			case "TransactionConflict":
+				conflict = true
+			case "", "None":
+			default:
+				return false
+			}
+		}
+		return conflict
+	}
+	var tcx *types.TransactionConflictException
+	return errors.As(err, &tcx)
+}
+
+func (s *Store) account(ctx context.Context, m notification.Message) (AccountOutcome, error) {
 	pk := TxnPK(m.Provider, m.TransactionID)
 	day := m.ReceivedAt.UTC().Format(DayLayout)
 	now := s.now().Format(TimeLayout)
@@ -324,10 +368,11 @@ func (s *Store) Account(ctx context.Context, m notification.Message) (AccountOut
 				Key:              txnKey(m.Provider, m.TransactionID),
 				UpdateExpression: aws.String("SET #st = :accounted, accounted_at = :now, total_day = :day REMOVE last_error, gsi1pk, gsi1sk"),
 				ConditionExpression: aws.String("attribute_exists(pk) AND payload_hash = :h AND amount_minor = :amt AND currency = :cur " +
-					"AND (#st = :received OR #st = :replayed)"),
+					"AND (#st = :received OR #st = :replayed OR #st = :failed)"),
 				ExpressionAttributeNames: map[string]string{"#st": "status"},
 				ExpressionAttributeValues: map[string]types.AttributeValue{
 					":accounted": str(StatusAccounted), ":received": str(StatusReceived), ":replayed": str(StatusReplayed),
+					":failed": str(StatusFailed),
 					":now": str(now), ":day": str(day), ":h": str(m.PayloadHash), ":amt": num(m.AmountMinor), ":cur": str(m.Currency),
 				},
 				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,

@@ -192,3 +192,55 @@ func TestRecordFailureAndReplayCycle(t *testing.T) {
 	require.NotNil(t, item)
 	assert.Equal(t, "not json", item.Body)
 }
+
+// TestConcurrentAccountingOnOneTotal: twenty transactions of one provider, currency and day
+// accounted at once all land (conflicting transactions on the shared total are retried).
+func TestConcurrentAccountingOnOneTotal(t *testing.T) {
+	ctx := context.Background()
+	st := env.NewStore(t)
+	var msgs []notification.Message
+	for i := 0; i < 20; i++ {
+		n := note(t, "c-"+string(rune('a'+i)), "1.01", "USD")
+		_, _, err := st.Insert(ctx, store.NewTransaction(n, n.Hash(), "r", t0))
+		require.NoError(t, err)
+		msgs = append(msgs, notification.NewMessage(n, n.Hash(), t0))
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(msgs))
+	for i, m := range msgs {
+		wg.Add(1)
+		go func() { defer wg.Done(); _, errs[i] = st.Account(ctx, m) }()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	totals, err := st.DailyTotals(ctx, "acme", "2026-11-25")
+	require.NoError(t, err)
+	assert.Equal(t, int64(20*101), totals["USD"].TotalMinor)
+	assert.Equal(t, int64(20), totals["USD"].Count)
+}
+
+func TestReplayRaces(t *testing.T) {
+	ctx := context.Background()
+	st := env.NewStore(t)
+	n := note(t, "tx-race", "3", "USD")
+	_, _, err := st.Insert(ctx, store.NewTransaction(n, n.Hash(), "r", t0))
+	require.NoError(t, err)
+	m := notification.NewMessage(n, n.Hash(), t0)
+	_, err = st.RecordFailure(ctx, store.DeadMessage{MessageID: "d", Body: m.Body(), Parsed: &m, ReceiveCount: 4})
+	require.NoError(t, err)
+	// The replayed message can be accounted before the record is marked replayed...
+	out, err := st.Account(ctx, m)
+	require.NoError(t, err)
+	assert.Equal(t, store.Accounted, out)
+	// ...and marking it then is "no longer failed", which replay skips.
+	require.ErrorIs(t, st.MarkReplayed(ctx, "acme", "tx-race"), store.ErrNotFailed)
+	// A dead duplicate never moves an accounted transaction back to failed.
+	fr, err := st.RecordFailure(ctx, store.DeadMessage{MessageID: "d2", Body: m.Body(), Parsed: &m, ReceiveCount: 4})
+	require.NoError(t, err)
+	assert.False(t, fr.OnTransaction)
+	rec, err := st.Get(ctx, "acme", "tx-race")
+	require.NoError(t, err)
+	assert.Equal(t, store.StatusAccounted, rec.Status)
+}
