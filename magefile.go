@@ -258,9 +258,12 @@ func pipelineSummary() error {
 	return nil
 }
 
-// npmTools installs the pinned Node tools (CDK CLI, emulators) when missing.
+// npmTools installs the pinned Node tools (CDK CLI, emulators) when missing or older than
+// package-lock.json.
 func npmTools(ctx context.Context) error {
-	if _, err := os.Stat(filepath.Join("node_modules", ".package-lock.json")); err == nil {
+	installed, err := os.Stat(filepath.Join("node_modules", ".package-lock.json"))
+	lock, lerr := os.Stat("package-lock.json")
+	if err == nil && lerr == nil && !lock.ModTime().After(installed.ModTime()) {
 		return nil
 	}
 	fmt.Println("npm: installing the pinned Node tools (npm ci)")
@@ -283,7 +286,13 @@ func diffAgainst(ctx context.Context, base string) error {
 			continue
 		}
 		stack := "payhook-" + env + "/Payments"
-		if os.Getenv("ENV") == "" && env != "local" {
+		switch {
+		case env == "pipeline":
+			if os.Getenv("ENV") != "" {
+				continue
+			}
+			stack = "PayhookPipeline"
+		case os.Getenv("ENV") == "" && env != "local":
 			stack = "PayhookPipeline/" + stack
 		}
 		fmt.Printf("diff: %s against %s\n", stack, f)

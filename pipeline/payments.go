@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
@@ -181,7 +183,7 @@ func NewPaymentsStack(scope constructs.Construct, id string, props *PaymentsStac
 		MaxConcurrency:              maxConcurrency(e.Functions.Accounting.ReservedConcurrency),
 	})
 	accounting := s.Worker.Consumer.Function
-	s.Table.Grant(accounting, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:UpdateItem"), jsii.String("dynamodb:ConditionCheckItem"))
+	s.Table.Grant(accounting, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:UpdateItem"))
 
 	// Ingest: REST API + key + usage plan + WAF + handler.
 	s.Ingress = webhookingress.NewWebhookIngress(stack, "Ingress", &webhookingress.WebhookIngressProps{
@@ -218,8 +220,9 @@ func NewPaymentsStack(scope constructs.Construct, id string, props *PaymentsStac
 	s.NotifyFailures.Alias.AddEventSource(awslambdaeventsources.NewSqsEventSource(s.Worker.DeadLetterQueue, &awslambdaeventsources.SqsEventSourceProps{
 		BatchSize:               jsii.Number(10),
 		ReportBatchItemFailures: jsii.Bool(true),
+		MaxConcurrency:          maxConcurrency(e.Functions.NotifyFailures.ReservedConcurrency),
 	}))
-	s.Table.Grant(s.NotifyFailures.Function, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:UpdateItem"), jsii.String("dynamodb:PutItem"))
+	s.Table.Grant(s.NotifyFailures.Function, jsii.String("dynamodb:UpdateItem"), jsii.String("dynamodb:PutItem"))
 	s.AlertsTopic.GrantPublish(s.NotifyFailures.Function)
 
 	// Reconciler: the outbox sweep, every minute.
@@ -233,6 +236,44 @@ func NewPaymentsStack(scope constructs.Construct, id string, props *PaymentsStac
 	})
 	s.Table.Grant(s.Reconciler.Function, jsii.String("dynamodb:Query"), jsii.String("dynamodb:UpdateItem"))
 	s.Worker.Queue.GrantSendMessages(s.Reconciler.Function)
+
+	// Alarms on the services' own metrics (EMF, namespace payhook): failures that Lambda
+	// does not count as errors, because the functions answer them (ingest's 500/503,
+	// accounting's batch item failures, dead messages). They page, and where a deployment
+	// group shifts traffic they roll a bad version back.
+	serviceAlarm := func(id, service, metric string, extra map[string]*string, threshold float64, desc string) awscloudwatch.Alarm {
+		dims := map[string]*string{"Service": jsii.String(service), "Env": jsii.String(suffix)}
+		for k, v := range extra {
+			dims[k] = v
+		}
+		a := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace: jsii.String(MetricsNamespace), MetricName: jsii.String(metric), DimensionsMap: &dims,
+			Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5)),
+		}).CreateAlarm(stack, jsii.String(id), &awscloudwatch.CreateAlarmOptions{
+			AlarmDescription:   jsii.String("payhook " + suffix + ": " + desc),
+			Threshold:          jsii.Number(threshold),
+			EvaluationPeriods:  jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		a.AddAlarmAction(awscloudwatchactions.NewSnsAction(s.AlertsTopic))
+		return a
+	}
+	unavailable := serviceAlarm("IngestUnavailableAlarm", "ingest", "Rejected", map[string]*string{"Reason": jsii.String("unavailable")},
+		float64(e.Alarms.API5xxThreshold), "ingest answered 503 (a dependency failed)")
+	internal := serviceAlarm("IngestInternalErrorAlarm", "ingest", "Rejected", map[string]*string{"Reason": jsii.String("internal")},
+		1, "ingest answered 500 (a bug)")
+	accountingFailed := serviceAlarm("AccountingFailedAlarm", "accounting", "AccountingFailed", nil,
+		float64(e.Alarms.ErrorThreshold), "accounting reported batch item failures")
+	serviceAlarm("DeadMessagesAlarm", "notify-failures", "Failed", nil, 1, "messages died in the DLQ and were recorded as failed")
+	if g := s.Ingress.Handler.DeploymentGroup; g != nil {
+		g.AddAlarm(unavailable)
+		g.AddAlarm(internal)
+		g.AddAlarm(s.Ingress.Server5xxAlarm)
+	}
+	if g := s.Worker.Consumer.DeploymentGroup; g != nil {
+		g.AddAlarm(accountingFailed)
+	}
 
 	// Tags and outputs.
 	awscdk.Tags_Of(stack).Add(jsii.String("payhook:env"), jsii.String(suffix), nil)
@@ -261,6 +302,9 @@ func NewPaymentsStack(scope constructs.Construct, id string, props *PaymentsStac
 	SuppressAcceptedNagFindings(stack)
 	return s
 }
+
+// MetricsNamespace is the CloudWatch namespace of the services' EMF metrics.
+const MetricsNamespace = "payhook"
 
 // Output names of the payments stack, read by the smoke test and the pipeline's post-steps.
 const (

@@ -108,7 +108,7 @@ func TestEveryEnvironmentIsSynthesized(t *testing.T) {
 				"AWS::SNS::Subscription": len(e.Alarms.Emails), "AWS::WAFv2::WebACL": 1,
 				"AWS::WAFv2::WebACLAssociation": 1, "AWS::ApiGateway::RestApi": 1, "AWS::ApiGateway::Method": 1,
 				"AWS::ApiGateway::UsagePlan": 1, "AWS::ApiGateway::ApiKey": 1, "AWS::Lambda::EventSourceMapping": 2,
-				"AWS::CloudWatch::Alarm": 20, "AWS::Events::Rule": 1, "AWS::SecretsManager::Secret": 1,
+				"AWS::CloudWatch::Alarm": 24, "AWS::Events::Rule": 1, "AWS::SecretsManager::Secret": 1,
 				"AWS::CodeDeploy::DeploymentGroup": deployGroups,
 			}, pick(counts, "AWS::Lambda::Function", "AWS::Lambda::Alias", "AWS::DynamoDB::Table", "AWS::SQS::Queue",
 				"AWS::SNS::Topic", "AWS::KMS::Key", "AWS::SNS::Subscription", "AWS::WAFv2::WebACL",
@@ -219,15 +219,14 @@ func TestProdIsHardened(t *testing.T) {
 	for _, p := range e.Providers {
 		assert.NotEqual(t, envs.SchemeNone, p.Scheme)
 	}
-	esm := ofType(rs, "AWS::Lambda::EventSourceMapping")
-	found := false
-	for _, m := range esm {
+	var caps []float64
+	for _, m := range ofType(rs, "AWS::Lambda::EventSourceMapping") {
 		if sc, ok := m.Props["ScalingConfig"].(map[string]any); ok {
-			found = true
-			assert.Equal(t, float64(*e.Functions.Accounting.ReservedConcurrency), num(sc["MaximumConcurrency"]))
+			caps = append(caps, num(sc["MaximumConcurrency"]))
 		}
 	}
-	assert.True(t, found, "the accounting event source is capped at its reserved concurrency")
+	assert.ElementsMatch(t, []float64{float64(*e.Functions.Accounting.ReservedConcurrency), float64(*e.Functions.NotifyFailures.ReservedConcurrency)},
+		caps, "both event sources are capped at their consumer's reserved concurrency")
 }
 
 func pick(m map[string]int, keys ...string) map[string]int {

@@ -4,7 +4,7 @@
 //
 // Environment: PAYHOOK_ENV limits the app to one environment (no pipeline);
 // PAYHOOK_PIPELINE=0 leaves the pipeline out and puts every environment's stage at the top
-// level (what `mage synth` does); PAYHOOK_ENVS_DIR and PAYHOOK_ASSETS_DIR override envs/
+// level; PAYHOOK_ENVS_DIR and PAYHOOK_ASSETS_DIR override envs/
 // and build/. By default (cdk.json, the pipeline's own synth) the deployable environments
 // are stages of the pipeline stack and local-only ones stay top-level.
 package main

@@ -198,15 +198,23 @@ func newWebACL(c constructs.Construct, api awsapigateway.RestApi, stage awsapiga
 		}
 	}
 	managed := func(priority float64, name string) *awswafv2.CfnWebACL_RuleProperty {
+		stmt := &awswafv2.CfnWebACL_ManagedRuleGroupStatementProperty{
+			VendorName: jsii.String(managedRuleVendorAWS),
+			Name:       jsii.String(name),
+		}
+		if name == RuleCommon {
+			// The common rule set blocks bodies over 8 KB (SizeRestrictions_BODY). The
+			// handler enforces its own body limit with a 413 that names it; a WAF 403 would
+			// hide that and refuse legitimate larger webhooks. Count instead of block.
+			stmt.RuleActionOverrides = &[]any{&awswafv2.CfnWebACL_RuleActionOverrideProperty{
+				Name:        jsii.String("SizeRestrictions_BODY"),
+				ActionToUse: &awswafv2.CfnWebACL_RuleActionProperty{Count: map[string]any{}},
+			}}
+		}
 		return &awswafv2.CfnWebACL_RuleProperty{
-			Name:     jsii.String(name),
-			Priority: jsii.Number(priority),
-			Statement: &awswafv2.CfnWebACL_StatementProperty{
-				ManagedRuleGroupStatement: &awswafv2.CfnWebACL_ManagedRuleGroupStatementProperty{
-					VendorName: jsii.String(managedRuleVendorAWS),
-					Name:       jsii.String(name),
-				},
-			},
+			Name:      jsii.String(name),
+			Priority:  jsii.Number(priority),
+			Statement: &awswafv2.CfnWebACL_StatementProperty{ManagedRuleGroupStatement: stmt},
 			// Keep the rule group's own actions (block).
 			OverrideAction:   &awswafv2.CfnWebACL_OverrideActionProperty{None: map[string]any{}},
 			VisibilityConfig: visibility(name),

@@ -152,6 +152,9 @@ func TestDefaults(t *testing.T) {
 		assert.Equal(t, map[string]any{"None": map[string]any{}}, r["OverrideAction"], name)
 	}
 	assert.NotContains(t, strings.ToLower(jsonOf(acl)), "botcontrol", "webhook senders are bots")
+	// AND the common rule set's 8 KB body rule only counts: the handler's own limit answers 413
+	assert.Equal(t, []any{map[string]any{"Name": "SizeRestrictions_BODY", "ActionToUse": map[string]any{"Count": map[string]any{}}}},
+		tu.Get(rules[webhookingress.RuleCommon], "Statement", "ManagedRuleGroupStatement", "RuleActionOverrides"))
 
 	// AND the WebACL is associated with the stage, after the stage exists
 	assocID, assoc := tpl.One(t, "AWS::WAFv2::WebACLAssociation")

@@ -1,0 +1,37 @@
+package telemetry
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestMetricsWriteEMF checks the record CloudWatch turns into a metric: the namespace, one
+// dimension set naming every dimension present at the top level, the metric with its unit,
+// and the value under the metric's name.
+func TestMetricsWriteEMF(t *testing.T) {
+	var buf bytes.Buffer
+	m := NewMetrics(&buf, "payhook", map[string]string{"Service": "ingest", "Env": "dev"})
+	m.now = func() time.Time { return time.UnixMilli(1764072000000) }
+	m.Count("Rejected", 2, map[string]string{"Reason": "unavailable"})
+	var rec map[string]any
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &rec))
+	aws := rec["_aws"].(map[string]any)
+	assert.EqualValues(t, 1764072000000, aws["Timestamp"])
+	cw := aws["CloudWatchMetrics"].([]any)[0].(map[string]any)
+	assert.Equal(t, "payhook", cw["Namespace"])
+	assert.Equal(t, []any{[]any{"Env", "Reason", "Service"}}, cw["Dimensions"])
+	assert.Equal(t, []any{map[string]any{"Name": "Rejected", "Unit": "Count"}}, cw["Metrics"])
+	assert.EqualValues(t, 2, rec["Rejected"])
+	for k, v := range map[string]string{"Env": "dev", "Reason": "unavailable", "Service": "ingest"} {
+		assert.Equal(t, v, rec[k])
+	}
+	assert.Equal(t, byte('\n'), buf.Bytes()[buf.Len()-1], "one record per line")
+
+	var none *Metrics
+	none.Count("Ignored", 1, nil) // a nil Metrics is a no-op, never a panic
+}
