@@ -373,7 +373,7 @@ func (s *Store) account(ctx context.Context, m notification.Message) (AccountOut
 				ExpressionAttributeValues: map[string]types.AttributeValue{
 					":accounted": str(StatusAccounted), ":received": str(StatusReceived), ":replayed": str(StatusReplayed),
 					":failed": str(StatusFailed),
-					":now": str(now), ":day": str(day), ":h": str(m.PayloadHash), ":amt": num(m.AmountMinor), ":cur": str(m.Currency),
+					":now":    str(now), ":day": str(day), ":h": str(m.PayloadHash), ":amt": num(m.AmountMinor), ":cur": str(m.Currency),
 				},
 				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 			}},
