@@ -13,18 +13,25 @@ import (
 	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 )
 
 // ErrNoCredentials means no AWS credentials were found: deploy and a diff against a
 // deployed stack cannot run.
-var ErrNoCredentials = errors.New("no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or run where an instance role is available) and try again")
+var ErrNoCredentials = errors.New("no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or PAYHOOK_USE_IMDS=1 on an EC2 instance role) and try again")
 
-// RequireCredentials resolves AWS credentials through the SDK's default chain, giving up
-// after a few seconds (no instance metadata endpoint exists off AWS).
+// RequireCredentials resolves AWS credentials through the SDK's default chain (environment,
+// shared config and SSO profiles, container credentials as in CodeBuild), giving up after a
+// few seconds. The EC2 instance metadata endpoint is not asked unless PAYHOOK_USE_IMDS=1:
+// off AWS it is an address nothing answers on.
 func RequireCredentials(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	var opts []func(*awsconfig.LoadOptions) error
+	if os.Getenv("PAYHOOK_USE_IMDS") != "1" {
+		opts = append(opts, awsconfig.WithEC2IMDSClientEnableState(imds.ClientDisabled))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return fmt.Errorf("%w (%v)", ErrNoCredentials, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/payhook/payhook/services/internal/notification"
 	"github.com/payhook/payhook/services/internal/store"
@@ -42,8 +43,12 @@ type Handler struct {
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	var resp events.SQSEventResponse
 	accounted, redelivered := 0, 0
+	base := h.Log
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		base = base.With("request_id", lc.AwsRequestID)
+	}
 	for _, rec := range ev.Records {
-		log := h.Log.With("message_id", rec.MessageId)
+		log := base.With("message_id", rec.MessageId)
 		m, err := notification.ParseMessage(rec.Body)
 		if err != nil {
 			log.Error("poison message", "err", err.Error(), "receive_count", rec.Attributes["ApproximateReceiveCount"])

@@ -331,3 +331,33 @@ func TestDependencyFailuresAre503(t *testing.T) {
 		assert.Len(t, env.Receive(t, f.queues.URL, 1, 5*time.Second), 1)
 	})
 }
+
+// TestLogsCarryIDsNeverBodiesOrSecrets: each answer is logged as JSON with the request id,
+// provider and transaction id; neither the body (its metadata) nor a signature or secret.
+func TestLogsCarryIDsNeverBodiesOrSecrets(t *testing.T) {
+	f := newFixture(t)
+	var logs strings.Builder
+	f.h.Log = telemetry.NewLogger(&logs, "ingest")
+	body := `{"transaction_id":"tx_log","amount":"1.00","currency":"USD","provider":"acme","metadata":{"card":"4111111111111111"}}`
+	req := request(t, "acme", body)
+	code, _ := call(t, f.h, req)
+	require.Equal(t, 200, code)
+	bad := request(t, "acme", body)
+	bad.Headers["webhook-signature"] = "v1," + base64.StdEncoding.EncodeToString(make([]byte, 32))
+	code, _ = call(t, f.h, bad)
+	require.Equal(t, 401, code)
+
+	out := logs.String()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.GreaterOrEqual(t, len(lines), 2)
+	for _, l := range lines {
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal([]byte(l), &rec), "JSON log line: %s", l)
+		assert.Equal(t, "req-"+t.Name(), rec["request_id"], l)
+		assert.Equal(t, "acme", rec["provider"], l)
+	}
+	assert.Contains(t, out, `"transaction_id":"tx_log"`)
+	for _, secret := range []string{"4111111111111111", stdSecret, stdSecretOld, "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", req.Headers["webhook-signature"]} {
+		assert.NotContains(t, out, secret)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
@@ -72,9 +73,13 @@ type Alert struct {
 // Handle processes one DLQ batch.
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	var resp events.SQSEventResponse
+	log := h.Log
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		log = log.With("request_id", lc.AwsRequestID)
+	}
 	for _, rec := range ev.Records {
-		if err := h.one(ctx, rec); err != nil {
-			h.Log.Error("dead message kept for retry", "message_id", rec.MessageId, "err", err.Error())
+		if err := h.one(ctx, log, rec); err != nil {
+			log.Error("dead message kept for retry", "message_id", rec.MessageId, "err", err.Error())
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
 		}
 	}
@@ -83,7 +88,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	return resp, nil
 }
 
-func (h *Handler) one(ctx context.Context, rec events.SQSMessage) error {
+func (h *Handler) one(ctx context.Context, log *slog.Logger, rec events.SQSMessage) error {
 	dead := store.DeadMessage{
 		MessageID:    rec.MessageId,
 		Body:         rec.Body,
@@ -114,7 +119,7 @@ func (h *Handler) one(ctx context.Context, rec events.SQSMessage) error {
 	}); err != nil {
 		return err
 	}
-	h.Log.Warn("dead message recorded and alerted", "message_id", rec.MessageId, "record", fr.Key,
+	log.Warn("dead message recorded and alerted", "message_id", rec.MessageId, "record", fr.Key,
 		"transaction_id", alert.TransactionID, "provider", alert.Provider, "reason", fr.Reason)
 	return nil
 }
