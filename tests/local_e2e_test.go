@@ -379,31 +379,6 @@ func TestLocalQueueOutageLosesNothing(t *testing.T) {
 	}
 }
 
-// TestLocalStopLeavesNoProcess runs last (the name sorts after the others it shares the
-// stack with is not guaranteed, so it starts its own stack).
-func TestLocalStopLeavesNoProcess(t *testing.T) {
-	l, err := localstack.Start(context.Background(), localstack.Config{
-		Template: filepath.Join(*synthesized.built.Stages["local"].Outdir(), *synthesized.built.Stages["local"].Payments.TemplateFile()),
-		WorkDir:  filepath.Join(os.TempDir(), "payhook-e2e-stop"),
-		Root:     "..",
-		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	require.NoError(t, err)
-	var pids []int
-	for _, ps := range l.State().Pids {
-		pids = append(pids, ps...)
-	}
-	require.NotEmpty(t, pids)
-	l.Stop()
-	time.Sleep(200 * time.Millisecond)
-	for _, pid := range pids {
-		if pid == os.Getpid() {
-			continue
-		}
-		assert.False(t, localstack.Alive(pid), "process %d still alive after Stop", pid)
-	}
-}
-
 // writeState writes the running stack's state file, as `mage local` does, for the tools.
 func writeState(t *testing.T, l *localstack.Local) string {
 	path := filepath.Join(t.TempDir(), "local.json")
@@ -419,4 +394,50 @@ func runGo(t *testing.T, args ...string) string {
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "go %v:\n%s", args, out)
 	return string(out)
+}
+
+// TestLocalCtrlCLeavesNoProcess runs payhook-local as `mage local` does and presses Ctrl-C
+// (SIGINT): it exits 0 and none of the processes it listed in its state file is alive.
+func TestLocalCtrlCLeavesNoProcess(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "payhook-local")
+	runGo(t, "build", "-o", bin, "./cmd/payhook-local")
+	work := filepath.Join(os.TempDir(), "payhook-e2e-ctrlc")
+	state := filepath.Join(t.TempDir(), "local.json")
+	st := synthesized.built.Stages["local"]
+	cmd := exec.Command(bin, "-template", filepath.Join(*st.Outdir(), *st.Payments.TemplateFile()), "-workdir", work, "-state", state)
+	cmd.Dir = ".."
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(t, cmd.Start())
+	var running *localstack.State
+	deadline := time.Now().Add(90 * time.Second)
+	for running == nil && time.Now().Before(deadline) {
+		if s, err := localstack.ReadState(state); err == nil && s != nil && s.Running {
+			running = s
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if running == nil {
+		_ = cmd.Process.Kill()
+		t.Fatalf("payhook-local did not start:\n%s", out.String())
+	}
+	var pids []int
+	for role, ps := range running.Pids {
+		if role != "payhook-local" {
+			pids = append(pids, ps...)
+		}
+	}
+	require.NotEmpty(t, pids)
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	require.NoError(t, cmd.Wait(), "exit status after Ctrl-C:\n%s", out.String())
+	assert.Contains(t, out.String(), "no process left")
+	for _, pid := range pids {
+		assert.False(t, localstack.Alive(pid), "pid %d alive after Ctrl-C", pid)
+	}
+	after, err := localstack.ReadState(state)
+	require.NoError(t, err)
+	require.NotNil(t, after, "state file kept after Ctrl-C:\n%s", out.String())
+	assert.False(t, after.Running)
+	assert.Empty(t, after.Pids)
 }
