@@ -30,8 +30,10 @@ func BenchmarkIngestPath(b *testing.B) {
 				Log:          telemetry.NewLogger(io.Discard, "ingest"),
 				Now:          func() time.Time { return now },
 			}
-			t := &testing.T{}
-			req := request(t, provider, `{"transaction_id":"tx_bench_0001","amount":"1234.56","currency":"EUR","provider":"`+provider+`","metadata":{"order":"A-1","customer":{"id":42}}}`)
+			req, err := signedRequest(provider, `{"transaction_id":"tx_bench_0001","amount":"1234.56","currency":"EUR","provider":"`+provider+`","metadata":{"order":"A-1","customer":{"id":42}}}`)
+			if err != nil {
+				b.Fatal(err)
+			}
 			ctx := context.Background()
 			b.ReportAllocs()
 			b.ResetTimer()
