@@ -86,7 +86,7 @@ type Raw struct {
 }
 
 // payloadFields are the payload's keys, spelled exactly.
-var payloadFields = map[string]bool{"transaction_id": true, "amount": true, "currency": true, "provider": true, "metadata": true}
+var payloadFields = map[string]uint8{"transaction_id": 1, "amount": 2, "currency": 4, "provider": 8, "metadata": 16}
 
 // Decode parses body as one JSON object with only the payload's fields, each at most once
 // and spelled exactly (encoding/json alone would match keys case-insensitively and keep
@@ -119,30 +119,51 @@ func Decode(body []byte) (*Raw, *Error) {
 	return &r, nil
 }
 
-// checkKeys walks the top-level object's keys: unknown (including differently cased) and
-// repeated keys are errors naming the key. Malformed JSON is left to the decoder.
+// checkKeys scans the top-level object's keys without decoding anything: unknown
+// (including differently cased) and repeated keys are errors naming the key. Malformed
+// JSON is left to the decoder.
 func checkKeys(body []byte) *Error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil
-	}
-	seen := map[string]bool{}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil
-		}
-		key, _ := t.(string)
-		if !payloadFields[key] {
-			return fieldErr(CodeUnknownField, clip(key), "unknown field")
-		}
-		if seen[key] {
-			return fieldErr(CodeInvalidJSON, key, "field given more than once")
-		}
-		seen[key] = true
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return nil
+	depth, expectKey := 0, false
+	var seen uint8
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; c {
+		case '{', '[':
+			depth++
+			expectKey = c == '{' && depth == 1
+		case '}', ']':
+			depth--
+		case ',':
+			expectKey = depth == 1
+		case '"':
+			j := i + 1
+			escaped := false
+			for ; j < len(body) && body[j] != '"'; j++ {
+				if body[j] == '\\' {
+					escaped = true
+					j++
+				}
+			}
+			if j >= len(body) {
+				return nil // unterminated string: the decoder reports it
+			}
+			if depth == 1 && expectKey {
+				key := string(body[i+1 : j])
+				if escaped {
+					if k, err := strconv.Unquote(string(body[i : j+1])); err == nil {
+						key = k
+					}
+				}
+				bit, ok := payloadFields[key]
+				if !ok {
+					return fieldErr(CodeUnknownField, clip(key), "unknown field")
+				}
+				if seen&bit != 0 {
+					return fieldErr(CodeInvalidJSON, key, "field given more than once")
+				}
+				seen |= bit
+				expectKey = false
+			}
+			i = j
 		}
 	}
 	return nil

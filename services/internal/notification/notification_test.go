@@ -50,6 +50,8 @@ func TestParseErrorsNameTheField(t *testing.T) {
 		{`{"transaction_id":"t","amount":"1","currency":"USD"}`, CodeMissingField, "provider"},
 		{`{"transaction_id":"t","Amount":"1","amount":"9","currency":"USD","provider":"p"}`, CodeUnknownField, "Amount"},
 		{`{"transaction_id":"t","amount":"1","amount":"9","currency":"USD","provider":"p"}`, CodeInvalidJSON, "amount"},
+		{`{"transaction_id":"t","amount":"1","\u0061mount":"9","currency":"USD","provider":"p"}`, CodeInvalidJSON, "amount"},
+		{`{"transaction_id":"t","metadata":{"amount":1,"x":[{"amount":2}]},"amount":"1","currency":"USD","provider":"p","z":1}`, CodeUnknownField, "z"},
 	}
 	for _, c := range cases {
 		_, e := Parse([]byte(c.body))
