@@ -147,18 +147,18 @@ func checkKeys(body []byte) *Error {
 				return nil // unterminated string: the decoder reports it
 			}
 			if depth == 1 && expectKey {
-				key := string(body[i+1 : j])
+				raw := body[i+1 : j]
 				if escaped {
 					if k, err := strconv.Unquote(string(body[i : j+1])); err == nil {
-						key = k
+						raw = []byte(k)
 					}
 				}
-				bit, ok := payloadFields[key]
+				bit, ok := payloadFields[string(raw)] // no allocation for a map lookup
 				if !ok {
-					return fieldErr(CodeUnknownField, clip(key), "unknown field")
+					return fieldErr(CodeUnknownField, clip(string(raw)), "unknown field")
 				}
 				if seen&bit != 0 {
-					return fieldErr(CodeInvalidJSON, key, "field given more than once")
+					return fieldErr(CodeInvalidJSON, string(raw), "field given more than once")
 				}
 				seen |= bit
 				expectKey = false
