@@ -15,11 +15,10 @@ import (
 
 // resource is one CloudFormation resource of a template.
 type resource struct {
-	ID         string
-	Type       string
-	Props      map[string]any
-	Deletion   string
-	Conditions any
+	ID       string
+	Type     string
+	Props    map[string]any
+	Deletion string
 }
 
 func resources(t *testing.T, env string) []resource {

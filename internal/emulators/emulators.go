@@ -298,3 +298,28 @@ func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
 }
+
+// SDKEnv is the environment that points aws-sdk-go-v2 at the emulators: per-service
+// endpoint URLs, the region, dummy credentials, no instance metadata and no shared
+// configuration files (a developer's real AWS profile never leaks into a local run or a
+// test). The functions in local mode, the services' tests and the probes all use it.
+func SDKEnv(region, dynamoURL, queuesURL, secretsURL string) map[string]string {
+	if region == "" {
+		region = "us-east-1"
+	}
+	return map[string]string{
+		"AWS_REGION":                       region,
+		"AWS_DEFAULT_REGION":               region,
+		"AWS_ACCESS_KEY_ID":                "local",
+		"AWS_SECRET_ACCESS_KEY":            "local",
+		"AWS_SESSION_TOKEN":                "",
+		"AWS_PROFILE":                      "",
+		"AWS_EC2_METADATA_DISABLED":        "true",
+		"AWS_CONFIG_FILE":                  "/nonexistent/payhook-local/aws-config",
+		"AWS_SHARED_CREDENTIALS_FILE":      "/nonexistent/payhook-local/aws-credentials",
+		"AWS_ENDPOINT_URL_DYNAMODB":        dynamoURL,
+		"AWS_ENDPOINT_URL_SQS":             queuesURL,
+		"AWS_ENDPOINT_URL_SNS":             queuesURL,
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER": secretsURL,
+	}
+}

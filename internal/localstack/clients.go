@@ -3,6 +3,7 @@ package localstack
 import (
 	"context"
 	"fmt"
+	"github.com/payhook/payhook/internal/emulators"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -31,25 +32,10 @@ func (e Endpoints) region() string {
 	return e.Region
 }
 
-// SDKEnv is the environment that points aws-sdk-go-v2 in a function at the emulators:
-// per-service endpoint URLs, the region, dummy credentials, no instance metadata and no
-// shared configuration files (so a developer's real AWS profile never leaks into a local
-// run). It is the same map as services/internal/testenv.SDKEnv, which the services'
-// tests use, plus the shared-file isolation.
+// SDKEnv is the environment that points aws-sdk-go-v2 in a function at the emulators
+// (emulators.SDKEnv).
 func (e Endpoints) SDKEnv() map[string]string {
-	return map[string]string{
-		"AWS_REGION":                       e.region(),
-		"AWS_DEFAULT_REGION":               e.region(),
-		"AWS_ACCESS_KEY_ID":                "local",
-		"AWS_SECRET_ACCESS_KEY":            "local",
-		"AWS_EC2_METADATA_DISABLED":        "true",
-		"AWS_CONFIG_FILE":                  "/nonexistent/payhook-local/aws-config",
-		"AWS_SHARED_CREDENTIALS_FILE":      "/nonexistent/payhook-local/aws-credentials",
-		"AWS_ENDPOINT_URL_DYNAMODB":        e.DynamoDB,
-		"AWS_ENDPOINT_URL_SQS":             e.Queues,
-		"AWS_ENDPOINT_URL_SNS":             e.Queues,
-		"AWS_ENDPOINT_URL_SECRETS_MANAGER": e.SecretsManager,
-	}
+	return emulators.SDKEnv(e.region(), e.DynamoDB, e.Queues, e.SecretsManager)
 }
 
 // Clients are the SDK clients that provisioning and the pollers use.

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/payhook/payhook/internal/emulators"
 	"github.com/payhook/payhook/services/internal/config"
 	"github.com/payhook/payhook/services/internal/signature"
 	"github.com/payhook/payhook/services/internal/store"
@@ -88,11 +89,7 @@ func Local(ctx context.Context, path string) (*Target, error) {
 	if !s.Running {
 		return nil, fmt.Errorf("%s says the local stack is stopped: start it with `go run mage.go local`", path)
 	}
-	env := map[string]string{"AWS_REGION": s.Region, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-		"AWS_EC2_METADATA_DISABLED": "true", "AWS_PROFILE": "",
-		"AWS_ENDPOINT_URL_DYNAMODB": s.Emulators.DynamoDB, "AWS_ENDPOINT_URL_SQS": s.Emulators.SQS,
-		"AWS_ENDPOINT_URL_SNS": s.Emulators.SNS, "AWS_ENDPOINT_URL_SECRETS_MANAGER": s.Emulators.SecretsManager}
-	for k, v := range env {
+	for k, v := range emulators.SDKEnv(s.Region, s.Emulators.DynamoDB, s.Emulators.SQS, s.Emulators.SecretsManager) {
 		os.Setenv(k, v)
 	}
 	cfg, err := config.AWS(ctx)

@@ -80,7 +80,7 @@ func Start(ctx context.Context) (*Env, error) {
 		e.Stop()
 		return nil, err
 	}
-	for k, v := range SDKEnv(e.DynamoProc.URL, e.QueueProc.URL, e.Secrets.URL) {
+	for k, v := range emulators.SDKEnv("us-east-1", e.DynamoProc.URL, e.QueueProc.URL, e.Secrets.URL) {
 		os.Setenv(k, v)
 	}
 	if e.AWS, err = config.AWS(ctx); err != nil {
@@ -94,22 +94,6 @@ func Start(ctx context.Context) (*Env, error) {
 	return e, nil
 }
 
-// SDKEnv is the environment that points aws-sdk-go-v2 at the emulators, with dummy
-// credentials and no instance-metadata lookups.
-func SDKEnv(dynamoURL, queueURL, secretsURL string) map[string]string {
-	return map[string]string{
-		"AWS_REGION":                       "us-east-1",
-		"AWS_ACCESS_KEY_ID":                "local",
-		"AWS_SECRET_ACCESS_KEY":            "local",
-		"AWS_SESSION_TOKEN":                "",
-		"AWS_PROFILE":                      "",
-		"AWS_EC2_METADATA_DISABLED":        "true",
-		"AWS_ENDPOINT_URL_DYNAMODB":        dynamoURL,
-		"AWS_ENDPOINT_URL_SQS":             queueURL,
-		"AWS_ENDPOINT_URL_SNS":             queueURL,
-		"AWS_ENDPOINT_URL_SECRETS_MANAGER": secretsURL,
-	}
-}
 
 // Stop stops every emulator.
 func (e *Env) Stop() {
