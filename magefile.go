@@ -6,8 +6,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"go/format"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -94,8 +97,47 @@ func (New) Env(name string) error {
 // Test runs every test (unit, emulator-backed, synth and acceptance) with -count=1, because
 // the Go test cache cannot see the files jsii reads.
 func Test(ctx context.Context) error {
-	mg.CtxDeps(ctx, npmTools)
+	mg.CtxDeps(ctx, Lint, npmTools)
 	return run(ctx, nil, "go", "test", "-count=1", "-timeout", "40m", "./...")
+}
+
+// Lint fails when a Go file is not gofmt-formatted or `go vet ./...` reports a problem.
+func Lint(ctx context.Context) error {
+	var unformatted []string
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case ".git", "node_modules", outDir, buildDir, ".payhook":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("lint: %w", err)
+		}
+		out, err := format.Source(src)
+		if err != nil {
+			return fmt.Errorf("lint: %s: %w", path, err)
+		}
+		if !bytes.Equal(src, out) {
+			unformatted = append(unformatted, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(unformatted) > 0 {
+		return fmt.Errorf("lint: not gofmt-formatted (run gofmt -w): %s", strings.Join(unformatted, ", "))
+	}
+	return run(ctx, nil, "go", "vet", "./...")
 }
 
 // Gen regenerates envs/schema.json and envs/pipeline.schema.json from the Go types.

@@ -94,7 +94,6 @@ func Start(ctx context.Context) (*Env, error) {
 	return e, nil
 }
 
-
 // Stop stops every emulator.
 func (e *Env) Stop() {
 	if e.Secrets != nil {
