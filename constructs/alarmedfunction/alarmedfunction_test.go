@@ -40,12 +40,6 @@ func synth(t *testing.T, props *alarmedfunction.AlarmedFunctionProps, extra func
 	return fn, tu.Synth(t, stack)
 }
 
-func alarmByMetric(t *testing.T, tpl tu.Template, metric string) map[string]any {
-	t.Helper()
-	_, a := tpl.Where(t, "AWS::CloudWatch::Alarm", func(p map[string]any) bool { return p["MetricName"] == metric })
-	return a
-}
-
 func dimensionNames(a map[string]any) []string {
 	var names []string
 	for _, d := range tu.Get(a, "Dimensions").([]any) {
@@ -94,19 +88,19 @@ func TestDefaults(t *testing.T) {
 		assert.NotContains(t, a, "AlarmActions", id)
 		assert.NotContains(t, a, "OKActions", id)
 	}
-	errs := alarmByMetric(t, tpl, "Errors")
+	errs := tpl.AlarmOn(t, "Errors")
 	assert.Equal(t, "AWS/Lambda", errs["Namespace"])
 	assert.Equal(t, "Sum", errs["Statistic"])
 	assert.EqualValues(t, 300, errs["Period"])
 	assert.EqualValues(t, 1, errs["Threshold"])
 	assert.ElementsMatch(t, []string{"FunctionName", "Resource"}, dimensionNames(errs), "alias dimensions")
 
-	thr := alarmByMetric(t, tpl, "Throttles")
+	thr := tpl.AlarmOn(t, "Throttles")
 	assert.Equal(t, "Sum", thr["Statistic"])
 	assert.EqualValues(t, 1, thr["Threshold"])
 	assert.ElementsMatch(t, []string{"FunctionName", "Resource"}, dimensionNames(thr))
 
-	dur := alarmByMetric(t, tpl, "Duration")
+	dur := tpl.AlarmOn(t, "Duration")
 	assert.Equal(t, "p99", dur["ExtendedStatistic"])
 	assert.EqualValues(t, 8000, dur["Threshold"], "80% of the 10 s timeout, in ms")
 
@@ -167,8 +161,8 @@ func TestCustomProps(t *testing.T) {
 	assert.Equal(t, "Retain", tu.Get(tpl.Resource(lgID), "DeletionPolicy"))
 
 	// AND the thresholds follow the props
-	assert.EqualValues(t, 3, alarmByMetric(t, tpl, "Errors")["Threshold"])
-	assert.EqualValues(t, 15000, alarmByMetric(t, tpl, "Duration")["Threshold"], "50% of 30 s")
+	assert.EqualValues(t, 3, tpl.AlarmOn(t, "Errors")["Threshold"])
+	assert.EqualValues(t, 15000, tpl.AlarmOn(t, "Duration")["Threshold"], "50% of 30 s")
 	_, rate := tpl.Where(t, "AWS::CloudWatch::Alarm", func(p map[string]any) bool { return p["Metrics"] != nil })
 	assert.EqualValues(t, 10, rate["Threshold"])
 

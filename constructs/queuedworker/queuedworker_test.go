@@ -46,10 +46,6 @@ func queues(t *testing.T, tpl tu.Template) (mainID, dlqID string) {
 	return mainID, dlqID
 }
 
-func getAtt(id, attr string) map[string]any {
-	return map[string]any{"Fn::GetAtt": []any{id, attr}}
-}
-
 // sslOnly reports whether the queue policy denies every sqs action without
 // TLS on queue queueID.
 func sslOnly(policy map[string]any, queueID string) bool {
@@ -98,7 +94,7 @@ func TestDefaults(t *testing.T) {
 		assert.Equal(t, "Delete", tu.Get(tpl.Resource(id), "DeletionPolicy"), id)
 	}
 	// AND the main queue redrives to the DLQ after 3 receives, with 6 × the 10 s consumer timeout
-	assert.Equal(t, map[string]any{"deadLetterTargetArn": getAtt(dlqID, "Arn"), "maxReceiveCount": float64(3)}, q[mainID]["RedrivePolicy"])
+	assert.Equal(t, map[string]any{"deadLetterTargetArn": tu.GetAtt(dlqID, "Arn"), "maxReceiveCount": float64(3)}, q[mainID]["RedrivePolicy"])
 	assert.EqualValues(t, 60, q[mainID]["VisibilityTimeout"])
 	assert.EqualValues(t, 4*24*3600, q[mainID]["MessageRetentionPeriod"])
 	assert.EqualValues(t, 14*24*3600, q[dlqID]["MessageRetentionPeriod"])
@@ -120,7 +116,7 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, []any{"ReportBatchItemFailures"}, esm["FunctionResponseTypes"])
 	assert.EqualValues(t, 10, esm["BatchSize"])
 	assert.EqualValues(t, 0, esm["MaximumBatchingWindowInSeconds"])
-	assert.Equal(t, getAtt(mainID, "Arn"), esm["EventSourceArn"])
+	assert.Equal(t, tu.GetAtt(mainID, "Arn"), esm["EventSourceArn"])
 	// (the alias's qualified name, "<function>:live", derived from the alias ARN)
 	fnName, _ := json.Marshal(esm["FunctionName"])
 	assert.Contains(t, string(fnName), `{"Ref":"`+aliasID+`"}`, "the event source targets the alias, not $LATEST")
@@ -139,7 +135,7 @@ func TestDefaults(t *testing.T) {
 	assert.EqualValues(t, 1, depth["Threshold"])
 	assert.Equal(t, "GreaterThanOrEqualToThreshold", depth["ComparisonOperator"])
 	assert.Equal(t, "notBreaching", depth["TreatMissingData"])
-	assert.Equal(t, getAtt(dlqID, "QueueName"), tu.Get(depth, "Dimensions", 0, "Value"))
+	assert.Equal(t, tu.GetAtt(dlqID, "QueueName"), tu.Get(depth, "Dimensions", 0, "Value"))
 
 	_, age := tpl.Where(t, "AWS::CloudWatch::Alarm", func(p map[string]any) bool {
 		return p["MetricName"] == "ApproximateAgeOfOldestMessage"
@@ -147,7 +143,7 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, "Maximum", age["Statistic"])
 	assert.EqualValues(t, 300, age["Threshold"])
 	assert.Equal(t, "notBreaching", age["TreatMissingData"])
-	assert.Equal(t, getAtt(mainID, "QueueName"), tu.Get(age, "Dimensions", 0, "Value"))
+	assert.Equal(t, tu.GetAtt(mainID, "QueueName"), tu.Get(age, "Dimensions", 0, "Value"))
 
 	// AND Alarms lists the queue alarms and the consumer's four
 	assert.Equal(t, 6, tpl.Count("AWS::CloudWatch::Alarm"))
@@ -185,7 +181,7 @@ func TestCustomProps(t *testing.T) {
 	mainID, dlqID := queues(t, tpl)
 	q := tpl.Resources("AWS::SQS::Queue")
 	for _, id := range []string{mainID, dlqID} {
-		assert.Equal(t, getAtt(keyID, "Arn"), q[id]["KmsMasterKeyId"], id)
+		assert.Equal(t, tu.GetAtt(keyID, "Arn"), q[id]["KmsMasterKeyId"], id)
 		assert.NotContains(t, q[id], "SqsManagedSseEnabled", id)
 		assert.Equal(t, "Retain", tu.Get(tpl.Resource(id), "DeletionPolicy"), id)
 	}

@@ -42,16 +42,6 @@ func jsonOf(v any) string {
 	return string(b)
 }
 
-func getAtt(id, attr string) map[string]any {
-	return map[string]any{"Fn::GetAtt": []any{id, attr}}
-}
-
-func alarmByMetric(t *testing.T, tpl tu.Template, metric string) map[string]any {
-	t.Helper()
-	_, a := tpl.Where(t, "AWS::CloudWatch::Alarm", func(p map[string]any) bool { return p["MetricName"] == metric })
-	return a
-}
-
 func TestDefaults(t *testing.T) {
 	// GIVEN only the handler's code
 	// WHEN the ingress is synthesized
@@ -87,7 +77,7 @@ func TestDefaults(t *testing.T) {
 	lgID, lg := accessLogGroup(t, tpl)
 	assert.Equal(t, "v1", st["StageName"])
 	assert.Equal(t, true, st["TracingEnabled"])
-	assert.Equal(t, getAtt(lgID, "Arn"), tu.Get(st, "AccessLogSetting", "DestinationArn"))
+	assert.Equal(t, tu.GetAtt(lgID, "Arn"), tu.Get(st, "AccessLogSetting", "DestinationArn"))
 	format, _ := tu.Get(st, "AccessLogSetting", "Format").(string)
 	for _, field := range []string{"$context.requestId", "$context.identity.sourceIp", "$context.identity.caller", "$context.identity.user",
 		"$context.requestTime", "$context.httpMethod", "$context.resourcePath", "$context.status", "$context.protocol", "$context.responseLength"} {
@@ -158,7 +148,7 @@ func TestDefaults(t *testing.T) {
 
 	// AND the WebACL is associated with the stage, after the stage exists
 	assocID, assoc := tpl.One(t, "AWS::WAFv2::WebACLAssociation")
-	assert.Equal(t, getAtt(aclID, "Arn"), assoc["WebACLArn"])
+	assert.Equal(t, tu.GetAtt(aclID, "Arn"), assoc["WebACLArn"])
 	arn := jsonOf(assoc["ResourceArn"])
 	for _, part := range []string{`"arn:"`, `{"Ref":"AWS::Partition"}`, `":apigateway:"`, `{"Ref":"AWS::Region"}`,
 		`"::/restapis/"`, `{"Ref":"` + apiID + `"}`, `"/stages/"`, `{"Ref":"` + stageID + `"}`} {
@@ -168,7 +158,7 @@ func TestDefaults(t *testing.T) {
 
 	// AND the 5XX and p99 latency alarms watch this API's stage
 	for metric, want := range map[string]float64{"5XXError": 1, "Latency": 2000} {
-		a := alarmByMetric(t, tpl, metric)
+		a := tpl.AlarmOn(t, metric)
 		assert.Equal(t, "AWS/ApiGateway", a["Namespace"], metric)
 		assert.EqualValues(t, 300, a["Period"], metric)
 		assert.EqualValues(t, want, a["Threshold"], metric)
@@ -179,8 +169,8 @@ func TestDefaults(t *testing.T) {
 		assert.Contains(t, dims, `"Name":"Stage","Value":{"Ref":"`+stageID+`"}`, metric)
 		assert.NotContains(t, a, "AlarmActions", metric)
 	}
-	assert.Equal(t, "Sum", alarmByMetric(t, tpl, "5XXError")["Statistic"])
-	assert.Equal(t, "p99", alarmByMetric(t, tpl, "Latency")["ExtendedStatistic"])
+	assert.Equal(t, "Sum", tpl.AlarmOn(t, "5XXError")["Statistic"])
+	assert.Equal(t, "p99", tpl.AlarmOn(t, "Latency")["ExtendedStatistic"])
 	assert.Len(t, w.Alarms, 6, "two API alarms and the handler's four")
 	assert.Equal(t, 6, tpl.Count("AWS::CloudWatch::Alarm"))
 
@@ -264,8 +254,8 @@ func TestCustomProps(t *testing.T) {
 	assert.Zero(t, tpl.Count("AWS::ApiGateway::Account"))
 
 	// AND thresholds follow the props and every alarm, the handler's included, notifies the topic
-	assert.EqualValues(t, 5, alarmByMetric(t, tpl, "5XXError")["Threshold"])
-	assert.EqualValues(t, 1500, alarmByMetric(t, tpl, "Latency")["Threshold"])
+	assert.EqualValues(t, 5, tpl.AlarmOn(t, "5XXError")["Threshold"])
+	assert.EqualValues(t, 1500, tpl.AlarmOn(t, "Latency")["Threshold"])
 	require.Equal(t, 6, tpl.Count("AWS::CloudWatch::Alarm"))
 	for id, a := range tpl.Resources("AWS::CloudWatch::Alarm") {
 		assert.Equal(t, []any{tu.Ref(topicID)}, a["AlarmActions"], id)

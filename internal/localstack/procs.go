@@ -90,16 +90,6 @@ func stopGroup(pid int, kids []int, done <-chan struct{}, grace time.Duration) {
 	}
 }
 
-// freePort asks the kernel for a free TCP port on 127.0.0.1.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free loopback port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // waitListening waits until addr accepts TCP connections, done is closed, or timeout.
 func waitListening(addr string, done <-chan struct{}, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/payhook/payhook/internal/emulators"
 )
 
 // The Runtime Interface Emulator, built from its Go module on the module proxy.
@@ -345,11 +347,11 @@ func (f *Function) spawn() (*instance, error) {
 }
 
 func (f *Function) spawnOnce() (*instance, error) {
-	port, err := freePort()
+	port, err := emulators.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	apiPort, err := freePort()
+	apiPort, err := emulators.FreePort()
 	if err != nil {
 		return nil, err
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payhook/payhook/internal/sqsevent"
-	"github.com/payhook/payhook/services/internal/money"
 	"github.com/payhook/payhook/services/internal/notification"
 	"github.com/payhook/payhook/services/internal/store"
 	"github.com/payhook/payhook/services/internal/telemetry"
@@ -33,19 +32,6 @@ func newHandler(t *testing.T) *Handler {
 		Metrics: telemetry.NewMetrics(io.Discard, "payhook", nil)}
 }
 
-// stored inserts a transaction and returns its queue message body.
-func stored(t *testing.T, st *store.Store, provider, id, amount, currency string) string {
-	t.Helper()
-	cur, ok := money.LookupCurrency(currency)
-	require.True(t, ok)
-	a, err := money.ParseAmount(amount, cur)
-	require.NoError(t, err)
-	n := notification.Notification{Provider: provider, TransactionID: id, Amount: a}
-	_, _, err = st.Insert(context.Background(), store.NewTransaction(n, n.Hash(), "r", t0))
-	require.NoError(t, err)
-	return notification.NewMessage(n, n.Hash(), t0).Body()
-}
-
 func record(id, body string) events.SQSMessage {
 	return events.SQSMessage{MessageId: id, Body: body, Attributes: map[string]string{"ApproximateReceiveCount": "1"}}
 }
@@ -53,9 +39,9 @@ func record(id, body string) events.SQSMessage {
 func TestBatchReportsOnlyTheBadMessages(t *testing.T) {
 	h := newHandler(t)
 	ctx := context.Background()
-	a := stored(t, h.Store, "acme", "a", "0.10", "KWD")
-	b := stored(t, h.Store, "acme", "b", "0.015", "KWD")
-	c := stored(t, h.Store, "stripe", "c", "100", "JPY")
+	a := testenv.Insert(t, h.Store, testenv.Notification(t, "acme", "a", "0.10", "KWD"), t0).Body()
+	b := testenv.Insert(t, h.Store, testenv.Notification(t, "acme", "b", "0.015", "KWD"), t0).Body()
+	c := testenv.Insert(t, h.Store, testenv.Notification(t, "stripe", "c", "100", "JPY"), t0).Body()
 	ghost := notification.Message{Version: 1, Provider: "acme", TransactionID: "ghost", AmountMinor: 5,
 		Currency: "USD", PayloadHash: string(make([]byte, 64)), ReceivedAt: t0}
 
@@ -82,7 +68,7 @@ func TestBatchReportsOnlyTheBadMessages(t *testing.T) {
 func TestFailureIsNotedOnTheRecord(t *testing.T) {
 	h := newHandler(t)
 	ctx := context.Background()
-	body := stored(t, h.Store, "acme", "x", "1", "USD")
+	body := testenv.Insert(t, h.Store, testenv.Notification(t, "acme", "x", "1", "USD"), t0).Body()
 	m, err := notification.ParseMessage(body)
 	require.NoError(t, err)
 	m.PayloadHash = "f" + m.PayloadHash[1:]
@@ -102,7 +88,7 @@ func TestPoisonMessageReachesTheDLQ(t *testing.T) {
 	h := newHandler(t)
 	ctx := context.Background()
 	q := env.NewQueues(t, 2, time.Second)
-	good := stored(t, h.Store, "acme", "good", "2.50", "USD")
+	good := testenv.Insert(t, h.Store, testenv.Notification(t, "acme", "good", "2.50", "USD"), t0).Body()
 	for _, body := range []string{good, "poison"} {
 		_, err := env.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(q.URL), MessageBody: aws.String(body)})
 		require.NoError(t, err)

@@ -53,8 +53,7 @@ func main() {
 	flag.IntVar(&cfg.C, "c", 16, "concurrent senders")
 	flag.Float64Var(&cfg.Dup, "dup", 0.2, "fraction sent twice, concurrently")
 	flag.DurationVar(&cfg.Wait, "wait", 2*time.Minute, "how long to wait for accounting")
-	state := flag.String("state", ".payhook/local.json", "local stack state file")
-	env := flag.String("env", "local", "environment (local, or a deployed one)")
+	env, state := probe.TargetFlags(flag.CommandLine)
 	flag.Parse()
 	if cfg.N < 1 || cfg.N > 1_000_000 || cfg.C < 1 || cfg.C > 512 || cfg.Dup < 0 || cfg.Dup > 1 {
 		fmt.Fprintln(os.Stderr, "loadtest: want 1 <= n <= 1e6, 1 <= c <= 512, 0 <= dup <= 1")

@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/payhook/payhook/services/internal/money"
 	"github.com/payhook/payhook/services/internal/notification"
 	"github.com/payhook/payhook/services/internal/relay"
 	"github.com/payhook/payhook/services/internal/store"
@@ -38,17 +37,6 @@ func newFixture(t *testing.T) fixture {
 		Log: telemetry.NewLogger(io.Discard, "notify-failures"), Metrics: telemetry.NewMetrics(io.Discard, "payhook", nil)}, probe: probe}
 }
 
-func insert(t *testing.T, st *store.Store, id string) notification.Message {
-	t.Helper()
-	cur, _ := money.LookupCurrency("USD")
-	a, err := money.ParseAmount("4.20", cur)
-	require.NoError(t, err)
-	n := notification.Notification{Provider: "acme", TransactionID: id, Amount: a}
-	_, _, err = st.Insert(context.Background(), store.NewTransaction(n, n.Hash(), "r", t0))
-	require.NoError(t, err)
-	return notification.NewMessage(n, n.Hash(), t0)
-}
-
 func dead(id, body string) events.SQSMessage {
 	return events.SQSMessage{MessageId: id, Body: body,
 		Attributes: map[string]string{"ApproximateReceiveCount": "3", "SentTimestamp": "1764057600000"}}
@@ -68,7 +56,7 @@ func alerts(t *testing.T, probe string, n int) []Alert {
 func TestRecordsThenAlerts(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	m := insert(t, f.h.Store, "tx-dead")
+	m := testenv.Insert(t, f.h.Store, testenv.Notification(t, "acme", "tx-dead", "4.20", "USD"), t0)
 	require.NoError(t, f.h.Store.NoteError(ctx, "acme", "tx-dead", "account acme: throttled"))
 
 	resp, err := f.h.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{dead("d1", m.Body()), dead("d2", "garbage{")}})
@@ -106,7 +94,7 @@ func TestRecordsThenAlerts(t *testing.T) {
 func TestSNSDownKeepsTheMessage(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	m := insert(t, f.h.Store, "tx-sns")
+	m := testenv.Insert(t, f.h.Store, testenv.Notification(t, "acme", "tx-sns", "4.20", "USD"), t0)
 	env.QueueProc.Stop()
 	resp, err := f.h.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{dead("d1", m.Body())}})
 	require.NoError(t, err)
@@ -132,8 +120,8 @@ func TestReplayPutsFailuresBackAndAccountingAcceptsThem(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	q := env.NewQueues(t, 3, 30*time.Second)
-	m := insert(t, f.h.Store, "tx-replay")
-	accepted := insert(t, f.h.Store, "tx-accounted")
+	m := testenv.Insert(t, f.h.Store, testenv.Notification(t, "acme", "tx-replay", "4.20", "USD"), t0)
+	accepted := testenv.Insert(t, f.h.Store, testenv.Notification(t, "acme", "tx-accounted", "4.20", "USD"), t0)
 	_, err := f.h.Store.Account(ctx, accepted)
 	require.NoError(t, err)
 

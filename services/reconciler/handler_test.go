@@ -12,10 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payhook/payhook/services/internal/config"
-	"github.com/payhook/payhook/services/internal/money"
-	"github.com/payhook/payhook/services/internal/notification"
 	"github.com/payhook/payhook/services/internal/relay"
-	"github.com/payhook/payhook/services/internal/store"
 	"github.com/payhook/payhook/services/internal/telemetry"
 	"github.com/payhook/payhook/services/internal/testenv"
 )
@@ -29,13 +26,8 @@ func TestSweepSendsOnlyStrandedRecords(t *testing.T) {
 	st := env.NewStore(t)
 	q := env.NewQueues(t, 3, 30*time.Second)
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	cur, _ := money.LookupCurrency("USD")
-	amt, err := money.ParseAmount("1", cur)
-	require.NoError(t, err)
 	for id, at := range map[string]time.Time{"old": now.Add(-5 * time.Minute), "fresh": now.Add(-5 * time.Second)} {
-		n := notification.Notification{Provider: "acme", TransactionID: id, Amount: amt}
-		_, _, err := st.Insert(ctx, store.NewTransaction(n, n.Hash(), "r", at))
-		require.NoError(t, err)
+		testenv.Insert(t, st, testenv.Notification(t, "acme", id, "1", "USD"), at)
 	}
 	var metrics bytes.Buffer
 	h := &Handler{

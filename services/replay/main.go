@@ -19,21 +19,13 @@ import (
 )
 
 func main() {
-	env := flag.String("env", envOr("ENV", "local"), "environment")
-	state := flag.String("state", ".payhook/local.json", "local stack state file (env local)")
+	env, state := probe.TargetFlags(flag.CommandLine)
 	limit := flag.Int("limit", 1000, "most records to replay")
 	flag.Parse()
 	if err := run(*env, *state, *limit); err != nil {
 		fmt.Fprintln(os.Stderr, "replay:", err)
 		os.Exit(1)
 	}
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
 }
 
 func run(env, state string, limit int) error {

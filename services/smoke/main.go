@@ -19,8 +19,7 @@ import (
 )
 
 func main() {
-	env := flag.String("env", envOr("ENV", "local"), "environment to test")
-	state := flag.String("state", ".payhook/local.json", "local stack state file (env local)")
+	env, state := probe.TargetFlags(flag.CommandLine)
 	wait := flag.Duration("wait", 60*time.Second, "how long to wait for accounting")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -36,13 +35,6 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Printf("smoke: all checks passed against %s\n", t.Endpoint)
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
 }
 
 // checker prints one line per check and counts failures.

@@ -112,6 +112,14 @@ func (tpl Template) One(t testing.TB, typ string) (string, map[string]any) {
 	return "", nil
 }
 
+// AlarmOn returns the properties of the one CloudWatch alarm on metric; none or several fail
+// the test.
+func (tpl Template) AlarmOn(t testing.TB, metric string) map[string]any {
+	t.Helper()
+	_, a := tpl.Where(t, "AWS::CloudWatch::Alarm", func(p map[string]any) bool { return p["MetricName"] == metric })
+	return a
+}
+
 // Where returns the logical id and Properties of the only resource of type
 // typ for which match is true, failing the test otherwise.
 func (tpl Template) Where(t testing.TB, typ string, match func(props map[string]any) bool) (string, map[string]any) {
@@ -173,6 +181,9 @@ func Get(v any, path ...any) any {
 
 // Ref is the CloudFormation {"Ref": id} value.
 func Ref(id string) map[string]any { return map[string]any{"Ref": id} }
+
+// GetAtt is the CloudFormation {"Fn::GetAtt": [id, attr]} value.
+func GetAtt(id, attr string) map[string]any { return map[string]any{"Fn::GetAtt": []any{id, attr}} }
 
 // Recover runs f and returns the message of its panic, or "" when it did
 // not panic.

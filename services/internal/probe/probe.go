@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -156,6 +157,22 @@ func Deployed(ctx context.Context, env string) (*Target, error) {
 	}
 	return &Target{Env: env, Endpoint: out["ApiUrl"], APIKey: aws.ToString(key.Value), Providers: providers,
 		Store: &store.Store{DB: config.DynamoDB(cfg), Table: out["TableName"]}, QueueURL: out["QueueUrl"]}, nil
+}
+
+// DefaultStatePath is where `mage local` writes the local stack's state for tools.
+const DefaultStatePath = ".payhook/local.json"
+
+// TargetFlags registers the flags that choose a target on fs: -env (default $ENV, else
+// "local") and -state (the local stack's state file, read only for env local). Pass their
+// values to Find once fs is parsed.
+func TargetFlags(fs *flag.FlagSet) (env, state *string) {
+	def := os.Getenv("ENV")
+	if def == "" {
+		def = "local"
+	}
+	env = fs.String("env", def, "environment: local, or a deployed one (its stack outputs)")
+	state = fs.String("state", DefaultStatePath, "local stack state file (env local)")
+	return env, state
 }
 
 // Find returns the local stack's target for env "local", else the deployed env's.

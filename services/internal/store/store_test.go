@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/payhook/payhook/services/internal/money"
 	"github.com/payhook/payhook/services/internal/notification"
 	"github.com/payhook/payhook/services/internal/store"
 	"github.com/payhook/payhook/services/internal/testenv"
@@ -21,21 +20,12 @@ var env *testenv.Env
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m, &env)) }
 
-func note(t *testing.T, id, amount, currency string) notification.Notification {
-	t.Helper()
-	cur, ok := money.LookupCurrency(currency)
-	require.True(t, ok)
-	a, err := money.ParseAmount(amount, cur)
-	require.NoError(t, err)
-	return notification.Notification{Provider: "acme", TransactionID: id, Amount: a}
-}
-
 var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
 func TestInsertIsIdempotentAndDetectsConflicts(t *testing.T) {
 	ctx := context.Background()
 	st := env.NewStore(t)
-	n := note(t, "tx-1", "12.34", "USD")
+	n := testenv.Notification(t, "acme", "tx-1", "12.34", "USD")
 	rec := store.NewTransaction(n, n.Hash(), "req-1", t0)
 
 	out, _, err := st.Insert(ctx, rec)
@@ -48,7 +38,7 @@ func TestInsertIsIdempotentAndDetectsConflicts(t *testing.T) {
 	assert.Equal(t, int64(1234), existing.AmountMinor)
 	assert.True(t, existing.Pending(), "a record not yet confirmed on the queue is on the outbox")
 
-	other := note(t, "tx-1", "12.35", "USD")
+	other := testenv.Notification(t, "acme", "tx-1", "12.35", "USD")
 	out, existing, err = st.Insert(ctx, store.NewTransaction(other, other.Hash(), "req-2", t0))
 	require.NoError(t, err)
 	assert.Equal(t, store.Conflict, out)
@@ -58,7 +48,7 @@ func TestInsertIsIdempotentAndDetectsConflicts(t *testing.T) {
 func TestConcurrentInsertsWriteOneRecord(t *testing.T) {
 	ctx := context.Background()
 	st := env.NewStore(t)
-	n := note(t, "tx-concurrent", "5", "JPY")
+	n := testenv.Notification(t, "acme", "tx-concurrent", "5", "JPY")
 	var wg sync.WaitGroup
 	outcomes := make([]store.InsertOutcome, 10)
 	for i := range outcomes {
@@ -89,8 +79,8 @@ func TestAccountExactlyOnce(t *testing.T) {
 	ctx := context.Background()
 	st := env.NewStore(t)
 	st.Now = func() time.Time { return t0.Add(time.Minute) }
-	a := note(t, "tx-a", "10.05", "EUR")
-	b := note(t, "tx-b", "0.95", "EUR")
+	a := testenv.Notification(t, "acme", "tx-a", "10.05", "EUR")
+	b := testenv.Notification(t, "acme", "tx-b", "0.95", "EUR")
 	for _, n := range []notification.Notification{a, b} {
 		_, _, err := st.Insert(ctx, store.NewTransaction(n, n.Hash(), "r", t0))
 		require.NoError(t, err)
@@ -119,7 +109,7 @@ func TestAccountExactlyOnce(t *testing.T) {
 func TestAccountRejectsUnknownMismatchedAndOverflow(t *testing.T) {
 	ctx := context.Background()
 	st := env.NewStore(t)
-	n := note(t, "tx-x", "1.00", "USD")
+	n := testenv.Notification(t, "acme", "tx-x", "1.00", "USD")
 
 	_, err := st.Account(ctx, notification.NewMessage(n, n.Hash(), t0))
 	require.ErrorIs(t, err, store.ErrNotFound)
@@ -145,7 +135,7 @@ func TestOutboxListsOnlyPendingAndOld(t *testing.T) {
 	ctx := context.Background()
 	st := env.NewStore(t)
 	for i, id := range []string{"p1", "p2", "p3"} {
-		n := note(t, id, "1", "USD")
+		n := testenv.Notification(t, "acme", id, "1", "USD")
 		_, _, err := st.Insert(ctx, store.NewTransaction(n, n.Hash(), "r", t0.Add(time.Duration(i)*time.Minute)))
 		require.NoError(t, err)
 	}
@@ -159,7 +149,7 @@ func TestOutboxListsOnlyPendingAndOld(t *testing.T) {
 func TestRecordFailureAndReplayCycle(t *testing.T) {
 	ctx := context.Background()
 	st := env.NewStore(t)
-	n := note(t, "tx-dead", "7.00", "GBP")
+	n := testenv.Notification(t, "acme", "tx-dead", "7.00", "GBP")
 	_, _, err := st.Insert(ctx, store.NewTransaction(n, n.Hash(), "r", t0))
 	require.NoError(t, err)
 	require.NoError(t, st.NoteError(ctx, "acme", "tx-dead", "boom"))
@@ -200,7 +190,7 @@ func TestConcurrentAccountingOnOneTotal(t *testing.T) {
 	st := env.NewStore(t)
 	var msgs []notification.Message
 	for i := 0; i < 20; i++ {
-		n := note(t, "c-"+string(rune('a'+i)), "1.01", "USD")
+		n := testenv.Notification(t, "acme", "c-"+string(rune('a'+i)), "1.01", "USD")
 		_, _, err := st.Insert(ctx, store.NewTransaction(n, n.Hash(), "r", t0))
 		require.NoError(t, err)
 		msgs = append(msgs, notification.NewMessage(n, n.Hash(), t0))
@@ -224,7 +214,7 @@ func TestConcurrentAccountingOnOneTotal(t *testing.T) {
 func TestReplayRaces(t *testing.T) {
 	ctx := context.Background()
 	st := env.NewStore(t)
-	n := note(t, "tx-race", "3", "USD")
+	n := testenv.Notification(t, "acme", "tx-race", "3", "USD")
 	_, _, err := st.Insert(ctx, store.NewTransaction(n, n.Hash(), "r", t0))
 	require.NoError(t, err)
 	m := notification.NewMessage(n, n.Hash(), t0)

@@ -25,6 +25,8 @@ import (
 	"github.com/payhook/payhook/internal/emulators"
 	"github.com/payhook/payhook/internal/secretsemu"
 	"github.com/payhook/payhook/services/internal/config"
+	"github.com/payhook/payhook/services/internal/money"
+	"github.com/payhook/payhook/services/internal/notification"
 	"github.com/payhook/payhook/services/internal/store"
 )
 
@@ -126,6 +128,31 @@ func (e *Env) NewStore(t testing.TB) *store.Store {
 		t.Fatalf("create table %s: %v", name, err)
 	}
 	return &store.Store{DB: e.DDB, Table: name}
+}
+
+// Notification returns the notification of provider and id for amount, a decimal string in
+// currency; an unknown currency or a malformed amount fails the test.
+func Notification(t testing.TB, provider, id, amount, currency string) notification.Notification {
+	t.Helper()
+	cur, ok := money.LookupCurrency(currency)
+	if !ok {
+		t.Fatalf("unknown currency %q", currency)
+	}
+	a, err := money.ParseAmount(amount, cur)
+	if err != nil {
+		t.Fatalf("amount %q %s: %v", amount, currency, err)
+	}
+	return notification.Notification{Provider: provider, TransactionID: id, Amount: a}
+}
+
+// Insert stores n as received at at (request id "r") and returns the queue message ingest
+// would send for it; a store error fails the test.
+func Insert(t testing.TB, st *store.Store, n notification.Notification, at time.Time) notification.Message {
+	t.Helper()
+	if _, _, err := st.Insert(context.Background(), store.NewTransaction(n, n.Hash(), "r", at)); err != nil {
+		t.Fatalf("insert %s/%s: %v", n.Provider, n.TransactionID, err)
+	}
+	return notification.NewMessage(n, n.Hash(), at)
 }
 
 // Queues is a main queue with its dead-letter queue.
