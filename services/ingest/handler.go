@@ -35,10 +35,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/payhook/payhook/services/internal/notification"
+	"github.com/payhook/payhook/services/internal/relay"
 	"github.com/payhook/payhook/services/internal/signature"
 	"github.com/payhook/payhook/services/internal/store"
 	"github.com/payhook/payhook/services/internal/telemetry"
@@ -80,11 +79,6 @@ func (c Config) Schemes() (map[string]signature.Scheme, error) {
 	return out, nil
 }
 
-// Sender is the SQS call ingest needs.
-type Sender interface {
-	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
-}
-
 // SecretSource yields a provider's signing secrets (package secrets' Cache).
 type SecretSource interface {
 	For(ctx context.Context, provider string) ([]string, error)
@@ -96,7 +90,7 @@ type Handler struct {
 	// Store is the table.
 	Store *store.Store
 	// Queue sends to the accounting queue at QueueURL.
-	Queue    Sender
+	Queue    relay.Sender
 	QueueURL string
 	// Secrets yields each provider's signing secrets.
 	Secrets SecretSource
@@ -230,10 +224,7 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGa
 		// Stored earlier but the send was not confirmed: send again now.
 		rec = *existing
 	}
-	if _, err := h.Queue.SendMessage(ctx, &sqs.SendMessageInput{
-		QueueUrl:    aws.String(h.QueueURL),
-		MessageBody: aws.String(rec.Message().Body()),
-	}); err != nil {
+	if err := relay.Send(ctx, h.Queue, h.QueueURL, &rec); err != nil {
 		log.Error("enqueue failed; record stays on the outbox", append(attrs, "err", err.Error())...)
 		code, resp := unavailable("queue")
 		return code, resp, attrs

@@ -192,23 +192,50 @@ func Run(ctx context.Context, c *probe.Client, cfg Config) (Report, error) {
 		}
 	}
 	rep.Lost = len(pending)
+
+	// Totals first, then the records that were not yet seen accounted: a record becomes
+	// accounted in the same transaction that moves its total, so every record the totals
+	// include reads back as accounted. A refused (503) notification may still be accounted,
+	// since ingest stored it before its queue send failed and the reconciler sends it later;
+	// it then counts once, like any other.
+	moved := map[string][2]int64{}
 	for name, b := range before {
 		tot, err := c.Total(ctx, name, cfg.Currency)
 		if err != nil {
 			return rep, err
 		}
-		// Only notifications that were accepted count; refused ones must not move totals.
-		var acceptedSum, acceptedCount int64
-		for _, j := range acceptedIDs {
-			if j.provider.Name == name {
-				acceptedSum += j.amount
-				acceptedCount++
+		moved[name] = [2]int64{tot.TotalMinor - b[0], tot.Count - b[1]}
+	}
+	unseen := map[string]bool{}
+	for _, j := range pending {
+		unseen[j.id] = true
+	}
+	expected := map[string][2]int64{} // by provider: minor units, count
+	seen := map[string]bool{}
+	for _, j := range jobs {
+		if seen[j.id] {
+			continue // the second copy of a duplicate
+		}
+		seen[j.id] = true
+		_, accepted := acceptedIDs[j.id]
+		if !accepted || unseen[j.id] {
+			t, err := c.Target.Store.Get(ctx, j.provider.Name, j.id)
+			if err != nil {
+				return rep, err
+			}
+			if t == nil || t.Status != "accounted" {
+				continue
 			}
 		}
-		if d := (tot.TotalMinor - b[0]) - acceptedSum; d > 0 {
+		e := expected[j.provider.Name]
+		expected[j.provider.Name] = [2]int64{e[0] + j.amount, e[1] + 1}
+	}
+	for name, m := range moved {
+		e := expected[name]
+		if d := m[0] - e[0]; d > 0 {
 			rep.DoubleCounted += d
 		}
-		if d := (tot.Count - b[1]) - acceptedCount; d > 0 {
+		if d := m[1] - e[1]; d > 0 {
 			rep.ExtraCount += d
 		}
 	}

@@ -11,6 +11,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"time"
@@ -117,7 +118,7 @@ func (h *Handler) one(ctx context.Context, log *slog.Logger, rec events.SQSMessa
 		Subject:  aws.String("payhook " + h.Env + ": dead payment notification"),
 		Message:  aws.String(string(body)),
 	}); err != nil {
-		return err
+		return fmt.Errorf("publish alert for %s: %w", fr.Key, err)
 	}
 	log.Warn("dead message recorded and alerted", "message_id", rec.MessageId, "record", fr.Key,
 		"transaction_id", alert.TransactionID, "provider", alert.Provider, "reason", fr.Reason)

@@ -54,6 +54,7 @@ func TestSweepSendsOnlyStrandedRecords(t *testing.T) {
 
 func TestConfigNamesTheMissingVariable(t *testing.T) {
 	t.Setenv("TABLE_NAME", "t")
+	t.Setenv("QUEUE_URL", "") // restored after the test
 	os.Unsetenv("QUEUE_URL")
 	var cfg Config
 	err := config.Load("reconciler", &cfg)

@@ -16,7 +16,6 @@ package money
 
 import (
 	"errors"
-	"fmt"
 	"sort"
 	"strconv"
 )
@@ -24,7 +23,7 @@ import (
 // MaxMinor is the largest amount, in minor units, that ParseAmount accepts:
 // 15 decimal digits. Anything larger is an absurd magnitude for a single
 // payment notification and is rejected with reason ReasonTooLarge. It also
-// leaves ample headroom below math.MaxInt64 for daily totals (see AddMinor).
+// leaves ample headroom below math.MaxInt64 for daily totals.
 const MaxMinor int64 = 999_999_999_999_999
 
 // maxMinorDigits is the number of decimal digits of MaxMinor.
@@ -34,10 +33,6 @@ const maxMinorDigits = 15
 // is not an entry of the ISO 4217 table (for example a zero Currency, or one
 // built by hand with a wrong MinorUnits).
 var ErrUnknownCurrency = errors.New("unknown currency")
-
-// ErrOverflow is returned (wrapped) by AddMinor when a sum does not fit in
-// an int64.
-var ErrOverflow = errors.New("integer overflow")
 
 // Currency is an active ISO 4217 currency or fund code.
 type Currency struct {
@@ -141,17 +136,4 @@ func zeros(n int) string {
 		b[i] = '0'
 	}
 	return string(b)
-}
-
-// AddMinor returns a+b, or an error wrapping ErrOverflow when the sum does
-// not fit in an int64. It is meant for running totals (for example a
-// provider's daily total per currency), which may exceed MaxMinor but must
-// never wrap around.
-func AddMinor(a, b int64) (int64, error) {
-	sum := a + b
-	// Overflow happened iff a and b have the same sign and sum's sign differs.
-	if (a >= 0) == (b >= 0) && (sum >= 0) != (a >= 0) {
-		return 0, fmt.Errorf("money: adding %d and %d: %w", a, b, ErrOverflow)
-	}
-	return sum, nil
 }

@@ -1,7 +1,6 @@
 package money
 
 import (
-	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -171,42 +170,4 @@ func TestAmountFormatting(t *testing.T) {
 			assert.Equal(t, tt.decimal+" "+tt.code, a.String())
 		})
 	}
-}
-
-func TestAddMinor(t *testing.T) {
-	tests := []struct {
-		name    string
-		a, b    int64
-		want    int64
-		wantErr bool
-	}{
-		{"small", 1, 2, 3, false},
-		{"negative", -5, 3, -2, false},
-		{"max plus zero", math.MaxInt64, 0, math.MaxInt64, false},
-		{"max plus min", math.MaxInt64, math.MinInt64, -1, false},
-		{"max minus one plus one", math.MaxInt64 - 1, 1, math.MaxInt64, false},
-		{"totals of MaxMinor", MaxMinor, MaxMinor, 2 * MaxMinor, false},
-		{"max plus one", math.MaxInt64, 1, 0, true},
-		{"one plus max", 1, math.MaxInt64, 0, true},
-		{"max plus max", math.MaxInt64, math.MaxInt64, 0, true},
-		{"min minus one", math.MinInt64, -1, 0, true},
-		{"min plus min", math.MinInt64, math.MinInt64, 0, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := AddMinor(tt.a, tt.b)
-			if tt.wantErr {
-				require.Error(t, err)
-				assert.ErrorIs(t, err, ErrOverflow)
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, tt.want, got)
-		})
-	}
-}
-
-func TestErrorsAreDistinct(t *testing.T) {
-	assert.False(t, errors.Is(ErrOverflow, ErrInvalidAmount))
-	assert.False(t, errors.Is(ErrUnknownCurrency, ErrInvalidAmount))
 }

@@ -20,10 +20,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/payhook/payhook/internal/emulators"
 	"github.com/payhook/payhook/services/internal/config"
+	"github.com/payhook/payhook/services/internal/secrets"
 	"github.com/payhook/payhook/services/internal/signature"
 	"github.com/payhook/payhook/services/internal/store"
 )
@@ -46,13 +46,10 @@ type LocalState struct {
 	Providers []Provider `json:"providers"`
 	Table     string     `json:"table"`
 	QueueURL  string     `json:"queue_url"`
-	DLQURL    string     `json:"dlq_url"`
-	TopicARN  string     `json:"topic_arn"`
 	// Emulators are the endpoints that stand in for AWS.
 	Emulators struct {
 		DynamoDB       string `json:"dynamodb"`
 		SQS            string `json:"sqs"`
-		SNS            string `json:"sns"`
 		SecretsManager string `json:"secretsmanager"`
 	} `json:"emulators"`
 }
@@ -141,17 +138,14 @@ func Deployed(ctx context.Context, env string) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	sm := config.SecretsManager(cfg)
-	sec, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(out["SigningSecretArn"])})
-	if err != nil {
-		return nil, fmt.Errorf("read signing secrets: %w", err)
-	}
-	var secrets map[string][]string
-	if err := json.Unmarshal([]byte(aws.ToString(sec.SecretString)), &secrets); err != nil {
-		return nil, fmt.Errorf("signing secrets of %s are not a JSON object of provider to secrets", env)
-	}
+	// The same decoding ingest uses; one fetch serves every provider.
+	cache := &secrets.Cache{Client: config.SecretsManager(cfg), SecretID: out["SigningSecretArn"]}
 	for i, p := range providers {
-		if s := secrets[p.Name]; len(s) > 0 {
+		s, err := cache.For(ctx, p.Name)
+		if err != nil {
+			return nil, fmt.Errorf("read signing secrets of %s: %w", env, err)
+		}
+		if len(s) > 0 {
 			providers[i].Secret = s[0]
 		}
 	}

@@ -86,8 +86,14 @@ func (r *Relay) Replay(ctx context.Context, limit int) (Result, error) {
 }
 
 func (r *Relay) send(ctx context.Context, t *store.Transaction) error {
-	_, err := r.Queue.SendMessage(ctx, &sqs.SendMessageInput{
-		QueueUrl:    aws.String(r.QueueURL),
+	return Send(ctx, r.Queue, r.QueueURL, t)
+}
+
+// Send puts t's queue message on the queue at queueURL. Ingest calls it for a new record;
+// the sweep and the replay call it for stored ones.
+func Send(ctx context.Context, q Sender, queueURL string, t *store.Transaction) error {
+	_, err := q.SendMessage(ctx, &sqs.SendMessageInput{
+		QueueUrl:    aws.String(queueURL),
 		MessageBody: aws.String(t.Message().Body()),
 	})
 	if err != nil {

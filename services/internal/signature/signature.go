@@ -22,7 +22,6 @@ package signature
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -55,29 +54,10 @@ var (
 
 // Header gives the value of a request header, matching the name case-
 // insensitively and returning "" when it is absent. net/http.Header
-// satisfies it (its Get canonicalizes the name); for the plain maps of API
-// Gateway proxy events use MapHeader.
+// satisfies it (its Get canonicalizes the name); ingest builds one from the
+// API Gateway proxy event.
 type Header interface {
 	Get(name string) string
-}
-
-// MapHeader adapts a map of single-valued headers, such as
-// events.APIGatewayProxyRequest.Headers, to Header: Get matches names
-// case-insensitively (an exact match is preferred when the map holds the
-// same name in several cases).
-type MapHeader map[string]string
-
-// Get returns the value of the header name, ignoring case, or "".
-func (m MapHeader) Get(name string) string {
-	if v, ok := m[name]; ok {
-		return v
-	}
-	for k, v := range m {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	return ""
 }
 
 // Scheme names a signature convention, as written in an environment's

@@ -110,7 +110,7 @@ func standardMAC(key []byte, id, timestamp string, body []byte) []byte {
 // timestamp must be within tolerance of now in either direction (a tolerance
 // <= 0 means DefaultStandardTolerance), and some secret must produce one of
 // the v1 signatures over "id.timestamp.body". Secrets may carry the "whsec_"
-// prefix. h is read case-insensitively (net/http.Header, MapHeader).
+// prefix. h is read case-insensitively (see Header).
 //
 // It returns nil or an error wrapping ErrNoSecret, ErrInvalidSecret,
 // ErrMissingHeader, ErrMalformedHeader, ErrTimestampTooOld,

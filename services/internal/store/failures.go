@@ -75,7 +75,7 @@ func (s *Store) RecordFailure(ctx context.Context, d DeadMessage) (FailureRecord
 				":failed": str(StatusFailed), ":accounted": str(StatusAccounted),
 				":reason": str("exhausted maxReceiveCount on the main queue"),
 				":rc":     num(int64(d.ReceiveCount)), ":body": str(d.Body), ":now": str(now),
-				":list": str("FAILED"), ":sk": str(now + "#" + pk), ":h": str(m.PayloadHash),
+				":list": str(failedList), ":sk": str(now + "#" + pk), ":h": str(m.PayloadHash),
 			},
 			ReturnValues: types.ReturnValueAllNew,
 		})

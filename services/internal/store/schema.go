@@ -32,6 +32,12 @@ const (
 	OutboxShards = 8
 )
 
+// The two lists on gsi1: outboxPrefix + shard (0..OutboxShards-1) and failedList.
+const (
+	outboxPrefix = "OUTBOX#"
+	failedList   = "FAILED"
+)
+
 // Transaction statuses.
 const (
 	StatusReceived  = "received"

@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -74,7 +75,7 @@ type Transaction struct {
 
 // Pending reports whether the transaction is still on the outbox list (not yet confirmed
 // on the queue).
-func (t *Transaction) Pending() bool { return len(t.GSI1PK) > 7 && t.GSI1PK[:7] == "OUTBOX#" }
+func (t *Transaction) Pending() bool { return strings.HasPrefix(t.GSI1PK, outboxPrefix) }
 
 // Received parses ReceivedAt.
 func (t *Transaction) Received() time.Time {
@@ -106,7 +107,7 @@ func TotalPK(provider, day string) string { return "TOTAL#" + provider + "#" + d
 func outboxShard(pk string) string {
 	h := fnv.New32a()
 	h.Write([]byte(pk))
-	return "OUTBOX#" + strconv.Itoa(int(h.Sum32()%OutboxShards))
+	return outboxPrefix + strconv.Itoa(int(h.Sum32()%OutboxShards))
 }
 
 func key(pk, sk string) map[string]types.AttributeValue {
@@ -225,7 +226,7 @@ func (s *Store) MarkEnqueued(ctx context.Context, provider, transactionID string
 		UpdateExpression:    aws.String("SET enqueued_at = :now REMOVE gsi1pk, gsi1sk"),
 		ConditionExpression: aws.String("begins_with(gsi1pk, :outbox)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":now": str(s.now().Format(TimeLayout)), ":outbox": str("OUTBOX#"),
+			":now": str(s.now().Format(TimeLayout)), ":outbox": str(outboxPrefix),
 		},
 	})
 	var ccf *types.ConditionalCheckFailedException
@@ -236,11 +237,14 @@ func (s *Store) MarkEnqueued(ctx context.Context, provider, transactionID string
 }
 
 // PendingOutbox lists up to limit transactions still on the outbox list that were
-// received before olderThan, oldest first within each shard.
+// received before olderThan, oldest first within each shard. Each shard gets an equal share
+// of limit, so a backlog in one shard never holds back the others (records spread evenly
+// over the shards by key hash).
 func (s *Store) PendingOutbox(ctx context.Context, olderThan time.Time, limit int) ([]Transaction, error) {
+	share := (limit + OutboxShards - 1) / OutboxShards
 	var all []Transaction
 	for shard := 0; shard < OutboxShards && len(all) < limit; shard++ {
-		got, err := s.queryGSI1(ctx, "OUTBOX#"+strconv.Itoa(shard), olderThan.UTC().Format(TimeLayout), limit-len(all))
+		got, err := s.queryGSI1(ctx, outboxPrefix+strconv.Itoa(shard), olderThan.UTC().Format(TimeLayout), min(share, limit-len(all)))
 		if err != nil {
 			return nil, err
 		}
@@ -251,7 +255,7 @@ func (s *Store) PendingOutbox(ctx context.Context, olderThan time.Time, limit in
 
 // Failed lists up to limit transactions recorded as failed and not yet replayed.
 func (s *Store) Failed(ctx context.Context, limit int) ([]Transaction, error) {
-	return s.queryGSI1(ctx, "FAILED", "", limit)
+	return s.queryGSI1(ctx, failedList, "", limit)
 }
 
 func (s *Store) queryGSI1(ctx context.Context, pk, before string, limit int) ([]Transaction, error) {
@@ -266,6 +270,8 @@ func (s *Store) queryGSI1(ctx context.Context, pk, before string, limit int) ([]
 		IndexName:                 aws.String(IndexGSI1),
 		KeyConditionExpression:    aws.String(cond),
 		ExpressionAttributeValues: vals,
+		// Read no more than needed: items carry failure bodies.
+		Limit: aws.Int32(int32(min(limit, 1000))),
 	}
 	var out []Transaction
 	p := dynamodb.NewQueryPaginator(s.DB, in)

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"sync"
@@ -144,6 +145,33 @@ func TestOutboxListsOnlyPendingAndOld(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, pending, 1)
 	assert.Equal(t, "p2", pending[0].TransactionID)
+}
+
+func TestPendingOutboxSharesTheLimitAcrossShards(t *testing.T) {
+	ctx := context.Background()
+	st := env.NewStore(t)
+	for i := range 40 {
+		testenv.Insert(t, st, testenv.Notification(t, "acme", fmt.Sprintf("s-%02d", i), "1", "USD"), t0)
+	}
+	// GIVEN 40 pending records spread over the shards by key hash
+	all, err := st.PendingOutbox(ctx, t0.Add(time.Hour), 1000)
+	require.NoError(t, err)
+	require.Len(t, all, 40)
+	shards := map[string]int{}
+	for _, r := range all {
+		shards[r.GSI1PK]++
+	}
+	require.Len(t, shards, store.OutboxShards, "every shard holds some of the 40")
+	// WHEN the sweep may take only one per shard
+	some, err := st.PendingOutbox(ctx, t0.Add(time.Hour), store.OutboxShards)
+	require.NoError(t, err)
+	// THEN it takes one from each shard, not all from the first
+	require.Len(t, some, store.OutboxShards)
+	seen := map[string]bool{}
+	for _, r := range some {
+		seen[r.GSI1PK] = true
+	}
+	assert.Len(t, seen, store.OutboxShards)
 }
 
 func TestRecordFailureAndReplayCycle(t *testing.T) {

@@ -145,19 +145,24 @@ func Notification(t testing.TB, provider, id, amount, currency string) notificat
 	return notification.Notification{Provider: provider, TransactionID: id, Amount: a}
 }
 
-// Insert stores n as received at at (request id "r") and returns the queue message ingest
-// would send for it; a store error fails the test.
+// Insert stores n as a new record received at at (request id "r") and returns the queue
+// message ingest sends for it; a store error or an existing record fails the test.
 func Insert(t testing.TB, st *store.Store, n notification.Notification, at time.Time) notification.Message {
 	t.Helper()
-	if _, _, err := st.Insert(context.Background(), store.NewTransaction(n, n.Hash(), "r", at)); err != nil {
+	tx := store.NewTransaction(n, n.Hash(), "r", at)
+	out, _, err := st.Insert(context.Background(), tx)
+	if err != nil {
 		t.Fatalf("insert %s/%s: %v", n.Provider, n.TransactionID, err)
 	}
-	return notification.NewMessage(n, n.Hash(), at)
+	if out != store.Inserted {
+		t.Fatalf("insert %s/%s: record already there (outcome %v)", n.Provider, n.TransactionID, out)
+	}
+	return tx.Message()
 }
 
 // Queues is a main queue with its dead-letter queue.
 type Queues struct {
-	Name, URL, DLQURL, DLQARN string
+	Name, URL, DLQURL string
 }
 
 // NewQueues creates a queue whose redrive policy moves a message to a fresh DLQ after
@@ -192,7 +197,7 @@ func (e *Env) NewQueuesNamed(t testing.TB, name string, maxReceive int, visibili
 	if err != nil {
 		t.Fatalf("create queue: %v", err)
 	}
-	return Queues{Name: name, URL: *q.QueueUrl, DLQURL: *dlq.QueueUrl, DLQARN: dlqARN}
+	return Queues{Name: name, URL: *q.QueueUrl, DLQURL: *dlq.QueueUrl}
 }
 
 // NewTopicWithProbe creates an SNS topic and a probe queue subscribed to it (raw delivery),
