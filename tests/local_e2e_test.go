@@ -334,12 +334,14 @@ func TestLocalQueueOutageLosesNothing(t *testing.T) {
 	p := s.provider("acme")
 	const n = 60
 	codes := make([]int, n)
+	var killed int
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
 		if i == n/3 {
 			pids := l.State().Pids["fauxqs"]
 			require.NotEmpty(t, pids)
-			require.NoError(t, syscall.Kill(pids[0], syscall.SIGKILL))
+			killed = pids[0]
+			require.NoError(t, syscall.Kill(killed, syscall.SIGKILL))
 		}
 		wg.Add(1)
 		go func() {
@@ -358,6 +360,12 @@ func TestLocalQueueOutageLosesNothing(t *testing.T) {
 		assert.Contains(t, []int{200, 503}, c, "never another status; never 200 without the message on the queue")
 	}
 	assert.NotZero(t, counts[200])
+	// The outage happened mid-run: the stack runs a new SQS emulator. (How many senders
+	// hit the gap, and so got 503, depends on how fast it came back; the services' own
+	// outage test forces that path deterministically.)
+	now := l.State().Pids["fauxqs"]
+	require.NotEmpty(t, now, "the SQS emulator is back")
+	assert.NotEqual(t, killed, now[0], "the SQS emulator was restarted")
 	// Every notification stored must become accounted, without any sender retrying.
 	deadline := time.Now().Add(150 * time.Second)
 	for i := 0; i < n; i++ {
@@ -409,6 +417,12 @@ func TestLocalCtrlCLeavesNoProcess(t *testing.T) {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { // a failed require below must not leave it (and its emulators) running
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
 	var running *localstack.State
 	deadline := time.Now().Add(90 * time.Second)
 	for running == nil && time.Now().Before(deadline) {

@@ -99,9 +99,6 @@ func start(c config, stdout, stderr io.Writer) error {
 		cfg.FunctionOutput = stderr
 	}
 	if c.verbose {
-		if err := os.MkdirAll(filepath.Join(c.workdir, "logs"), 0o755); err != nil {
-			return err
-		}
 		cfg.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	fmt.Fprintf(stderr, "Starting %s\n", c.template)

@@ -180,6 +180,30 @@ func (t Tools) StartFauxqsDurable(ctx context.Context, log io.Writer, dataDir st
 }
 
 func (p *Process) start(ctx context.Context) error {
+	done, err := p.launch()
+	if err != nil {
+		return err
+	}
+	// Wait for readiness without the lock, so that Stop, Running and Pid answer meanwhile.
+	wait, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for {
+		if err := p.ready(wait, p.URL); err == nil {
+			return nil
+		}
+		select {
+		case <-done:
+			return fmt.Errorf("start %s: exited before it was ready", p.Name)
+		case <-wait.Done():
+			p.Stop()
+			return fmt.Errorf("start %s on %s: not ready: %w", p.Name, p.URL, wait.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// launch starts the process and returns the channel closed when it exits.
+func (p *Process) launch() (<-chan struct{}, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	cmd := exec.Command(p.argv[0], p.argv[1:]...)
@@ -193,28 +217,13 @@ func (p *Process) start(ctx context.Context) error {
 	// Own process group, and die with the parent: no emulator outlives its test or run.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", p.Name, err)
+		return nil, fmt.Errorf("start %s: %w", p.Name, err)
 	}
 	p.cmd = cmd
 	p.done = make(chan struct{})
 	p.stopped = false
 	go func(done chan struct{}) { _ = cmd.Wait(); close(done) }(p.done)
-
-	wait, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	for {
-		if err := p.ready(wait, p.URL); err == nil {
-			return nil
-		}
-		select {
-		case <-p.done:
-			return fmt.Errorf("start %s: exited before it was ready (%v)", p.Name, cmd.ProcessState)
-		case <-wait.Done():
-			p.kill()
-			return fmt.Errorf("start %s on %s: not ready: %w", p.Name, p.URL, wait.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return p.done, nil
 }
 
 // Stop terminates the emulator and waits for it to exit. It is safe to call twice.
@@ -269,6 +278,22 @@ func (p *Process) Pid() int {
 		return 0
 	}
 	return p.cmd.Process.Pid
+}
+
+// CheckLoopback returns an error unless addr ("host:port") names a loopback host: every
+// server payhook starts binds 127.0.0.1 (or ::1, localhost), never a public interface.
+func CheckLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("address %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("refusing to bind %q: loopback only (use 127.0.0.1:PORT)", addr)
+	}
+	return nil
 }
 
 // FreePort asks the kernel for a free TCP port on 127.0.0.1.

@@ -17,7 +17,7 @@ var Services = []string{"ingest", "accounting", "notifyfailures", "reconciler"}
 
 // Target says what to build for.
 type Target struct {
-	// GOOS and GOARCH of the binary: linux/arm64 for Lambda, the host's for local mode.
+	// GOOS and GOARCH of the binary (Lambda: linux/arm64).
 	GOOS, GOARCH string
 }
 

@@ -20,6 +20,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/payhook/payhook/internal/emulators"
 )
 
 // API Gateway limits that the local server applies as the real service does.
@@ -84,8 +86,12 @@ func NewAPIServer(api API, functions map[string]Invoker, region, account string)
 	return &APIServer{API: api, Functions: functions, Region: region, Account: account}
 }
 
-// Start listens on addr ("127.0.0.1:0" for a free port) and serves in the background.
+// Start listens on addr ("127.0.0.1:0" for a free port; loopback only) and serves in the
+// background.
 func (s *APIServer) Start(addr string) error {
+	if err := emulators.CheckLoopback(addr); err != nil {
+		return fmt.Errorf("API %s: %w", s.API.LogicalID, err)
+	}
 	for _, r := range s.API.Routes {
 		if s.Functions[r.Function] == nil {
 			return fmt.Errorf("API %s: route %s %s: function %s is not running", s.API.LogicalID, r.Method, r.Path, r.Function)

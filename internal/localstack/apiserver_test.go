@@ -46,6 +46,13 @@ func newAPIFixture(t *testing.T, adjust func(*API)) *apiFixture {
 		url: srv.StageURL("v1") + "/webhooks", fn: fn}
 }
 
+func TestAPIServerRefusesNonLoopbackAddress(t *testing.T) {
+	srv := NewAPIServer(API{LogicalID: "Api"}, nil, "us-east-1", "000000000000")
+	err := srv.Start(":0")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "loopback only")
+}
+
 func (f *apiFixture) do(t *testing.T, method, url string, body []byte, headers map[string]string) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, bytes.NewReader(body))

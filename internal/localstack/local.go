@@ -543,14 +543,14 @@ func (l *Local) State() *State {
 		}
 		s.APIs = append(s.APIs, sa)
 		if i == 0 && len(api.Stages) > 0 {
-			route := api.Routes[0]
-			for _, r := range api.Routes {
-				if r.Method == "POST" {
-					route = r
-					break
-				}
-			}
 			if len(api.Routes) > 0 {
+				route := api.Routes[0]
+				for _, r := range api.Routes {
+					if r.Method == "POST" {
+						route = r
+						break
+					}
+				}
 				s.Endpoint = srv.StageURL(api.Stages[0].Name) + strings.TrimSuffix(route.Path, "/")
 			}
 			for _, pl := range api.UsagePlans {

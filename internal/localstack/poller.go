@@ -46,9 +46,6 @@ type Poller struct {
 	Log *slog.Logger
 	// WaitTime is the long-poll wait of ReceiveMessage (default 20 s).
 	WaitTime time.Duration
-	// OnReceiveError, when set, is called after a failed ReceiveMessage (for instance
-	// to re-create queues after the emulator restarted); the poller then backs off.
-	OnReceiveError func(ctx context.Context, err error)
 
 	stats pollerStats
 }
@@ -118,9 +115,6 @@ func (p *Poller) loop(ctx context.Context) {
 			}
 			p.count(func(s *PollerStats) { s.ReceiveErrors++ })
 			p.log().Warn("event source: receive failed", "event_source", p.Source.LogicalID, "queue", p.Source.QueueURL, "err", err.Error())
-			if p.OnReceiveError != nil {
-				p.OnReceiveError(ctx, err)
-			}
 			backoff = min(max(2*backoff, 500*time.Millisecond), 10*time.Second)
 			select {
 			case <-ctx.Done():

@@ -22,27 +22,26 @@ import (
 // Resource types that are created or modelled locally. Every other type is listed in
 // Stack.Unsupported.
 const (
-	TypeTable          = "AWS::DynamoDB::Table"
-	TypeGlobalTable    = "AWS::DynamoDB::GlobalTable"
-	TypeQueue          = "AWS::SQS::Queue"
-	TypeTopic          = "AWS::SNS::Topic"
-	TypeSubscription   = "AWS::SNS::Subscription"
-	TypeSecret         = "AWS::SecretsManager::Secret"
-	TypeFunction       = "AWS::Lambda::Function"
-	TypeAlias          = "AWS::Lambda::Alias"
-	TypeVersion        = "AWS::Lambda::Version"
-	TypeEventSource    = "AWS::Lambda::EventSourceMapping"
-	TypeRule           = "AWS::Events::Rule"
-	TypeRestAPI        = "AWS::ApiGateway::RestApi"
-	TypeAPIResource    = "AWS::ApiGateway::Resource"
-	TypeMethod         = "AWS::ApiGateway::Method"
-	TypeDeployment     = "AWS::ApiGateway::Deployment"
-	TypeStage          = "AWS::ApiGateway::Stage"
-	TypeAPIKey         = "AWS::ApiGateway::ApiKey"
-	TypeUsagePlan      = "AWS::ApiGateway::UsagePlan"
-	TypeUsagePlanKey   = "AWS::ApiGateway::UsagePlanKey"
-	typeOutput         = "(Output)"
-	typeConditionFalse = "(condition false)"
+	TypeTable        = "AWS::DynamoDB::Table"
+	TypeGlobalTable  = "AWS::DynamoDB::GlobalTable"
+	TypeQueue        = "AWS::SQS::Queue"
+	TypeTopic        = "AWS::SNS::Topic"
+	TypeSubscription = "AWS::SNS::Subscription"
+	TypeSecret       = "AWS::SecretsManager::Secret"
+	TypeFunction     = "AWS::Lambda::Function"
+	TypeAlias        = "AWS::Lambda::Alias"
+	TypeVersion      = "AWS::Lambda::Version"
+	TypeEventSource  = "AWS::Lambda::EventSourceMapping"
+	TypeRule         = "AWS::Events::Rule"
+	TypeRestAPI      = "AWS::ApiGateway::RestApi"
+	TypeAPIResource  = "AWS::ApiGateway::Resource"
+	TypeMethod       = "AWS::ApiGateway::Method"
+	TypeDeployment   = "AWS::ApiGateway::Deployment"
+	TypeStage        = "AWS::ApiGateway::Stage"
+	TypeAPIKey       = "AWS::ApiGateway::ApiKey"
+	TypeUsagePlan    = "AWS::ApiGateway::UsagePlan"
+	TypeUsagePlanKey = "AWS::ApiGateway::UsagePlanKey"
+	typeOutput       = "(Output)"
 )
 
 var emulatedTypes = map[string]bool{
@@ -362,10 +361,7 @@ func (p *provisioner) createTable(ctx context.Context, r *Resource) error {
 	if err != nil {
 		return err
 	}
-	if r.Type == TypeGlobalTable && billing == "" {
-		billing = "PROVISIONED"
-	}
-	if billing == "" {
+	if billing == "" { // CloudFormation's default for Table and GlobalTable
 		billing = "PROVISIONED"
 	}
 	in.BillingMode = ddbtypes.BillingMode(billing)

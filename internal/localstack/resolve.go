@@ -92,12 +92,6 @@ func (r *Resolver) SetAttr(id, attr string, v any) {
 	r.attrs[id][attr] = v
 }
 
-// Ref returns the recorded Ref value of a resource.
-func (r *Resolver) Ref(id string) (any, bool) {
-	v, ok := r.refs[id]
-	return v, ok
-}
-
 // Property resolves the property at the dotted path of res (e.g. "Environment.Variables").
 // It reports whether the property is present; errors are *PropertyError.
 func (r *Resolver) Property(res *Resource, path string) (any, bool, error) {

@@ -162,7 +162,6 @@ func TestParseTemplate(t *testing.T) {
 	require.NotNil(t, fn)
 	assert.Equal(t, TypeFunction, fn.Type)
 	assert.Equal(t, []string{"IngressHandlerFunctionServiceRoleDefaultPolicy5E6F7A8B", "IngressHandlerFunctionServiceRole1A2B3C4D"}, fn.DependsOn)
-	assert.Equal(t, "payhook-local/Payments/IngressHandlerFunctionA0B1C2D3", fn.Path())
 	assert.Len(t, tmpl.LogicalIDs(TypeFunction), 4)
 
 	// In a cloud assembly, the stack name and region come from manifest.json.

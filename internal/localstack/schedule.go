@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -63,14 +64,6 @@ func parseRate(expr string) (Timing, error) {
 
 func (r rate) Next(t time.Time) time.Time { return t.Add(r.every) }
 func (r rate) String() string             { return r.expr }
-
-// Every returns the period of a rate expression (0 for cron).
-func Every(t Timing) time.Duration {
-	if r, ok := t.(rate); ok {
-		return r.every
-	}
-	return 0
-}
 
 type cron struct {
 	expr                       string
@@ -246,8 +239,11 @@ func (s *Scheduler) log() *slog.Logger {
 	return slog.Default()
 }
 
-// Run fires until ctx is cancelled.
+// Run fires until ctx is cancelled, then waits for the invocations it started (cancelled
+// with ctx) before it returns.
 func (s *Scheduler) Run(ctx context.Context) error {
+	var fired sync.WaitGroup
+	defer fired.Wait()
 	timing := s.Timing
 	if timing == nil {
 		var err error
@@ -271,7 +267,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		if s.Schedule.Input == "" {
 			payload = ScheduledEvent(s.Schedule.ARN, s.Region, s.Account, at)
 		}
-		go s.fire(ctx, payload)
+		fired.Go(func() { s.fire(ctx, payload) })
 	}
 }
 

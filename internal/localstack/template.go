@@ -58,15 +58,6 @@ type Resource struct {
 	Metadata map[string]any `json:"Metadata"`
 }
 
-// Path returns the CDK construct path of the resource (metadata aws:cdk:path), or its
-// logical id when the template carries no path.
-func (r *Resource) Path() string {
-	if p, ok := r.Metadata["aws:cdk:path"].(string); ok && p != "" {
-		return p
-	}
-	return r.LogicalID
-}
-
 // ParseTemplate reads and parses the CloudFormation JSON template at path.
 func ParseTemplate(path string) (*Template, error) {
 	data, err := os.ReadFile(path)

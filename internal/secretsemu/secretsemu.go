@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/payhook/payhook/internal/emulators"
 )
 
 // Server is a running Secrets Manager endpoint on 127.0.0.1.
@@ -47,8 +49,8 @@ type secret struct {
 // Start serves the endpoint on addr (use "127.0.0.1:0" for a free port). Region and
 // account only shape the ARNs it hands out.
 func Start(addr, region, account string) (*Server, error) {
-	if !strings.HasPrefix(addr, "127.") && !strings.HasPrefix(addr, "localhost:") {
-		return nil, fmt.Errorf("secretsemu: refusing to bind %q: loopback only", addr)
+	if err := emulators.CheckLoopback(addr); err != nil {
+		return nil, fmt.Errorf("secretsemu: %w", err)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
@@ -19,10 +20,10 @@ func FromSDK(msgs []sqstypes.Message, queueARN string) events.SQSEvent {
 	ev := events.SQSEvent{Records: make([]events.SQSMessage, 0, len(msgs))}
 	for _, m := range msgs {
 		rec := events.SQSMessage{
-			MessageId:         deref(m.MessageId),
-			ReceiptHandle:     deref(m.ReceiptHandle),
-			Body:              deref(m.Body),
-			Md5OfBody:         deref(m.MD5OfBody),
+			MessageId:         aws.ToString(m.MessageId),
+			ReceiptHandle:     aws.ToString(m.ReceiptHandle),
+			Body:              aws.ToString(m.Body),
+			Md5OfBody:         aws.ToString(m.MD5OfBody),
 			Attributes:        map[string]string{},
 			MessageAttributes: map[string]events.SQSMessageAttribute{},
 			EventSourceARN:    queueARN,
@@ -37,17 +38,10 @@ func FromSDK(msgs []sqstypes.Message, queueARN string) events.SQSEvent {
 		}
 		for k, v := range m.MessageAttributes {
 			rec.MessageAttributes[k] = events.SQSMessageAttribute{
-				StringValue: v.StringValue, BinaryValue: v.BinaryValue, DataType: deref(v.DataType),
+				StringValue: v.StringValue, BinaryValue: v.BinaryValue, DataType: aws.ToString(v.DataType),
 			}
 		}
 		ev.Records = append(ev.Records, rec)
 	}
 	return ev
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
