@@ -267,11 +267,7 @@ func runTool(ctx context.Context, pkg string, args ...string) error {
 		if err != nil {
 			return err
 		}
-		var ps []string
-		for _, p := range e.Providers {
-			ps = append(ps, p.Name+":"+string(p.Scheme))
-		}
-		vars["PAYHOOK_PROVIDERS"] = strings.Join(ps, ",")
+		vars["PAYHOOK_PROVIDERS"] = e.ProvidersSpec()
 		vars["AWS_REGION"] = e.Region
 	}
 	return run(ctx, vars, "go", append([]string{"run", pkg, "-env", env}, args...)...)

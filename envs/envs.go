@@ -25,6 +25,7 @@ package envs
 import (
 	"cmp"
 	"slices"
+	"strings"
 )
 
 // Approval says whether promotion into an environment waits for a person.
@@ -248,24 +249,27 @@ func (e Env) StageName() string {
 	return "payhook-" + e.Name
 }
 
+// ProvidersSpec encodes the providers as "name:scheme,name:scheme", the form of ingest's
+// PROVIDERS variable and of the probes' PAYHOOK_PROVIDERS.
+func (e Env) ProvidersSpec() string {
+	parts := make([]string, len(e.Providers))
+	for i, p := range e.Providers {
+		parts[i] = p.Name + ":" + string(p.Scheme)
+	}
+	return strings.Join(parts, ",")
+}
+
 // Deployable reports whether the environment is a pipeline stage, that is not
 // local-only.
 func (e Env) Deployable() bool {
 	return !e.LocalOnly
 }
 
-// DeploymentConfigName returns the name of the CodeDeploy predefined Lambda
-// deployment configuration selected by e.Deployment, e.g. "LambdaAllAtOnce",
-// "LambdaCanary10Percent5Minutes" or "LambdaLinear10PercentEvery1Minute"
-// (CodeDeploy's full name prefixes it with "CodeDeployDefault."). It returns ""
-// for a combination that validation rejects.
-func (e Env) DeploymentConfigName() string {
-	return e.Deployment.ConfigName()
-}
-
 // ConfigName returns the name of the CodeDeploy predefined Lambda deployment
-// configuration selected by d, or "" for a combination that validation
-// rejects; see [Env.DeploymentConfigName].
+// configuration selected by d, e.g. "LambdaAllAtOnce",
+// "LambdaCanary10Percent5Minutes" or "LambdaLinear10PercentEvery1Minute"
+// (CodeDeploy's full name prefixes it with "CodeDeployDefault."), or "" for a
+// combination that validation rejects.
 func (d Deployment) ConfigName() string {
 	for _, c := range predefinedConfigs() {
 		if c.strategy == d.Strategy && c.percent == d.Percent && c.interval == d.IntervalMinutes {

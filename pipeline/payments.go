@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
@@ -30,6 +28,7 @@ import (
 	"github.com/payhook/payhook/constructs/queuedworker"
 	"github.com/payhook/payhook/constructs/webhookingress"
 	"github.com/payhook/payhook/envs"
+	"github.com/payhook/payhook/internal/alarm"
 )
 
 // Reconciler sizing: not an env setting, it sweeps a short list once a minute.
@@ -85,12 +84,12 @@ func NewPaymentsStack(scope constructs.Construct, id string, props *PaymentsStac
 	if retain {
 		removal = awscdk.RemovalPolicy_RETAIN
 	}
-	name := func(part string) *string { return jsii.String("payhook-" + suffix + "-" + part) }
+	name := func(part string) *string { return jsii.String(e.StageName() + "-" + part) }
 	logRetention := retentionDays(e.LogRetentionDays)
 
 	// Table: one record per (provider, transaction_id); see services/internal/store.
 	s.Table = awsdynamodb.NewTable(stack, jsii.String("Table"), &awsdynamodb.TableProps{
-		TableName:    jsii.String("payhook-" + suffix),
+		TableName:    jsii.String(e.StageName()),
 		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
 		SortKey:      &awsdynamodb.Attribute{Name: jsii.String("sk"), Type: awsdynamodb.AttributeType_STRING},
 		BillingMode:  awsdynamodb.BillingMode_PAY_PER_REQUEST,
@@ -180,7 +179,6 @@ func NewPaymentsStack(scope constructs.Construct, id string, props *PaymentsStac
 		AlarmTopic:                  s.AlertsTopic,
 		OldestMessageAgeThreshold:   awscdk.Duration_Seconds(jsii.Number(float64(e.Alarms.OldestMessageAgeSeconds))),
 		RemovalPolicy:               removal,
-		MaxConcurrency:              maxConcurrency(e.Functions.Accounting.ReservedConcurrency),
 	})
 	accounting := s.Worker.Consumer.Function
 	s.Table.Grant(accounting, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:UpdateItem"))
@@ -190,7 +188,7 @@ func NewPaymentsStack(scope constructs.Construct, id string, props *PaymentsStac
 		Handler: fn("ingest", "ingest", e.Functions.Ingest, map[string]*string{
 			"QUEUE_URL":          s.Worker.Queue.QueueUrl(),
 			"SIGNING_SECRET_ARN": s.SigningSecret.SecretArn(),
-			"PROVIDERS":          jsii.String(providersEnv(e.Providers)),
+			"PROVIDERS":          jsii.String(e.ProvidersSpec()),
 			"MAX_BODY_BYTES":     jsii.String(fmt.Sprint(e.API.MaxBodyBytes)),
 		}),
 		ApiName:             name("api"),
@@ -215,12 +213,12 @@ func NewPaymentsStack(scope constructs.Construct, id string, props *PaymentsStac
 	s.SigningSecret.GrantRead(ingest, nil)
 
 	// Notify-failures: consumes the DLQ, records, alerts.
-	s.NotifyFailures = alarmedfunction.NewAlarmedFunction(stack, "NotifyFailures",
-		ptr(fn("notifyfailures", "notify-failures", e.Functions.NotifyFailures, map[string]*string{"ALERT_TOPIC_ARN": s.AlertsTopic.TopicArn()})))
+	notifyProps := fn("notifyfailures", "notify-failures", e.Functions.NotifyFailures, map[string]*string{"ALERT_TOPIC_ARN": s.AlertsTopic.TopicArn()})
+	s.NotifyFailures = alarmedfunction.NewAlarmedFunction(stack, "NotifyFailures", &notifyProps)
 	s.NotifyFailures.Alias.AddEventSource(awslambdaeventsources.NewSqsEventSource(s.Worker.DeadLetterQueue, &awslambdaeventsources.SqsEventSourceProps{
 		BatchSize:               jsii.Number(10),
 		ReportBatchItemFailures: jsii.Bool(true),
-		MaxConcurrency:          maxConcurrency(e.Functions.NotifyFailures.ReservedConcurrency),
+		MaxConcurrency:          queuedworker.MaxConcurrencyFor(notifyProps.ReservedConcurrency),
 	}))
 	s.Table.Grant(s.NotifyFailures.Function, jsii.String("dynamodb:UpdateItem"), jsii.String("dynamodb:PutItem"))
 	s.AlertsTopic.GrantPublish(s.NotifyFailures.Function)
@@ -246,18 +244,11 @@ func NewPaymentsStack(scope constructs.Construct, id string, props *PaymentsStac
 		for k, v := range extra {
 			dims[k] = v
 		}
-		a := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		m := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 			Namespace: jsii.String(MetricsNamespace), MetricName: jsii.String(metric), DimensionsMap: &dims,
 			Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5)),
-		}).CreateAlarm(stack, jsii.String(id), &awscloudwatch.CreateAlarmOptions{
-			AlarmDescription:   jsii.String("payhook " + suffix + ": " + desc),
-			Threshold:          jsii.Number(threshold),
-			EvaluationPeriods:  jsii.Number(1),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 		})
-		a.AddAlarmAction(awscloudwatchactions.NewSnsAction(s.AlertsTopic))
-		return a
+		return alarm.New(stack, id, m, threshold, "payhook "+suffix+": "+desc, s.AlertsTopic)
 	}
 	unavailable := serviceAlarm("IngestUnavailableAlarm", "ingest", "Rejected", map[string]*string{"Reason": jsii.String("unavailable")},
 		float64(e.Alarms.API5xxThreshold), "ingest answered 503 (a dependency failed)")
@@ -276,7 +267,7 @@ func NewPaymentsStack(scope constructs.Construct, id string, props *PaymentsStac
 	}
 
 	// Tags and outputs.
-	awscdk.Tags_Of(stack).Add(jsii.String("payhook:env"), jsii.String(suffix), nil)
+	awscdk.Tags_Of(stack).Add(jsii.String(EnvTag), jsii.String(suffix), nil)
 	keys := make([]string, 0, len(e.Tags))
 	for k := range e.Tags {
 		keys = append(keys, k)
@@ -303,6 +294,10 @@ func NewPaymentsStack(scope constructs.Construct, id string, props *PaymentsStac
 	return s
 }
 
+// EnvTag is the tag every resource of a payments stack carries, valued with the env's name;
+// the smoke step's permission to read the API key is conditioned on it.
+const EnvTag = "payhook:env"
+
 // MetricsNamespace is the CloudWatch namespace of the services' EMF metrics.
 const MetricsNamespace = "payhook"
 
@@ -319,29 +314,10 @@ const (
 
 func ptr[T any](v T) *T { return &v }
 
-// maxConcurrency caps the SQS event source at the consumer's reserved concurrency, so the
-// poller never invokes more copies than may run: throttled invocations would otherwise
-// count as receives and push healthy messages to the DLQ. SQS event sources allow 2..1000.
-func maxConcurrency(reserved *int) *float64 {
-	if reserved == nil || *reserved < 2 {
-		return nil
-	}
-	return jsii.Number(float64(min(*reserved, 1000)))
-}
-
-// providersEnv encodes the providers for ingest's PROVIDERS variable.
-func providersEnv(ps []envs.Provider) string {
-	parts := make([]string, len(ps))
-	for i, p := range ps {
-		parts[i] = p.Name + ":" + string(p.Scheme)
-	}
-	return strings.Join(parts, ",")
-}
-
 // deploymentConfig maps an env's strategy to CodeDeploy's predefined config; nil for
 // all-at-once (no deployment group, the alias moves at once).
 func deploymentConfig(e envs.Env) awscodedeploy.ILambdaDeploymentConfig {
-	switch e.DeploymentConfigName() {
+	switch e.Deployment.ConfigName() {
 	case "LambdaCanary10Percent5Minutes":
 		return awscodedeploy.LambdaDeploymentConfig_CANARY_10PERCENT_5MINUTES()
 	case "LambdaCanary10Percent10Minutes":
@@ -358,8 +334,10 @@ func deploymentConfig(e envs.Env) awscodedeploy.ILambdaDeploymentConfig {
 		return awscodedeploy.LambdaDeploymentConfig_LINEAR_10PERCENT_EVERY_3MINUTES()
 	case "LambdaLinear10PercentEvery10Minutes":
 		return awscodedeploy.LambdaDeploymentConfig_LINEAR_10PERCENT_EVERY_10MINUTES()
-	default:
+	case "LambdaAllAtOnce":
 		return nil
+	default:
+		panic(fmt.Sprintf("pipeline: env %s: no CodeDeploy configuration for %q", e.Name, e.Deployment.ConfigName()))
 	}
 }
 

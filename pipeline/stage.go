@@ -28,9 +28,9 @@ func NewPaymentsStage(scope constructs.Construct, env envs.Env, assetsDir string
 	stage := awscdk.NewStage(scope, jsii.String(env.StageName()), &awscdk.StageProps{Env: where})
 	p := NewPaymentsStack(stage, "Payments", &PaymentsStackProps{
 		StackProps: awscdk.StackProps{
-			StackName:   jsii.String("payhook-" + env.Name),
+			StackName:   jsii.String(env.StageName()),
 			Description: jsii.String("payhook " + env.Name + ": serverless payment-notification webhooks"),
-			Env:         where,
+			// Account and region come from the stage.
 		},
 		Env:       env,
 		AssetsDir: assetsDir,

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -19,12 +20,10 @@ import (
 // applyNag runs the AwsSolutions and PCI DSS 3.2.1 packs over every stage.
 func applyNag(b *pipeline.Built) {
 	for _, st := range b.Stages {
-		awscdk.Aspects_Of(st.Stage).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsiiTrue()}), nil)
-		awscdk.Aspects_Of(st.Stage).Add(cdknag.NewPCIDSS321Checks(&cdknag.NagPackProps{Verbose: jsiiTrue()}), nil)
+		awscdk.Aspects_Of(st.Stage).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+		awscdk.Aspects_Of(st.Stage).Add(cdknag.NewPCIDSS321Checks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	}
 }
-
-func jsiiTrue() *bool { t := true; return &t }
 
 // nagFindings reads the error and warning annotations of an environment's assembly.
 func nagFindings(t *testing.T, env string) (errs, warns []string) {

@@ -80,6 +80,25 @@ func (v pipelineView) buildspec(t *testing.T, a action) string {
 	return fmt.Sprint(v.Resources[ref].Props["Source"].(map[string]any)["BuildSpec"])
 }
 
+// roleStatement returns the statement granting action in the inline policy of a CodeBuild
+// project's service role.
+func (v pipelineView) roleStatement(t *testing.T, project resource, action string) map[string]any {
+	t.Helper()
+	role := project.Props["ServiceRole"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+	for _, r := range v.Resources {
+		if r.Type != "AWS::IAM::Policy" || !strings.Contains(fmt.Sprint(r.Props["Roles"]), "Ref:"+role+"]") {
+			continue
+		}
+		for _, st := range r.Props["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			if m := st.(map[string]any); fmt.Sprint(m["Action"]) == action {
+				return m
+			}
+		}
+	}
+	t.Fatalf("no statement for %s in the policy of role %s", action, role)
+	return nil
+}
+
 func TestPipelineShape(t *testing.T) {
 	d := synthesized.built.Delivery
 	require.NotNil(t, d)
@@ -139,6 +158,9 @@ func TestPipelineShape(t *testing.T) {
 		assert.Contains(t, v.buildspec(t, smoke), "go run mage.go smoke")
 		project := v.Resources[smoke.Configuration["ProjectName"].(map[string]any)["Ref"].(string)]
 		assert.Contains(t, fmt.Sprint(project.Props["Environment"]), "Name:ENV Type:PLAINTEXT Value:"+e.Name)
+		// It may read API keys only where they carry this env's tag.
+		get := v.roleStatement(t, project, "apigateway:GET")
+		assert.Equal(t, map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/" + pipeline.EnvTag: e.Name}}, get["Condition"], stage)
 	}
 	assert.Zero(t, v.Counts["AWS::KMS::Key"], "one account: no cross-account keys")
 }
@@ -157,7 +179,7 @@ func TestCodeDeployPerStrategy(t *testing.T) {
 			require.Len(t, groups, 4, "one per function")
 			counts := []int{}
 			for _, g := range groups {
-				assert.Contains(t, fmt.Sprint(g.Props["DeploymentConfigName"]), "CodeDeployDefault."+e.DeploymentConfigName())
+				assert.Contains(t, fmt.Sprint(g.Props["DeploymentConfigName"]), "CodeDeployDefault."+e.Deployment.ConfigName())
 				alarms := g.Props["AlarmConfiguration"].(map[string]any)
 				assert.Equal(t, true, alarms["Enabled"])
 				counts = append(counts, len(alarms["Alarms"].([]any)))

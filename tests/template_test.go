@@ -208,16 +208,13 @@ func TestProdIsHardened(t *testing.T) {
 	rs := resources(t, "prod")
 	for _, g := range ofType(rs, "AWS::CodeDeploy::DeploymentGroup") {
 		cfg := fmt.Sprint(g.Props["DeploymentConfigName"])
-		assert.Contains(t, cfg, e.DeploymentConfigName())
+		assert.Contains(t, cfg, e.Deployment.ConfigName())
 		assert.Contains(t, fmt.Sprint(g.Props["AutoRollbackConfiguration"]), "DEPLOYMENT_STOP_ON_ALARM")
 		assert.NotEmpty(t, g.Props["AlarmConfiguration"])
 	}
 	key := one(t, rs, "AWS::KMS::Key")
 	assert.Equal(t, true, key.Props["EnableKeyRotation"])
 	assert.Contains(t, fmt.Sprint(key.Props["KeyPolicy"]), "cloudwatch.amazonaws.com")
-	for _, p := range e.Providers {
-		assert.NotEqual(t, envs.SchemeNone, p.Scheme)
-	}
 	var caps []float64
 	for _, m := range ofType(rs, "AWS::Lambda::EventSourceMapping") {
 		if sc, ok := m.Props["ScalingConfig"].(map[string]any); ok {

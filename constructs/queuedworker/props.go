@@ -87,9 +87,12 @@ type QueuedWorkerProps struct {
 
 	// MaxConcurrency caps the concurrent invocations the event source
 	// starts, 2..1000; unlike reserved concurrency it throttles nothing else
-	// and leaves the account pool alone.
+	// and leaves the account pool alone. It may not exceed the consumer's
+	// reserved concurrency: throttled invocations count as receives and
+	// would push healthy messages to the DLQ.
 	//
-	// Default: nil, no cap beyond the function's own concurrency.
+	// Default: MaxConcurrencyFor(Consumer.ReservedConcurrency), the consumer's
+	// reserved concurrency when it is at least 2, else no cap.
 	MaxConcurrency *float64
 
 	// AlarmTopic receives the ALARM and OK notifications of the queue
@@ -204,6 +207,8 @@ func (p *QueuedWorkerProps) Validate() error {
 	}
 	if m := p.MaxConcurrency; m != nil && (*m < 2 || *m > 1000 || !check.Whole(*m)) {
 		add("MaxConcurrency %v must be a whole number between 2 and 1000", *m)
+	} else if r := p.Consumer.ReservedConcurrency; m != nil && r != nil && *m > *r {
+		add("MaxConcurrency %v exceeds Consumer.ReservedConcurrency %v: throttled invocations would push messages to the DLQ", *m, *r)
 	}
 
 	if d := p.DeadLetterDepthThreshold; d != nil && (*d < 1 || !check.Whole(*d)) {
@@ -261,5 +266,19 @@ func (p QueuedWorkerProps) WithDefaults() QueuedWorkerProps {
 	if p.Consumer.RemovalPolicy == "" {
 		p.Consumer.RemovalPolicy = p.RemovalPolicy
 	}
+	if p.MaxConcurrency == nil {
+		p.MaxConcurrency = MaxConcurrencyFor(p.Consumer.ReservedConcurrency)
+	}
 	return p
+}
+
+// MaxConcurrencyFor is the SQS event-source cap that matches a consumer's reserved
+// concurrency, so the poller never starts more invocations than may run: reserved itself,
+// at most 1000, or nil (no cap) when reserved is unset or below 2, the least an event
+// source allows. Use it for event sources built outside a QueuedWorker too.
+func MaxConcurrencyFor(reserved *float64) *float64 {
+	if reserved == nil || *reserved < 2 {
+		return nil
+	}
+	return jsii.Number(min(*reserved, 1000))
 }

@@ -10,8 +10,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/payhook/payhook/constructs/alarmedfunction"
-	"github.com/payhook/payhook/constructs/internal/alarm"
 	"github.com/payhook/payhook/constructs/internal/check"
+	"github.com/payhook/payhook/internal/alarm"
 )
 
 // QueuedWorker is an encrypted, SSL-only SQS queue with a dead-letter queue,

@@ -2,6 +2,7 @@ package queuedworker_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -152,6 +153,21 @@ func TestDefaults(t *testing.T) {
 	assert.NotNil(t, w.EventSource)
 }
 
+func TestEventSourceCappedAtReservedConcurrency(t *testing.T) {
+	for reserved, want := range map[float64]any{7: 7.0, 1: nil} {
+		t.Run(fmt.Sprint(reserved), func(t *testing.T) {
+			// GIVEN a consumer with reserved concurrency and no MaxConcurrency
+			props := &queuedworker.QueuedWorkerProps{Consumer: alarmedfunction.AlarmedFunctionProps{ReservedConcurrency: jsii.Number(reserved)}}
+			// WHEN the worker is synthesized
+			_, tpl := synth(t, props, nil)
+			// THEN the event source starts no more invocations than may run (none below 2,
+			// the least an event source allows)
+			_, esm := tpl.One(t, "AWS::Lambda::EventSourceMapping")
+			assert.Equal(t, want, tu.Get(esm, "ScalingConfig", "MaximumConcurrency"))
+		})
+	}
+}
+
 func TestCustomProps(t *testing.T) {
 	// GIVEN a KMS key, a topic, a larger batch with a window, and retained queues
 	props := &queuedworker.QueuedWorkerProps{
@@ -260,13 +276,17 @@ func TestValidateReportsEachProblem(t *testing.T) {
 			queuedworker.QueuedWorkerProps{RetentionPeriod: awscdk.Duration_Days(jsii.Number(7)), DeadLetterRetentionPeriod: awscdk.Duration_Days(jsii.Number(2))},
 			[]string{"DeadLetterRetentionPeriod 172800 s", "RetentionPeriod 604800 s"},
 		},
-		"retention 15 days":     {queuedworker.QueuedWorkerProps{RetentionPeriod: awscdk.Duration_Days(jsii.Number(15))}, []string{"RetentionPeriod"}},
-		"dlq visibility 13 h":   {queuedworker.QueuedWorkerProps{DeadLetterVisibilityTimeout: awscdk.Duration_Hours(jsii.Number(13))}, []string{"DeadLetterVisibilityTimeout"}},
-		"fifo queue name":       {queuedworker.QueuedWorkerProps{QueueName: jsii.String("q.fifo")}, []string{"QueueName"}},
-		"bad dlq name":          {queuedworker.QueuedWorkerProps{DeadLetterQueueName: jsii.String("a b")}, []string{"DeadLetterQueueName"}},
-		"depth threshold 0":     {queuedworker.QueuedWorkerProps{DeadLetterDepthThreshold: jsii.Number(0)}, []string{"DeadLetterDepthThreshold 0"}},
-		"oldest age 0":          {queuedworker.QueuedWorkerProps{OldestMessageAgeThreshold: secs(0)}, []string{"OldestMessageAgeThreshold"}},
-		"max concurrency 1":     {queuedworker.QueuedWorkerProps{MaxConcurrency: jsii.Number(1)}, []string{"MaxConcurrency 1"}},
+		"retention 15 days":   {queuedworker.QueuedWorkerProps{RetentionPeriod: awscdk.Duration_Days(jsii.Number(15))}, []string{"RetentionPeriod"}},
+		"dlq visibility 13 h": {queuedworker.QueuedWorkerProps{DeadLetterVisibilityTimeout: awscdk.Duration_Hours(jsii.Number(13))}, []string{"DeadLetterVisibilityTimeout"}},
+		"fifo queue name":     {queuedworker.QueuedWorkerProps{QueueName: jsii.String("q.fifo")}, []string{"QueueName"}},
+		"bad dlq name":        {queuedworker.QueuedWorkerProps{DeadLetterQueueName: jsii.String("a b")}, []string{"DeadLetterQueueName"}},
+		"depth threshold 0":   {queuedworker.QueuedWorkerProps{DeadLetterDepthThreshold: jsii.Number(0)}, []string{"DeadLetterDepthThreshold 0"}},
+		"oldest age 0":        {queuedworker.QueuedWorkerProps{OldestMessageAgeThreshold: secs(0)}, []string{"OldestMessageAgeThreshold"}},
+		"max concurrency 1":   {queuedworker.QueuedWorkerProps{MaxConcurrency: jsii.Number(1)}, []string{"MaxConcurrency 1"}},
+		"max concurrency above reserved": {
+			queuedworker.QueuedWorkerProps{MaxConcurrency: jsii.Number(5), Consumer: alarmedfunction.AlarmedFunctionProps{ReservedConcurrency: jsii.Number(3)}},
+			[]string{"MaxConcurrency 5 exceeds Consumer.ReservedConcurrency 3"},
+		},
 		"snapshot removal":      {queuedworker.QueuedWorkerProps{RemovalPolicy: awscdk.RemovalPolicy_SNAPSHOT}, []string{"RemovalPolicy"}},
 		"consumer code missing": {queuedworker.QueuedWorkerProps{}, []string{"Consumer.CodeDir is required"}},
 	}

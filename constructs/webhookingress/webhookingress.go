@@ -12,8 +12,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/payhook/payhook/constructs/alarmedfunction"
-	"github.com/payhook/payhook/constructs/internal/alarm"
 	"github.com/payhook/payhook/constructs/internal/check"
+	"github.com/payhook/payhook/internal/alarm"
 )
 
 // WebhookIngress is a regional REST API that accepts POST /<Path> for
@@ -58,8 +58,6 @@ type WebhookIngress struct {
 	// Alarms lists every alarm of the ingress: the two API alarms above,
 	// then Handler.Alarms.
 	Alarms []awscloudwatch.IAlarm
-
-	path string
 }
 
 // NewWebhookIngress creates a WebhookIngress. It validates props first (the
@@ -72,7 +70,7 @@ func NewWebhookIngress(scope constructs.Construct, id string, props *WebhookIngr
 	p := props.WithDefaults()
 
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	w := &WebhookIngress{Construct: c, path: *p.Path}
+	w := &WebhookIngress{Construct: c}
 	if p.ApiName == nil {
 		p.ApiName = awscdk.Names_UniqueResourceName(c, &awscdk.UniqueResourceNameOptions{
 			MaxLength: jsii.Number(128),
@@ -178,7 +176,7 @@ func NewWebhookIngress(scope constructs.Construct, id string, props *WebhookIngr
 // URL returns the webhook endpoint: the stage URL followed by the path,
 // e.g. https://<id>.execute-api.<region>.amazonaws.com/v1/webhooks.
 func (w *WebhookIngress) URL() *string {
-	return w.Stage.UrlForPath(jsii.String("/" + w.path))
+	return w.Stage.UrlForPath(w.Resource.Path())
 }
 
 func alarmPeriod() awscdk.Duration {
@@ -244,14 +242,10 @@ func newWebACL(c constructs.Construct, api awsapigateway.RestApi, stage awsapiga
 		},
 	})
 
-	stack := awscdk.Stack_Of(c)
-	stageArn := fmt.Sprintf("arn:%s:apigateway:%s::/restapis/%s/stages/%s",
-		*stack.Partition(), *stack.Region(), *api.RestApiId(), *stage.StageName())
+	// The stage's ARN refers to the stage, so CloudFormation creates the stage first.
 	assoc := awswafv2.NewCfnWebACLAssociation(c, jsii.String("WebAclAssociation"), &awswafv2.CfnWebACLAssociationProps{
-		ResourceArn: jsii.String(stageArn),
+		ResourceArn: stage.StageArn(),
 		WebAclArn:   acl.AttrArn(),
 	})
-	// The stage must exist before WAF can be associated with it.
-	assoc.Node().AddDependency(stage)
 	return acl, assoc
 }

@@ -54,8 +54,9 @@ const (
 )
 
 // Reprovision re-creates, with the same names and attributes, what the stack has on the
-// given emulator after that emulator lost its state (a restart: both keep everything in
-// memory). Existing tables and queues are left as they are; lost data is not restored.
+// given emulator after that emulator lost its state (a restart of one that keeps it in
+// memory; local mode runs fauxqs with persistence, so its queues usually survive). Existing
+// tables and queues are left as they are; lost data is not restored.
 func (s *Stack) Reprovision(ctx context.Context, c Clients, emulator string) error {
 	for _, step := range s.recreate {
 		if step.emulator != emulator {

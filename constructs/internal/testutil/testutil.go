@@ -139,22 +139,6 @@ func (tpl Template) Where(t testing.TB, typ string, match func(props map[string]
 	return id, props
 }
 
-// ByIDPrefix returns the logical id and Properties of the only resource of
-// type typ whose logical id starts with prefix, failing the test otherwise.
-func (tpl Template) ByIDPrefix(t testing.TB, typ, prefix string) (string, map[string]any) {
-	t.Helper()
-	var ids []string
-	for k := range tpl.Resources(typ) {
-		if strings.HasPrefix(k, prefix) {
-			ids = append(ids, k)
-		}
-	}
-	if len(ids) != 1 {
-		t.Fatalf("want exactly one %s with id prefix %q, got %v (all: %v)", typ, prefix, ids, keys(tpl.Resources(typ)))
-	}
-	return ids[0], tpl.Resources(typ)[ids[0]]
-}
-
 // Get walks v by map keys (string) and slice indexes (int) and returns what
 // it finds, or nil.
 func Get(v any, path ...any) any {
