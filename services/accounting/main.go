@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -12,17 +11,8 @@ import (
 )
 
 func main() {
-	log := telemetry.NewLogger(os.Stdout, "accounting")
 	var cfg Config
-	if err := config.Load("accounting", &cfg); err != nil {
-		log.Error("cold start failed", "err", err.Error())
-		os.Exit(1)
-	}
-	awsCfg, err := config.AWS(context.Background())
-	if err != nil {
-		log.Error("cold start failed", "err", err.Error())
-		os.Exit(1)
-	}
+	log, awsCfg := config.ColdStart("accounting", &cfg)
 	h := &Handler{
 		Store:   &store.Store{DB: config.DynamoDB(awsCfg), Table: cfg.TableName},
 		Log:     log,

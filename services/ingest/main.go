@@ -1,7 +1,7 @@
 package main
 
 import (
-	"context"
+	"fmt"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -13,21 +13,11 @@ import (
 )
 
 func main() {
-	log := telemetry.NewLogger(os.Stdout, "ingest")
 	var cfg Config
-	if err := config.Load("ingest", &cfg); err != nil {
-		log.Error("cold start failed", "err", err.Error())
-		os.Exit(1)
-	}
+	log, awsCfg := config.ColdStart("ingest", &cfg)
 	schemes, err := cfg.Schemes()
 	if err != nil {
-		log.Error("cold start failed", "err", "ingest: configuration: "+err.Error())
-		os.Exit(1)
-	}
-	awsCfg, err := config.AWS(context.Background())
-	if err != nil {
-		log.Error("cold start failed", "err", err.Error())
-		os.Exit(1)
+		config.Exit(log, fmt.Errorf("ingest: configuration: %w", err))
 	}
 	h := &Handler{
 		Store:        &store.Store{DB: config.DynamoDB(awsCfg), Table: cfg.TableName},

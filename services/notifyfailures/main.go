@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -12,17 +11,8 @@ import (
 )
 
 func main() {
-	log := telemetry.NewLogger(os.Stdout, "notify-failures")
 	var cfg Config
-	if err := config.Load("notify-failures", &cfg); err != nil {
-		log.Error("cold start failed", "err", err.Error())
-		os.Exit(1)
-	}
-	awsCfg, err := config.AWS(context.Background())
-	if err != nil {
-		log.Error("cold start failed", "err", err.Error())
-		os.Exit(1)
-	}
+	log, awsCfg := config.ColdStart("notify-failures", &cfg)
 	h := &Handler{
 		Store:    &store.Store{DB: config.DynamoDB(awsCfg), Table: cfg.TableName},
 		SNS:      config.SNS(awsCfg),

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -13,17 +12,8 @@ import (
 )
 
 func main() {
-	log := telemetry.NewLogger(os.Stdout, "reconciler")
 	var cfg Config
-	if err := config.Load("reconciler", &cfg); err != nil {
-		log.Error("cold start failed", "err", err.Error())
-		os.Exit(1)
-	}
-	awsCfg, err := config.AWS(context.Background())
-	if err != nil {
-		log.Error("cold start failed", "err", err.Error())
-		os.Exit(1)
-	}
+	log, awsCfg := config.ColdStart("reconciler", &cfg)
 	h := &Handler{
 		Relay: &relay.Relay{
 			Store:    &store.Store{DB: config.DynamoDB(awsCfg), Table: cfg.TableName},

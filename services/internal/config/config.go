@@ -9,6 +9,8 @@ package config
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -17,7 +19,30 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/kelseyhightower/envconfig"
+
+	"github.com/payhook/payhook/services/internal/telemetry"
 )
+
+// ColdStart is every service's cold start: a JSON logger on stdout for service, spec filled
+// from the environment (see Load) and the AWS SDK configuration. A failure is logged and
+// exits 1 (see Exit), so the function's init fails with a message naming the problem.
+func ColdStart(service string, spec any) (*slog.Logger, aws.Config) {
+	log := telemetry.NewLogger(os.Stdout, service)
+	if err := Load(service, spec); err != nil {
+		Exit(log, err)
+	}
+	cfg, err := AWS(context.Background())
+	if err != nil {
+		Exit(log, err)
+	}
+	return log, cfg
+}
+
+// Exit logs a failed cold start and exits 1.
+func Exit(log *slog.Logger, err error) {
+	log.Error("cold start failed", "err", err.Error())
+	os.Exit(1)
+}
 
 // Load fills spec (a pointer to a struct with envconfig tags) from the environment. A
 // missing required variable or a malformed value fails with one error naming it, so a
