@@ -129,7 +129,7 @@ func (p *AlarmedFunctionProps) Validate() error {
 			add("CodeDir %q: %q is not executable", *p.CodeDir, boot)
 		}
 	}
-	if p.FunctionName != nil && !check.Unresolved(p.FunctionName) && !validFunctionName(*p.FunctionName) {
+	if p.FunctionName != nil && !check.Unresolved(p.FunctionName) && !check.Chars(*p.FunctionName, 1, 64, "-_") {
 		add("FunctionName %q must be 1..64 letters, digits, '-' or '_'", *p.FunctionName)
 	}
 	if m := p.MemorySize; m != nil && (*m < MinMemorySize || *m > MaxMemorySize || !check.Whole(*m)) {
@@ -186,16 +186,4 @@ func (p AlarmedFunctionProps) WithDefaults() AlarmedFunctionProps {
 		p.DurationAlarmPercent = jsii.Number(DefaultDurationAlarmPercent)
 	}
 	return p
-}
-
-func validFunctionName(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for _, r := range s {
-		if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-			return false
-		}
-	}
-	return true
 }

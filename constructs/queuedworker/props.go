@@ -3,7 +3,6 @@ package queuedworker
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -137,14 +136,7 @@ func (p *QueuedWorkerProps) Validate() error {
 		if name == nil || check.Unresolved(name) {
 			return
 		}
-		n := *name
-		ok := len(n) >= 1 && len(n) <= 80 && !strings.HasSuffix(n, ".fifo")
-		for _, r := range n {
-			if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-				ok = false
-			}
-		}
-		if !ok {
+		if n := *name; !check.Chars(n, 1, 80, "-_") {
 			add("%s %q must be 1..80 letters, digits, '-' or '_' (a standard queue, no .fifo)", field, n)
 		}
 	}

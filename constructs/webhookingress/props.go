@@ -141,10 +141,10 @@ func (p *WebhookIngressProps) Validate() error {
 	if n := p.ApiName; n != nil && !check.Unresolved(n) && (len(*n) == 0 || len(*n) > 1024) {
 		add("ApiName %q must be 1..1024 characters", *n)
 	}
-	if s := p.Path; s != nil && !validChars(*s, 1, 255, "._-~") {
+	if s := p.Path; s != nil && !check.Chars(*s, 1, 255, "._-~") {
 		add("Path %q must be one path segment (no '/', no {parameter}): 1..255 letters, digits, '.', '_', '-' or '~'", *s)
 	}
-	if s := p.StageName; s != nil && !validChars(*s, 1, 128, "_-") {
+	if s := p.StageName; s != nil && !check.Chars(*s, 1, 128, "_-") {
 		add("StageName %q must be 1..128 letters, digits, '_' or '-'", *s)
 	}
 	if r := p.ThrottleRateLimit; r != nil && *r <= 0 {
@@ -216,22 +216,4 @@ func (p WebhookIngressProps) WithDefaults() WebhookIngressProps {
 		p.LatencyP99Threshold = awscdk.Duration_Seconds(jsii.Number(DefaultLatencyP99ThresholdSeconds))
 	}
 	return p
-}
-
-// validChars reports whether s has min..max characters, each a letter, a
-// digit or one of extra.
-func validChars(s string, min, max int, extra string) bool {
-	if len(s) < min || len(s) > max {
-		return false
-	}
-	for _, r := range s {
-		ok := r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
-		for _, e := range extra {
-			ok = ok || r == e
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
 }

@@ -4,6 +4,7 @@ package check
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -59,4 +60,19 @@ func Prefixed(prefix string, err error) []error {
 		out = append(out, fmt.Errorf("%s%w", prefix, e))
 	}
 	return out
+}
+
+// Chars reports whether s has min..max characters, each an ASCII letter, a digit or one of
+// extra: the shape of most AWS resource names.
+func Chars(s string, min, max int, extra string) bool {
+	if len(s) < min || len(s) > max {
+		return false
+	}
+	for _, r := range s {
+		ok := r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || strings.ContainsRune(extra, r)
+		if !ok {
+			return false
+		}
+	}
+	return true
 }

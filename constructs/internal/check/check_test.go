@@ -2,6 +2,7 @@ package check
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -27,4 +28,26 @@ func TestRemovalPolicy(t *testing.T) {
 func TestWhole(t *testing.T) {
 	assert.True(t, Whole(3))
 	assert.False(t, Whole(2.5))
+}
+
+func TestChars(t *testing.T) {
+	for _, tc := range []struct {
+		s        string
+		min, max int
+		extra    string
+		want     bool
+	}{
+		{"orders-dlq_1", 1, 80, "-_", true},
+		{"", 1, 80, "-_", false},
+		{"q.fifo", 1, 80, "-_", false},
+		{"a b", 1, 80, "-_", false},
+		{"é", 1, 80, "-_", false},
+		{"webhooks.v1~x", 1, 255, "._-~", true},
+		{strings.Repeat("a", 65), 1, 64, "-_", false},
+		{strings.Repeat("a", 64), 1, 64, "-_", true},
+	} {
+		if got := Chars(tc.s, tc.min, tc.max, tc.extra); got != tc.want {
+			t.Errorf("Chars(%q, %d, %d, %q) = %v, want %v", tc.s, tc.min, tc.max, tc.extra, got, tc.want)
+		}
+	}
 }
