@@ -29,6 +29,7 @@ import (
 	"github.com/payhook/payhook/constructs/webhookingress"
 	"github.com/payhook/payhook/envs"
 	"github.com/payhook/payhook/internal/alarm"
+	"github.com/payhook/payhook/internal/cfnrules"
 )
 
 // Reconciler sizing: not an env setting, it sweeps a short list once a minute.
@@ -107,28 +108,7 @@ func NewPaymentsStack(scope constructs.Construct, id string, props *PaymentsStac
 		ProjectionType: awsdynamodb.ProjectionType_ALL,
 	})
 
-	// Alerts: a customer-managed key whose policy lets CloudWatch alarms publish.
-	s.AlertsKey = awskms.NewKey(stack, jsii.String("AlertsKey"), &awskms.KeyProps{
-		Description:       jsii.String("payhook " + suffix + " alerts topic"),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     removal,
-	})
-	s.AlertsKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
-		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()}},
-	}), jsii.Bool(false))
-	s.AlertsTopic = awssns.NewTopic(stack, jsii.String("Alerts"), &awssns.TopicProps{
-		TopicName:   name("alerts"),
-		DisplayName: jsii.String("payhook " + suffix + " alerts"),
-		MasterKey:   s.AlertsKey,
-		EnforceSSL:  jsii.Bool(true),
-	})
-	for _, addr := range e.Alarms.Emails {
-		s.AlertsTopic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(addr), nil))
-	}
+	s.AlertsKey, s.AlertsTopic = newAlerts(stack, e, removal)
 
 	// Signing secrets: generated placeholder; operators put the providers' secrets in it
 	// (README: "Provider signing secrets"). Never in the template.
@@ -313,6 +293,48 @@ const (
 )
 
 func ptr[T any](v T) *T { return &v }
+
+// newAlerts creates the alerts topic and the customer-managed key that encrypts it. Both
+// policies let this account's CloudWatch alarms deliver: the key's (kms:GenerateDataKey*,
+// kms:Decrypt) and the topic's (sns:Publish). The topic policy replaces SNS's default policy,
+// so without its Allow no alarm could publish; the TLS-only Deny (EnforceSSL) stays.
+func newAlerts(stack awscdk.Stack, e envs.Env, removal awscdk.RemovalPolicy) (awskms.Key, awssns.Topic) {
+	cloudwatch := []awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(cfnrules.CloudWatchPrincipal), nil)}
+	fromThisAccount := map[string]any{"aws:SourceAccount": stack.Account()}
+	key := awskms.NewKey(stack, jsii.String("AlertsKey"), &awskms.KeyProps{
+		Description:       jsii.String("payhook " + e.Name + " alerts topic"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     removal,
+	})
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
+		Principals: &cloudwatch,
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": fromThisAccount},
+	}), jsii.Bool(false))
+	topic := awssns.NewTopic(stack, jsii.String("Alerts"), &awssns.TopicProps{
+		TopicName:   jsii.String(e.StageName() + "-alerts"),
+		DisplayName: jsii.String("payhook " + e.Name + " alerts"),
+		MasterKey:   key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	alarms := stack.FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("cloudwatch"), Resource: jsii.String("alarm"), ResourceName: jsii.String("*"),
+		ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+	})
+	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
+		Principals: &cloudwatch,
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  &[]*string{topic.TopicArn()},
+		Conditions: &map[string]any{"StringEquals": fromThisAccount, "ArnLike": map[string]any{"aws:SourceArn": alarms}},
+	}))
+	for _, addr := range e.Alarms.Emails {
+		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(addr), nil))
+	}
+	return key, topic
+}
 
 // deploymentConfig maps an env's strategy to CodeDeploy's predefined config; nil for
 // all-at-once (no deployment group, the alias moves at once).

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -28,6 +30,7 @@ func NewPaymentsStage(scope constructs.Construct, env envs.Env, assetsDir string
 	stage := awscdk.NewStage(scope, jsii.String(env.StageName()), &awscdk.StageProps{Env: where})
 	p := NewPaymentsStack(stage, "Payments", &PaymentsStackProps{
 		StackProps: awscdk.StackProps{
+			Synthesizer: synthesizer(env),
 			StackName:   jsii.String(env.StageName()),
 			Description: jsii.String("payhook " + env.Name + ": serverless payment-notification webhooks"),
 			// Account and region come from the stage.
@@ -36,4 +39,23 @@ func NewPaymentsStage(scope constructs.Construct, env envs.Env, assetsDir string
 		AssetsDir: assetsDir,
 	})
 	return &PaymentsStage{Stage: stage, Payments: p}
+}
+
+// synthesizer is CDK's default synthesizer (the bootstrapped roles and buckets), with the
+// CloudFormation execution role's partition written out from the env's region instead of
+// left to ${AWS::Partition}. The pipeline's deploy actions pass that role ARN to
+// CloudFormation; as a literal it is a plain string in the pipeline template rather than an
+// Fn::Join, which AWS's linter (cfn-lint E3703) flags on CodePipeline action roles.
+func synthesizer(env envs.Env) awscdk.IStackSynthesizer {
+	partition := "aws"
+	switch {
+	case strings.HasPrefix(env.Region, "cn-"):
+		partition = "aws-cn"
+	case strings.HasPrefix(env.Region, "us-gov-"):
+		partition = "aws-us-gov"
+	}
+	return awscdk.NewDefaultStackSynthesizer(&awscdk.DefaultStackSynthesizerProps{
+		CloudFormationExecutionRole: jsii.String("arn:" + partition +
+			":iam::${AWS::AccountId}:role/cdk-${Qualifier}-cfn-exec-role-${AWS::AccountId}-${AWS::Region}"),
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -14,18 +15,42 @@ import (
 	"github.com/payhook/payhook/examples/ordersapp"
 )
 
+var example struct {
+	once sync.Once
+	dir  string
+	file string
+}
+
+// exampleAssembly synthesizes the example app once, in its own stage of the shared App, and
+// returns the stage's assembly directory.
+func exampleAssembly(t *testing.T) string {
+	t.Helper()
+	example.once.Do(func() {
+		code, err := os.MkdirTemp("", "payhook-example-")
+		if err != nil {
+			return
+		}
+		for _, fn := range []string{"receiver", "shipper", "report"} {
+			if os.MkdirAll(filepath.Join(code, fn), 0o755) != nil ||
+				os.WriteFile(filepath.Join(code, fn, "bootstrap"), []byte("#!/bin/sh\n"), 0o755) != nil {
+				return
+			}
+		}
+		stage := awscdk.NewStage(synthesized.app, jsii.String("Example"), nil)
+		s := ordersapp.NewStack(stage, "Orders", code)
+		asm := stage.Synth(nil)
+		example.dir = *asm.Directory()
+		example.file = filepath.Join(example.dir, *s.TemplateFile())
+	})
+	require.NotEmpty(t, example.dir, "synthesize the example app")
+	return example.dir
+}
+
 // TestExampleApp synthesizes the example app the way another team would use the
 // constructs, and checks that it got the constructs' resources and secure defaults.
 func TestExampleApp(t *testing.T) {
-	code := t.TempDir()
-	for _, fn := range []string{"receiver", "shipper", "report"} {
-		require.NoError(t, os.MkdirAll(filepath.Join(code, fn), 0o755))
-		require.NoError(t, os.WriteFile(filepath.Join(code, fn, "bootstrap"), []byte("#!/bin/sh\n"), 0o755))
-	}
-	stage := awscdk.NewStage(synthesized.app, jsii.String("Example"), nil)
-	s := ordersapp.NewStack(stage, "Orders", code)
-	asm := stage.Synth(nil)
-	b, err := os.ReadFile(filepath.Join(*asm.Directory(), *s.TemplateFile()))
+	exampleAssembly(t)
+	b, err := os.ReadFile(example.file)
 	require.NoError(t, err)
 	var tmpl map[string]any
 	require.NoError(t, json.Unmarshal(b, &tmpl))

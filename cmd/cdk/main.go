@@ -7,6 +7,11 @@
 // level; PAYHOOK_ENVS_DIR and PAYHOOK_ASSETS_DIR override envs/
 // and build/. By default (cdk.json, the pipeline's own synth) the deployable environments
 // are stages of the pipeline stack and local-only ones stay top-level.
+//
+// After synthesis every template written is checked against CloudFormation's own rules
+// (internal/cfnrules: dependency cycles, dangling references, quotas, alarm delivery,
+// invoke permissions); a template that breaks one is removed and the app exits 1, so
+// neither `cdk deploy` nor the pipeline can pick it up.
 package main
 
 import (
@@ -16,6 +21,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/payhook/payhook/internal/cfnrules"
 	"github.com/payhook/payhook/pipeline"
 )
 
@@ -38,7 +44,28 @@ func run() error {
 	}); err != nil {
 		return err
 	}
-	app.Synth(nil)
+	asm := app.Synth(nil)
+	return gate(*asm.Directory())
+}
+
+// gate applies CloudFormation's own rules (internal/cfnrules) to every template just
+// written, and removes the templates that break them, so that neither `cdk deploy` nor the
+// pipeline can pick up a template AWS would refuse or that would deploy broken.
+func gate(dir string) error {
+	reports, err := cfnrules.CheckAssembly(dir)
+	for _, r := range reports {
+		status := "ok"
+		if len(r.Findings) > 0 {
+			status = fmt.Sprintf("%d finding(s); template removed", len(r.Findings))
+			if rmErr := os.Remove(r.File); rmErr != nil {
+				return fmt.Errorf("remove failing template: %w", rmErr)
+			}
+		}
+		fmt.Fprintf(os.Stderr, "cfn rules: %s: %s\n", r.Quotas(), status)
+	}
+	if err != nil {
+		return fmt.Errorf("CloudFormation rules:\n%w", err)
+	}
 	return nil
 }
 

@@ -56,7 +56,10 @@ type WebhookIngress struct {
 	// reaches LatencyP99Threshold.
 	LatencyAlarm awscloudwatch.Alarm
 	// Alarms lists every alarm of the ingress: the two API alarms above,
-	// then Handler.Alarms.
+	// then Handler.Alarms. Any of them may be added to
+	// Handler.DeploymentGroup: the API alarms name the stage by its literal
+	// name, so they do not depend on the Stage and close no cycle through the
+	// alias's UpdatePolicy.
 	Alarms []awscloudwatch.IAlarm
 }
 
@@ -159,13 +162,12 @@ func NewWebhookIngress(scope constructs.Construct, id string, props *WebhookIngr
 	w.WebAcl, w.WebAclAssociation = newWebACL(c, w.Api, w.Stage, *p.WafRateLimit)
 
 	path := *c.Node().Path()
-	w.Server5xxAlarm = alarm.New(c, "Server5xxAlarm",
-		w.Stage.MetricServerError(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: alarmPeriod()}),
+	w.Server5xxAlarm = alarm.New(c, "Server5xxAlarm", w.stageMetric("5XXError", "Sum", *p.StageName),
 		*p.Server5xxThreshold,
 		fmt.Sprintf("%s: %g or more 5XX responses in %d minutes", path, *p.Server5xxThreshold, AlarmPeriodMinutes), p.AlarmTopic)
 	latencyMs := check.Millis(p.LatencyP99Threshold)
 	w.LatencyAlarm = alarm.New(c, "LatencyAlarm",
-		w.Stage.MetricLatency(&awscloudwatch.MetricOptions{Statistic: jsii.String("p99"), Period: alarmPeriod()}),
+		w.stageMetric("Latency", "p99", *p.StageName),
 		latencyMs,
 		fmt.Sprintf("%s: p99 latency at or above %g ms over %d minutes", path, latencyMs, AlarmPeriodMinutes), p.AlarmTopic)
 
@@ -177,6 +179,26 @@ func NewWebhookIngress(scope constructs.Construct, id string, props *WebhookIngr
 // e.g. https://<id>.execute-api.<region>.amazonaws.com/v1/webhooks.
 func (w *WebhookIngress) URL() *string {
 	return w.Stage.UrlForPath(w.Resource.Path())
+}
+
+// stageMetric is one of the stage's API Gateway metrics, with the stage's dimensions given
+// as the literal API and stage names rather than as references to the Stage resource. An
+// alarm on it therefore does not depend on the stage, so it can sit in the handler's
+// CodeDeploy deployment group: the alias's UpdatePolicy refers to the group, the group to
+// its alarms, and the stage (through the deployment and the method's integration) to the
+// alias; a reference from the alarm back to the stage would close that loop into a
+// dependency cycle that CloudFormation refuses.
+func (w *WebhookIngress) stageMetric(name, statistic, stageName string) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace:  jsii.String("AWS/ApiGateway"),
+		MetricName: jsii.String(name),
+		DimensionsMap: &map[string]*string{
+			"ApiName": w.Api.RestApiName(),
+			"Stage":   jsii.String(stageName),
+		},
+		Statistic: jsii.String(statistic),
+		Period:    alarmPeriod(),
+	})
 }
 
 func alarmPeriod() awscdk.Duration {

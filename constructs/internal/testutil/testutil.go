@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/payhook/payhook/internal/cfnrules"
 )
 
 // NewStack returns a new stack for one test. It lives in its own Stage under
@@ -85,6 +87,21 @@ func (tpl Template) Resources(typ string) map[string]map[string]any {
 		}
 	}
 	return out
+}
+
+// Rules applies CloudFormation's own rules (internal/cfnrules: dependency cycles, dangling
+// references, alarm delivery, invoke permissions) to the template and returns the report.
+func (tpl Template) Rules(t testing.TB) cfnrules.Report {
+	t.Helper()
+	b, err := json.Marshal(tpl)
+	if err != nil {
+		t.Fatalf("marshal template: %v", err)
+	}
+	parsed, err := cfnrules.Parse(t.Name(), b)
+	if err != nil {
+		t.Fatalf("parse template: %v", err)
+	}
+	return cfnrules.Check(parsed)
 }
 
 // Resource returns the whole resource (Type, Properties, DependsOn, ...)

@@ -1,0 +1,268 @@
+package cfnrules
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// CloudFormation's quotas per template (AWS CloudFormation User Guide, "Understand
+// CloudFormation quotas").
+const (
+	MaxResources     = 500
+	MaxOutputs       = 200
+	MaxParameters    = 200
+	MaxMappings      = 200
+	MaxTemplateBytes = 1 << 20 // a template body uploaded to S3, as CDK does for large ones
+	maxLogicalID     = 255
+)
+
+// Rule names, the prefix of every finding.
+const (
+	RuleCycle     = "dependency-cycle"
+	RuleReference = "reference"
+	RuleLogicalID = "logical-id"
+	RuleQuota     = "quota"
+	RuleAlarm     = "alarm-delivery"
+	RuleInvoke    = "invoke-permission"
+)
+
+// Finding is one rule a template breaks.
+type Finding struct {
+	// Rule is one of the Rule* names.
+	Rule string
+	// Message says what is wrong, naming the logical ids and construct paths involved.
+	Message string
+}
+
+func (f Finding) String() string { return f.Rule + ": " + f.Message }
+
+// Report is the result of checking one template.
+type Report struct {
+	// Template is the template's name.
+	Template string
+	// File is the template's path ("" when it was not read from a file).
+	File string
+	// Resources, Outputs, Parameters, Mappings and Bytes are the template's figures,
+	// compared with the Max* quotas.
+	Resources, Outputs, Parameters, Mappings, Bytes int
+	// Findings are the broken rules, sorted; empty when the template passes.
+	Findings []Finding
+}
+
+// Quotas prints the template's figures against CloudFormation's quotas.
+func (r Report) Quotas() string {
+	return fmt.Sprintf("%s: %d/%d resources, %d/%d outputs, %d/%d parameters, %d/%d mappings, %d/%d bytes",
+		r.Template, r.Resources, MaxResources, r.Outputs, MaxOutputs, r.Parameters, MaxParameters,
+		r.Mappings, MaxMappings, r.Bytes, MaxTemplateBytes)
+}
+
+// Err returns nil when the template passes, else an error listing every finding.
+func (r Report) Err() error {
+	if len(r.Findings) == 0 {
+		return nil
+	}
+	lines := make([]string, 0, len(r.Findings))
+	for _, f := range r.Findings {
+		lines = append(lines, "  - "+f.String())
+	}
+	name := r.Template
+	if r.File != "" {
+		name += " (" + r.File + ")"
+	}
+	return fmt.Errorf("template %s breaks %d CloudFormation rule(s):\n%s", name, len(r.Findings), strings.Join(lines, "\n"))
+}
+
+// Check applies every rule to t.
+func Check(t *Template) Report {
+	r := Report{
+		Template: t.Name, Resources: len(t.Resources), Outputs: len(t.Outputs),
+		Parameters: len(t.Parameters), Mappings: len(t.Mappings), Bytes: t.Size,
+	}
+	for _, rule := range []func(*Template) []Finding{
+		checkLogicalIDs, checkQuotas, checkReferences, checkCycles, checkAlarmDelivery, checkInvokePermissions,
+	} {
+		r.Findings = append(r.Findings, rule(t)...)
+	}
+	sort.SliceStable(r.Findings, func(i, j int) bool {
+		if r.Findings[i].Rule != r.Findings[j].Rule {
+			return r.Findings[i].Rule < r.Findings[j].Rule
+		}
+		return r.Findings[i].Message < r.Findings[j].Message
+	})
+	return r
+}
+
+var alphanumeric = regexp.MustCompile(`^[A-Za-z0-9]+$`)
+
+func checkLogicalIDs(t *Template) []Finding {
+	var out []Finding
+	for _, section := range []struct {
+		name string
+		ids  []string
+	}{{"resource", keys(t.Resources)}, {"output", keys(t.Outputs)}, {"parameter", keys(t.Parameters)}, {"condition", keys(t.Conditions)}} {
+		for _, id := range section.ids {
+			if !alphanumeric.MatchString(id) || len(id) > maxLogicalID {
+				out = append(out, Finding{RuleLogicalID, fmt.Sprintf("%s logical id %q must be 1-%d letters and digits", section.name, id, maxLogicalID)})
+			}
+		}
+	}
+	return out
+}
+
+func checkQuotas(t *Template) []Finding {
+	var out []Finding
+	for _, q := range []struct {
+		what       string
+		got, limit int
+	}{
+		{"resources", len(t.Resources), MaxResources}, {"outputs", len(t.Outputs), MaxOutputs},
+		{"parameters", len(t.Parameters), MaxParameters}, {"mappings", len(t.Mappings), MaxMappings},
+		{"bytes of template body", t.Size, MaxTemplateBytes},
+	} {
+		if q.got > q.limit {
+			out = append(out, Finding{RuleQuota, fmt.Sprintf("%d %s, over CloudFormation's quota of %d", q.got, q.what, q.limit)})
+		}
+	}
+	return out
+}
+
+// checkReferences reports references to nothing: a Ref to no resource, parameter or pseudo
+// parameter, an Fn::GetAtt or DependsOn to no resource, anywhere in the template.
+func checkReferences(t *Template) []Finding {
+	var out []Finding
+	bad := func(where string, ref reference) {
+		out = append(out, Finding{RuleReference, fmt.Sprintf("%s: %s %s names nothing in the template", where, ref.via, ref.target)})
+	}
+	check := func(where string, v any) {
+		for _, ref := range references(v) {
+			_, isRes := t.Resources[ref.target]
+			_, isParam := t.Parameters[ref.target]
+			switch {
+			case isRes:
+			case ref.attr == "" && (isParam || pseudo[ref.target]):
+			default:
+				bad(where, ref)
+			}
+		}
+	}
+	for _, id := range keys(t.Resources) {
+		r := t.Resources[id]
+		check(t.describe(id), []any{r.Properties, r.UpdatePolicy, r.CreationPolicy, r.Metadata})
+		for _, d := range list(r.DependsOn) {
+			if s, _ := d.(string); t.Resources[s] == nil {
+				bad(t.describe(id), reference{target: fmt.Sprint(d), via: "DependsOn"})
+			}
+		}
+	}
+	for _, id := range keys(t.Outputs) {
+		check("output "+id, t.Outputs[id])
+	}
+	return out
+}
+
+// edge is a dependency of one resource on another, with where it comes from.
+type edge struct {
+	to, via string
+}
+
+// dependencies returns, for each resource, the resources CloudFormation must create first.
+func (t *Template) dependencies() map[string][]edge {
+	deps := map[string][]edge{}
+	for _, id := range keys(t.Resources) {
+		r := t.Resources[id]
+		seen := map[string]bool{}
+		add := func(to, via string) {
+			if _, ok := t.Resources[to]; ok && !seen[to] {
+				seen[to] = true
+				deps[id] = append(deps[id], edge{to, via})
+			}
+		}
+		for _, d := range list(r.DependsOn) {
+			if s, ok := d.(string); ok {
+				add(s, "DependsOn")
+			}
+		}
+		parts := []struct {
+			name string
+			v    any
+		}{{"UpdatePolicy", r.UpdatePolicy}, {"CreationPolicy", r.CreationPolicy}, {"Metadata", r.Metadata}}
+		for _, k := range keys(r.Properties) {
+			parts = append(parts, struct {
+				name string
+				v    any
+			}{"Properties." + k, r.Properties[k]})
+		}
+		for _, part := range parts {
+			for _, ref := range references(part.v) {
+				add(ref.target, part.name+" "+ref.via)
+			}
+		}
+	}
+	return deps
+}
+
+// step is one resource on a dependency path and the attribute that leads to the next.
+type step struct {
+	id, via string
+}
+
+// checkCycles reports each dependency cycle once, as the path CloudFormation cannot order.
+func checkCycles(t *Template) []Finding {
+	deps := t.dependencies()
+	const (
+		unvisited = iota
+		onStack
+		done
+	)
+	state := map[string]int{}
+	var stack []step
+	var out []Finding
+	var visit func(id string)
+	visit = func(id string) {
+		state[id] = onStack
+		for _, e := range deps[id] {
+			switch state[e.to] {
+			case unvisited:
+				stack = append(stack, step{id: id, via: e.via})
+				visit(e.to)
+				stack = stack[:len(stack)-1]
+			case onStack:
+				out = append(out, Finding{RuleCycle, t.cyclePath(append(append([]step{}, stack...), step{id: id, via: e.via}), e.to)})
+			}
+		}
+		state[id] = done
+	}
+	for _, id := range keys(t.Resources) {
+		if state[id] == unvisited {
+			visit(id)
+		}
+	}
+	return out
+}
+
+// cyclePath formats the part of a DFS path that closes on start: each step names the
+// resource, its construct path and the attribute that makes it depend on the next.
+func (t *Template) cyclePath(path []step, start string) string {
+	i := 0
+	for i < len(path) && path[i].id != start {
+		i++
+	}
+	var b strings.Builder
+	b.WriteString("CloudFormation cannot order these resources (\"Circular dependency between resources\"):\n")
+	for _, s := range path[i:] {
+		fmt.Fprintf(&b, "      %s\n        → (%s)\n", t.describe(s.id), s.via)
+	}
+	fmt.Fprintf(&b, "      %s", t.describe(start))
+	return b.String()
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

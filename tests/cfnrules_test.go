@@ -1,0 +1,135 @@
+package tests
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cloudformationinclude"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/payhook/payhook/internal/cfnrules"
+)
+
+// gatedTemplates lists every template the gate must pass: each env's payments stack, the
+// pipeline stack (all in the one synthesized assembly) and the example app.
+func gatedTemplates(t *testing.T) []cfnrules.StackTemplate {
+	t.Helper()
+	list, err := cfnrules.Templates(synthesized.outdir)
+	require.NoError(t, err)
+	more, err := cfnrules.Templates(exampleAssembly(t))
+	require.NoError(t, err)
+	list = append(list, more...)
+
+	// Every env and the pipeline are there: a gate that checks fewer templates proves nothing.
+	files := map[string]bool{}
+	for _, st := range list {
+		files[st.File] = true
+	}
+	for name, st := range synthesized.built.Stages {
+		assert.True(t, files[filepath.Join(*st.Outdir(), *st.Payments.TemplateFile())], "env %s is gated", name)
+	}
+	assert.Len(t, synthesized.built.Stages, len(synthesized.envs))
+	assert.True(t, files[filepath.Join(synthesized.outdir, *synthesized.built.Delivery.TemplateFile())], "the pipeline is gated")
+	assert.True(t, files[example.file], "the example app is gated")
+	return list
+}
+
+// TestCloudFormationRules applies CloudFormation's own rules (internal/cfnrules) to every
+// template: staging and prod differ from dev (deployment groups, retention, approvals), so a
+// check on dev alone proves nothing about them.
+func TestCloudFormationRules(t *testing.T) {
+	for _, st := range gatedTemplates(t) {
+		t.Run(st.Stack, func(t *testing.T) {
+			tmpl, err := cfnrules.Load(st)
+			require.NoError(t, err)
+			r := cfnrules.Check(tmpl)
+			t.Log(r.Quotas())
+			assert.NoError(t, r.Err())
+		})
+	}
+}
+
+// TestCloudFormationInclude imports every template with CDK's own cloudformation-include,
+// an independent reader that refuses a dependency cycle ("Found a cycle between
+// resources") and a reference to a missing resource.
+func TestCloudFormationInclude(t *testing.T) {
+	for i, st := range gatedTemplates(t) {
+		t.Run(st.Stack, func(t *testing.T) {
+			stage := awscdk.NewStage(synthesized.app, jsii.String(fmt.Sprintf("Include%d", i)), nil)
+			stack := awscdk.NewStack(stage, jsii.String("Included"), nil)
+			var panicked any
+			func() {
+				defer func() { panicked = recover() }()
+				cloudformationinclude.NewCfnInclude(stack, jsii.String("Template"), &cloudformationinclude.CfnIncludeProps{
+					TemplateFile: jsii.String(st.File),
+				})
+			}()
+			assert.Nil(t, panicked, "cloudformation-include refused %s", st.File)
+		})
+	}
+}
+
+// TestStagingAndProdShape asserts the fixed shape of the envs with CodeDeploy: the API's
+// 5xx alarm rolls ingest back (it is in the ingest deployment group) without a dependency
+// cycle, and the alerts topic policy lets CloudWatch publish, next to the TLS-only Deny.
+func TestStagingAndProdShape(t *testing.T) {
+	for _, name := range []string{"staging", "prod"} {
+		t.Run(name, func(t *testing.T) {
+			tmpl := synthesized.templates[name]
+			require.NotNil(t, tmpl)
+			res := tmpl["Resources"].(map[string]any)
+			var server5xx, group string
+			for id, raw := range res {
+				r := raw.(map[string]any)
+				p, _ := r["Properties"].(map[string]any)
+				if r["Type"] == "AWS::CloudWatch::Alarm" && p["MetricName"] == "5XXError" {
+					server5xx = id
+					assert.Contains(t, fmt.Sprint(p["Dimensions"]), "Value:v1", "the stage is named literally")
+				}
+				if r["Type"] == "AWS::CodeDeploy::DeploymentGroup" && strings.HasPrefix(id, "IngressHandler") {
+					group = fmt.Sprint(p["AlarmConfiguration"])
+				}
+			}
+			require.NotEmpty(t, server5xx)
+			assert.Contains(t, group, server5xx, "the API's 5xx alarm is in the ingest deployment group")
+
+			var statements []string
+			for _, raw := range res {
+				r := raw.(map[string]any)
+				if r["Type"] == "AWS::SNS::TopicPolicy" {
+					for _, s := range r["Properties"].(map[string]any)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+						st := s.(map[string]any)
+						statements = append(statements, fmt.Sprint(st["Sid"], " ", st["Effect"], " ", st["Principal"], " ", st["Condition"]))
+					}
+				}
+			}
+			require.Len(t, statements, 2, "%v", statements)
+			joined := strings.Join(statements, "\n")
+			assert.Contains(t, joined, "AllowPublishThroughSSLOnly Deny")
+			assert.Contains(t, joined, "AllowCloudWatchAlarmsToPublish Allow map[Service:cloudwatch.amazonaws.com]")
+			assert.Contains(t, joined, "aws:SourceAccount")
+			assert.Contains(t, joined, "aws:SourceArn")
+		})
+	}
+}
+
+// TestCloudFormationIncludeRefusesTheOldCycle checks that the import above can fail: the
+// prod template as synthesized before the fix (kept by internal/cfnrules) is refused.
+func TestCloudFormationIncludeRefusesTheOldCycle(t *testing.T) {
+	stage := awscdk.NewStage(synthesized.app, jsii.String("IncludeOldProd"), nil)
+	stack := awscdk.NewStack(stage, jsii.String("Included"), nil)
+	var panicked any
+	func() {
+		defer func() { panicked = recover() }()
+		cloudformationinclude.NewCfnInclude(stack, jsii.String("Template"), &cloudformationinclude.CfnIncludeProps{
+			TemplateFile: jsii.String(filepath.Join("..", "internal", "cfnrules", "testdata", "prod-before-fix.template.json")),
+		})
+	}()
+	require.NotNil(t, panicked)
+	assert.Contains(t, fmt.Sprint(panicked), "Found a cycle between resources")
+}
