@@ -162,6 +162,7 @@ func Fuzz(ctx context.Context) error {
 		{"./services/internal/signature", "FuzzParseStandardSignatures"},
 		{"./services/internal/signature", "FuzzParseStripeHeader"},
 		{"./services/internal/notification", "FuzzDecode"},
+		{"./services/internal/notification", "FuzzMetadataCanonical"},
 	}
 	for _, t := range targets {
 		fmt.Printf("fuzz: %s %s for %s\n", t.pkg, t.name, d)

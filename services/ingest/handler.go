@@ -214,8 +214,13 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGa
 	result := "accepted"
 	switch outcome {
 	case store.Conflict:
-		return http.StatusConflict, response{Error: "conflict", Field: "transaction_id", TransactionID: n.TransactionID,
-			Message: "this transaction_id was already received with a different payload"}, attrs
+		if !sameNotification(n, existing) {
+			return http.StatusConflict, response{Error: "conflict", Field: "transaction_id", TransactionID: n.TransactionID,
+				Message: "this transaction_id was already received with a different payload"}, attrs
+		}
+		// Equal values under a hash of an earlier canonical form (a record stored before
+		// the canonical form last changed): a duplicate, not a conflict.
+		fallthrough
 	case store.Duplicate:
 		result = "duplicate"
 		if !existing.Pending() {
@@ -235,6 +240,19 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGa
 		log.Warn("could not clear outbox marker", append(attrs, "err", err.Error())...)
 	}
 	return http.StatusOK, response{Status: result, TransactionID: n.TransactionID}, attrs
+}
+
+// sameNotification reports whether a stored record holds the same notification as n by
+// value (amount, currency, canonical metadata), whatever hash it was stored with.
+func sameNotification(n notification.Notification, existing *store.Transaction) bool {
+	if existing == nil || existing.AmountMinor != n.Amount.Minor || existing.Currency != n.Amount.Currency.Code {
+		return false
+	}
+	stored, err := notification.CanonicalMetadata([]byte(existing.Metadata))
+	if existing.Metadata == "" {
+		stored, err = nil, nil
+	}
+	return err == nil && string(stored) == string(n.Metadata)
 }
 
 func unavailable(dep string) (int, response) {
@@ -269,40 +287,45 @@ func (h *Handler) body(req events.APIGatewayProxyRequest) ([]byte, int, response
 }
 
 // verify checks the provider's signature; it returns 0 when the request may proceed.
+// errSecretsUnavailable marks a failure to read the signing secrets (503, never 401).
+var errSecretsUnavailable = errors.New("signing secrets unavailable")
+
 func (h *Handler) verify(ctx context.Context, log *slog.Logger, scheme signature.Scheme, provider string, headers http.Header, body []byte) (int, response) {
 	if scheme == signature.None {
 		return 0, response{}
 	}
-	secrets, err := h.Secrets.For(ctx, provider)
-	if err != nil {
-		log.Error("signing secrets unavailable", "provider", provider, "err", err.Error())
-		return unavailable("secrets")
+	check := func() error {
+		list, err := h.Secrets.For(ctx, provider)
+		if err != nil {
+			return fmt.Errorf("%w: %w", errSecretsUnavailable, err)
+		}
+		if bad := signature.Unusable(scheme, list); len(bad) > 0 {
+			// A malformed entry (say, mid-rotation) is skipped; the others still verify.
+			log.Error("skipping unusable signing secrets", "provider", provider, "positions", bad, "configured", len(list))
+		}
+		return signature.Verify(scheme, headers, body, list, h.now())
 	}
-	if len(secrets) == 0 {
-		log.Error("no signing secret configured", "provider", provider)
-		return unavailable("secrets")
-	}
-	err = signature.Verify(scheme, headers, body, secrets, h.now())
-	if errors.Is(err, signature.ErrNoMatch) {
-		// Maybe the secret was rotated since it was cached. If the secrets cannot be
-		// re-read, a genuine delivery signed with a new secret must not get 401.
+	err := check()
+	if errors.Is(err, signature.ErrNoMatch) || errors.Is(err, signature.ErrNoSecret) || errors.Is(err, signature.ErrInvalidSecret) {
+		// Maybe the secrets were rotated or fixed since they were cached: re-read them (at
+		// most once per MinRefresh) before refusing. If they cannot be re-read, a genuine
+		// delivery signed with a new secret must not get 401.
 		refreshed, rerr := h.Secrets.Refresh(ctx)
 		if rerr != nil {
 			log.Error("signing secrets unavailable on refresh", "provider", provider, "err", rerr.Error())
 			return unavailable("secrets")
 		}
 		if refreshed {
-			secrets, serr := h.Secrets.For(ctx, provider)
-			if serr != nil {
-				log.Error("signing secrets unavailable", "provider", provider, "err", serr.Error())
-				return unavailable("secrets")
-			}
-			err = signature.Verify(scheme, headers, body, secrets, h.now())
+			err = check()
 		}
+	}
+	if errors.Is(err, errSecretsUnavailable) {
+		log.Error("signing secrets unavailable", "provider", provider, "err", err.Error())
+		return unavailable("secrets")
 	}
 	if errors.Is(err, signature.ErrNoSecret) || errors.Is(err, signature.ErrInvalidSecret) {
 		// A configuration fault, not the sender's: fail so the provider retries.
-		log.Error("signing secret unusable", "provider", provider, "reason", err.Error())
+		log.Error("no usable signing secret", "provider", provider, "reason", err.Error())
 		return unavailable("secrets")
 	}
 	if err != nil {

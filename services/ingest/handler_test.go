@@ -371,3 +371,86 @@ func TestLogsCarryIDsNeverBodiesOrSecrets(t *testing.T) {
 		assert.NotContains(t, out, secret)
 	}
 }
+
+func TestMalformedSecretDuringRotation(t *testing.T) {
+	f := newFixture(t)
+	cache := f.h.Secrets.(*secrets.Cache)
+	put := func(values map[string][]string) {
+		t.Helper()
+		b, _ := json.Marshal(values)
+		_, err := env.SM.PutSecretValue(context.Background(), putSecret(cache.SecretID, string(b)))
+		require.NoError(t, err)
+	}
+
+	// GIVEN a rotation that added a malformed entry beside the good secret
+	put(map[string][]string{"acme": {stdSecret, "whsec_not*base64"}})
+	// WHEN a delivery signed with the good secret arrives
+	code, a := call(t, f.h, request(t, "acme", payload("tx_badrot1", "1", "USD", "acme")))
+	// THEN it is accepted: the bad entry is skipped, not fatal
+	assert.Equal(t, 200, code, a.Message)
+
+	// GIVEN only malformed entries: nothing can verify, the provider must retry (503)
+	put(map[string][]string{"acme": {"whsec_not*base64"}})
+	cache.Now = func() time.Time { return time.Now().Add(10 * time.Minute) } // past the TTL: re-read
+	code, a = call(t, f.h, request(t, "acme", payload("tx_badrot2", "1", "USD", "acme")))
+	assert.Equal(t, 503, code, a.Message)
+
+	// WHEN the operator fixes the secret, THEN the next delivery after MinRefresh picks the
+	// fix up at once (a refresh), not after the cache TTL
+	put(map[string][]string{"acme": {stdSecret}})
+	cache.Now = func() time.Time { return time.Now().Add(11 * time.Minute) } // 1 min later: < TTL, > MinRefresh
+	code, a = call(t, f.h, request(t, "acme", payload("tx_badrot2", "1", "USD", "acme")))
+	assert.Equal(t, 200, code, a.Message)
+}
+
+func TestReserializedPayloadIsADuplicate(t *testing.T) {
+	f := newFixture(t)
+	deliver := func(id, metadata string) (int, answer) {
+		body := `{"transaction_id":"` + id + `","amount":"1.00","currency":"USD","provider":"legacy"`
+		if metadata != "" {
+			body += `,"metadata":` + metadata
+		}
+		return call(t, f.h, request(t, "legacy", body+"}"))
+	}
+	for _, c := range []struct{ first, again string }{
+		{"", `null`}, {"", `{}`}, {`null`, `{}`},
+		{`{"n":1,"s":"<b>"}`, `{"s":"\u003cb\u003e","n":1.0}`}, {`{"n":100}`, `{"n":1e2}`},
+	} {
+		id := "tx_reser_" + strconv.Itoa(len(c.first)) + "_" + strconv.Itoa(len(c.again))
+		code, a := deliver(id, c.first)
+		require.Equal(t, 200, code, a.Message)
+		require.Equal(t, "accepted", a.Status)
+		code, a = deliver(id, c.again)
+		assert.Equal(t, 200, code, "%s then %s: %s", c.first, c.again, a.Message)
+		assert.Equal(t, "duplicate", a.Status, "%s then %s", c.first, c.again)
+	}
+	code, a := deliver("tx_reser_dup", `{"x":2,"x":1}`)
+	assert.Equal(t, 400, code)
+	assert.Equal(t, "metadata.x", a.Field)
+}
+
+func TestEqualPayloadStoredUnderAnOlderHashIsADuplicate(t *testing.T) {
+	f := newFixture(t)
+	// GIVEN a record stored before the canonical form changed: metadata spelled {"n":1.0}
+	// and a hash of that spelling
+	n := testenv.Notification(t, "legacy", "tx_oldhash", "1.00", "USD")
+	n.Metadata = json.RawMessage(`{"n":1.0}`)
+	rec := store.NewTransaction(n, strings.Repeat("0", 64), "r", now)
+	out, _, err := f.store.Insert(context.Background(), rec)
+	require.NoError(t, err)
+	require.Equal(t, store.Inserted, out)
+
+	// WHEN the provider redelivers the same values, THEN it is a duplicate, not a 409
+	body := `{"transaction_id":"tx_oldhash","amount":"1.00","currency":"USD","provider":"legacy","metadata":{"n":1}}`
+	code, a := call(t, f.h, request(t, "legacy", body))
+	assert.Equal(t, 200, code, a.Message)
+	assert.Equal(t, "duplicate", a.Status)
+
+	// AND a different value is still a conflict
+	body = `{"transaction_id":"tx_oldhash","amount":"1.00","currency":"USD","provider":"legacy","metadata":{"n":2}}`
+	code, _ = call(t, f.h, request(t, "legacy", body))
+	assert.Equal(t, 409, code)
+	body = `{"transaction_id":"tx_oldhash","amount":"1.01","currency":"USD","provider":"legacy","metadata":{"n":1}}`
+	code, _ = call(t, f.h, request(t, "legacy", body))
+	assert.Equal(t, 409, code)
+}

@@ -10,6 +10,27 @@
 // amount is a JSON number or a decimal string, parsed exactly into the currency's ISO 4217
 // minor units (package money); unknown fields, wrong types and bad values are errors that
 // name the field.
+//
+// # Canonical form of metadata
+//
+// Metadata is the part of the payload hash that a sender may spell in many
+// ways. Two metadata values that are equal as JSON values have one canonical form, and two
+// that differ never share one:
+//
+//   - absent, null and the empty object {} are all "no metadata" (canonical form: empty);
+//   - objects: keys sorted by their UTF-8 bytes, each key at most once (a repeated key is a
+//     400 naming it, as at the top level, rather than a silent last-one-wins);
+//   - strings: decoded, then written back with only the escapes JSON requires (\" \\ and
+//     control characters; Go also escapes U+2028 and U+2029), never HTML escapes, so "é",
+//     "\u00e9" and "\u00E9" are one string;
+//   - numbers: by exact decimal value, not text or float: 1, 1.0, 1e0 and 10e-1 are "1";
+//     100 and 1e2 are "100"; -0 is "0". Written as plain decimals (no exponent, no trailing
+//     fractional zeros) unless that would add more than 20 zeros to the significant digits,
+//     then as <digits>e<exponent> with no trailing zeros in the digits (1e400, 15e-40);
+//   - arrays keep their order; true, false and null are themselves; no whitespace.
+//
+// MaxMetadataBytes bounds the size of this form (the bytes written, so a "<" counts as one byte,
+// not as the six of an HTML escape).
 package notification
 
 import (
@@ -189,7 +210,8 @@ type Notification struct {
 	TransactionID string
 	// Amount is the exact amount in the currency's minor units.
 	Amount money.Amount
-	// Metadata is the optional metadata object in canonical compact JSON (sorted keys), or nil.
+	// Metadata is the metadata object in its canonical form (see the package doc), or nil
+	// when there is none (absent, null or {}).
 	Metadata json.RawMessage
 }
 
@@ -307,54 +329,4 @@ func clip(s string) string {
 		return s[:40] + "..."
 	}
 	return s
-}
-
-// canonicalMetadata checks metadata's type, depth and size, and re-encodes it with sorted
-// keys (numbers keep their exact text).
-func canonicalMetadata(raw json.RawMessage) (json.RawMessage, *Error) {
-	if isNull(raw) {
-		return nil, nil
-	}
-	if raw[0] != '{' {
-		return nil, fieldErr(CodeInvalidType, "metadata", "must be a JSON object")
-	}
-	if len(raw) > 4*MaxMetadataBytes {
-		return nil, fieldErr(CodeInvalidValue, "metadata", "larger than %d bytes", MaxMetadataBytes)
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, fieldErr(CodeInvalidType, "metadata", "must be a JSON object")
-	}
-	if d := depth(v); d > MaxMetadataDepth {
-		return nil, fieldErr(CodeInvalidValue, "metadata", "nested %d levels deep, at most %d allowed", d, MaxMetadataDepth)
-	}
-	out, err := json.Marshal(v)
-	if err != nil {
-		return nil, fieldErr(CodeInvalidValue, "metadata", "cannot be re-encoded")
-	}
-	if len(out) > MaxMetadataBytes {
-		return nil, fieldErr(CodeInvalidValue, "metadata", "larger than %d bytes", MaxMetadataBytes)
-	}
-	return out, nil
-}
-
-func depth(v any) int {
-	switch t := v.(type) {
-	case map[string]any:
-		d := 0
-		for _, c := range t {
-			d = max(d, depth(c))
-		}
-		return d + 1
-	case []any:
-		d := 0
-		for _, c := range t {
-			d = max(d, depth(c))
-		}
-		return d + 1
-	default:
-		return 0
-	}
 }

@@ -1,6 +1,9 @@
 package notification
 
 import (
+	"encoding/json"
+	"math/big"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -114,4 +117,189 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("amount changed on the queue")
 		}
 	})
+}
+
+func TestMetadataCanonicalForm(t *testing.T) {
+	body := func(meta string) []byte {
+		b := `{"transaction_id":"t1","amount":"1.00","currency":"USD","provider":"acme"`
+		if meta != "" {
+			b += `,"metadata":` + meta
+		}
+		return []byte(b + "}")
+	}
+	hash := func(meta string) (string, json.RawMessage) {
+		t.Helper()
+		n, e := Parse(body(meta))
+		require.Nil(t, e, meta)
+		return n.Hash(), n.Metadata
+	}
+	for _, equal := range [][]string{
+		{"", `null`, `{}`, ` { } `},
+		{`{"n":1}`, `{"n":1.0}`, `{"n":1e0}`, `{"n":10e-1}`, `{"n":0.1e1}`, `{"n":1.000E+0}`},
+		{`{"n":100}`, `{"n":1e2}`, `{"n":1E+2}`, `{"n":100.00}`},
+		{`{"n":0}`, `{"n":-0}`, `{"n":0.000}`, `{"n":0e10}`},
+		{`{"s":"é"}`, `{"s":"\u00e9"}`, `{"s":"\u00E9"}`},
+		{`{"a":{"y":1,"x":[1,2]}}`, `{ "a" : { "x" : [ 1.0 , 2 ] , "y" : 1 } }`},
+		{`{"h":"<a&b>"}`, `{"h":"\u003ca\u0026b\u003e"}`},
+	} {
+		want, wantMeta := hash(equal[0])
+		for _, other := range equal[1:] {
+			got, gotMeta := hash(other)
+			assert.Equal(t, want, got, "%s and %s are equal values", equal[0], other)
+			assert.Equal(t, string(wantMeta), string(gotMeta))
+		}
+	}
+	for _, pair := range [][2]string{
+		{`{"n":1}`, `{"n":"1"}`}, {`{"n":1}`, `{"n":1.5}`}, {`{"a":[1,2]}`, `{"a":[2,1]}`}, {`{"a":{}}`, ``},
+		{`{"n":1e400}`, `{"n":1e401}`}, {`{"n":0.1}`, `{"n":0.01}`}, {`{"n":-1}`, `{"n":1}`}, {`{"b":true}`, `{"b":1}`},
+		{`{"n":null}`, ``}, {`{"s":"a"}`, `{"s":"A"}`},
+	} {
+		a, _ := hash(pair[0])
+		b, _ := hash(pair[1])
+		assert.NotEqual(t, a, b, "%s and %s differ", pair[0], pair[1])
+	}
+	_, meta := hash(`{"z":1,"a":{"k":"<é>"},"m":[1.50,2e25]}`)
+	assert.Equal(t, `{"a":{"k":"<é>"},"m":[1.5,2e25],"z":1}`, string(meta), "the documented canonical text")
+}
+
+func TestCanonicalNumber(t *testing.T) {
+	for in, want := range map[string]string{
+		"0": "0", "-0": "0", "0.0": "0", "1": "1", "-1.50": "-1.5", "12.3400": "12.34", "1e2": "100",
+		"1.5E+3": "1500", "25e-1": "2.5", "0.001": "0.001", "1e-21": "0.000000000000000000001", "1e-22": "1e-22",
+		"1e20": "100000000000000000000", "1e21": "1e21", "123456789012345678901234567890": "123456789012345678901234567890",
+		"1.5e400": "15e399", "-7e-400": "-7e-400", "100e-2": "1",
+	} {
+		got, ok := canonicalNumber(in)
+		require.True(t, ok, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, bad := range []string{"", "-", "1e", "1e+", ".5", "1.2.3", "0x10", "1e1234567890"} {
+		_, ok := canonicalNumber(bad)
+		assert.False(t, ok, bad)
+	}
+}
+
+func TestMetadataDuplicateKeysAreRefused(t *testing.T) {
+	for meta, field := range map[string]string{
+		`{"x":2,"x":1}`:             "metadata.x",
+		`{"a":{"b":1,"b":2}}`:       "metadata.a.b",
+		`{"a":[{"k":1,"k":1}]}`:     "metadata.a[].k",
+		`{"\u0078":2,"x":1}`:        "metadata.x",
+		`{"a":1,"b":{"a":1},"a":3}`: "metadata.a",
+	} {
+		_, e := Parse([]byte(`{"transaction_id":"t","amount":"1","currency":"USD","provider":"p","metadata":` + meta + `}`))
+		require.NotNil(t, e, meta)
+		assert.Equal(t, CodeInvalidJSON, e.Code, meta)
+		assert.Equal(t, field, e.Field, meta)
+	}
+	_, e := Parse([]byte(`{"transaction_id":"t","amount":"1","currency":"USD","provider":"p","metadata":{"a":{"x":1},"b":{"x":1}}}`))
+	assert.Nil(t, e, "the same key in two objects is no duplicate")
+}
+
+func TestMetadataSizeIsTheCanonicalBytes(t *testing.T) {
+	meta := func(value string) []byte {
+		return []byte(`{"transaction_id":"t","amount":"1","currency":"USD","provider":"p","metadata":{"k":"` + value + `"}}`)
+	}
+	// {"k":"<...<"} is 8 bytes plus the value: 1,008 bytes of "<" make 1,016 canonical bytes,
+	// far below the limit, though HTML escaping would make them 6,056.
+	n, e := Parse(meta(strings.Repeat("<", 1008)))
+	require.Nil(t, e)
+	assert.Len(t, n.Metadata, 1016)
+	_, e = Parse(meta(strings.Repeat("&", MaxMetadataBytes-8)))
+	assert.Nil(t, e, "exactly MaxMetadataBytes")
+	_, e = Parse(meta(strings.Repeat("&", MaxMetadataBytes-7)))
+	require.NotNil(t, e, "one byte over")
+	assert.Equal(t, "metadata", e.Field)
+	_, e = Parse([]byte(`{"transaction_id":"t","amount":"1","currency":"USD","provider":"p","metadata":{"a":{"b":{"c":{"d":{"e":1}}}}}}`))
+	assert.Nil(t, e, "five levels")
+	_, e = Parse([]byte(`{"transaction_id":"t","amount":"1","currency":"USD","provider":"p","metadata":{"a":{"b":{"c":{"d":{"e":[1]}}}}}}`))
+	require.NotNil(t, e, "six levels")
+	assert.Equal(t, CodeInvalidValue, e.Code)
+}
+
+// bigExponent finds number literals whose value big.Rat would take long to build.
+var bigExponent = regexp.MustCompile(`[eE][+-]?0*[0-9]{4,}`)
+
+// FuzzMetadataCanonical checks the canonical form against an independent notion of JSON
+// value equality (numbers compared as exact rationals): two metadata spellings hash equal
+// exactly when they are equal values.
+func FuzzMetadataCanonical(f *testing.F) {
+	for _, seed := range [][2]string{
+		{`{"n":1}`, `{"n":1.0}`}, {`{"n":100}`, `{"n":1e2}`}, {`{}`, `null`}, {`{"a":[1,{"b":"<"}]}`, `{"a":[1,{"b":"\u003c"}]}`},
+		{`{"n":1}`, `{"n":"1"}`}, {`{"x":2,"x":1}`, `{"x":1}`}, {`{"n":-0}`, `{"n":0}`}, {`{"n":1e-7}`, `{"n":0.0000001}`},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if bigExponent.MatchString(a) || bigExponent.MatchString(b) {
+			return
+		}
+		ca, ea := canonicalMetadata(json.RawMessage(a))
+		cb, eb := canonicalMetadata(json.RawMessage(b))
+		if ea != nil || eb != nil {
+			return
+		}
+		again, e := canonicalMetadata(ca)
+		if ca != nil {
+			require.Nil(t, e, "the canonical form %s is valid metadata", ca)
+			require.Equal(t, string(ca), string(again), "canonicalization is idempotent")
+		}
+		va, vb := decodeValue(t, ca), decodeValue(t, cb)
+		require.Equal(t, valueEqual(decodeValue(t, []byte(a)), va), true, "canonical form keeps the value of %s", a)
+		require.Equal(t, valueEqual(va, vb), string(ca) == string(cb), "%s vs %s", a, b)
+	})
+}
+
+// decodeValue decodes JSON keeping numbers exact; empty or null or {} is "no metadata".
+func decodeValue(t *testing.T, b []byte) any {
+	if len(strings.TrimSpace(string(b))) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.UseNumber()
+	var v any
+	require.NoError(t, dec.Decode(&v))
+	if m, ok := v.(map[string]any); ok && len(m) == 0 {
+		return nil
+	}
+	return v
+}
+
+// valueEqual compares decoded JSON values, numbers as exact rationals.
+func valueEqual(a, b any) bool {
+	switch x := a.(type) {
+	case json.Number:
+		y, ok := b.(json.Number)
+		if !ok {
+			return false
+		}
+		rx, okx := new(big.Rat).SetString(string(x))
+		ry, oky := new(big.Rat).SetString(string(y))
+		return okx && oky && rx.Cmp(ry) == 0
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			w, ok := y[k]
+			if !ok || !valueEqual(v, w) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !valueEqual(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	default:
+		return a == b
+	}
 }

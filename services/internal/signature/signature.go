@@ -113,6 +113,27 @@ func Verify(scheme Scheme, h Header, body []byte, secrets []string, now time.Tim
 	}
 }
 
+// Unusable returns the 1-based positions of the secrets that scheme cannot use (empty, or
+// for Standard Webhooks not valid base64), so a caller can report a misconfiguration.
+// Verification skips them and fails with ErrInvalidSecret only when none is usable.
+func Unusable(scheme Scheme, secrets []string) []int {
+	var bad []int
+	for i, s := range secrets {
+		var unusable bool
+		switch scheme {
+		case StandardWebhooks:
+			_, err := standardKey(s)
+			unusable = err != nil
+		case Stripe:
+			unusable = s == ""
+		}
+		if unusable {
+			bad = append(bad, i+1)
+		}
+	}
+	return bad
+}
+
 // maxTimestamp is the largest accepted unix timestamp, 9999-12-31T23:59:59Z;
 // it keeps every time computation far from overflow.
 const maxTimestamp = 253402300799

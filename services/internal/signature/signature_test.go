@@ -1,6 +1,7 @@
 package signature
 
 import (
+	"encoding/base64"
 	"net/http"
 	"testing"
 	"time"
@@ -152,4 +153,12 @@ func TestParseTimestamp(t *testing.T) {
 			assert.Equal(t, tt.want, got)
 		})
 	}
+}
+
+func TestUnusable(t *testing.T) {
+	good := "whsec_" + base64.StdEncoding.EncodeToString([]byte("key"))
+	assert.Equal(t, []int{2, 3}, Unusable(StandardWebhooks, []string{good, "whsec_not*base64", ""}))
+	assert.Empty(t, Unusable(StandardWebhooks, []string{good}))
+	assert.Equal(t, []int{1}, Unusable(Stripe, []string{"", "whsec_x"}))
+	assert.Empty(t, Unusable(None, []string{""}))
 }

@@ -76,20 +76,27 @@ func standardKey(secret string) ([]byte, error) {
 	return key, nil
 }
 
-// standardKeys decodes every secret, naming a bad one by position only.
+// standardKeys decodes the usable secrets, skipping malformed ones (see Unusable), so that
+// one bad entry during a rotation does not disable the good ones. It fails only when none
+// is usable, naming the bad ones by position only.
 func standardKeys(secrets []string) ([][]byte, error) {
 	if len(secrets) == 0 {
 		return nil, fmt.Errorf("standard webhooks: %w", ErrNoSecret)
 	}
 	keys := make([][]byte, 0, len(secrets))
+	var bad []string
 	for i, s := range secrets {
 		key, err := standardKey(s)
 		if err != nil {
 			// err never includes the secret: standardKey builds its
 			// own messages and drops base64's (which quote offsets).
-			return nil, fmt.Errorf("standard webhooks: secret #%d: %s: %w", i+1, err.Error(), ErrInvalidSecret)
+			bad = append(bad, fmt.Sprintf("#%d %s", i+1, err.Error()))
+			continue
 		}
 		keys = append(keys, key)
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("standard webhooks: no usable secret (%s): %w", strings.Join(bad, ", "), ErrInvalidSecret)
 	}
 	return keys, nil
 }

@@ -154,7 +154,11 @@ func TestVerifyStandard(t *testing.T) {
 		{"empty secret list", stdHeaders(stdMsgID, ts, sigA), stdBody, []string{}, 0, ErrNoSecret},
 		{"empty secret", stdHeaders(stdMsgID, ts, sigA), stdBody, []string{""}, 0, ErrInvalidSecret},
 		{"prefix only", stdHeaders(stdMsgID, ts, sigA), stdBody, []string{"whsec_"}, 0, ErrInvalidSecret},
-		{"secret not base64", stdHeaders(stdMsgID, ts, sigA), stdBody, []string{stdSecretA, "whsec_not*base64"}, 0, ErrInvalidSecret},
+		{"only secret not base64", stdHeaders(stdMsgID, ts, sigA), stdBody, []string{"whsec_not*base64"}, 0, ErrInvalidSecret},
+		// Mid-rotation, one malformed entry must not disable the good one.
+		{"good then malformed secret", stdHeaders(stdMsgID, ts, sigA), stdBody, []string{stdSecretA, "whsec_not*base64"}, 0, nil},
+		{"malformed then good secret", stdHeaders(stdMsgID, ts, sigA), stdBody, []string{"whsec_not*base64", "", stdSecretA}, 0, nil},
+		{"malformed and non-matching secrets", stdHeaders(stdMsgID, ts, sigA), stdBody, []string{"whsec_not*base64", stdSecretB}, 0, ErrNoMatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -67,17 +67,21 @@ func stripeMAC(secret string, ts int64, body []byte) []byte {
 	return mac.Sum(nil)
 }
 
-// stripeSecrets checks that there is at least one secret and none is empty.
-func stripeSecrets(secrets []string) error {
+// stripeSecrets returns the usable (non-empty) secrets; it fails when there are none.
+func stripeSecrets(secrets []string) ([]string, error) {
 	if len(secrets) == 0 {
-		return fmt.Errorf("stripe: %w", ErrNoSecret)
+		return nil, fmt.Errorf("stripe: %w", ErrNoSecret)
 	}
-	for i, s := range secrets {
-		if s == "" {
-			return fmt.Errorf("stripe: secret #%d is empty: %w", i+1, ErrInvalidSecret)
+	usable := make([]string, 0, len(secrets))
+	for _, s := range secrets {
+		if s != "" {
+			usable = append(usable, s)
 		}
 	}
-	return nil
+	if len(usable) == 0 {
+		return nil, fmt.Errorf("stripe: all %d secrets are empty: %w", len(secrets), ErrInvalidSecret)
+	}
+	return usable, nil
 }
 
 // VerifyStripe verifies a Stripe webhook: h must carry Stripe-Signature, its
@@ -91,7 +95,8 @@ func stripeSecrets(secrets []string) error {
 // ErrMissingHeader, ErrMalformedHeader, ErrTimestampTooOld,
 // ErrTimestampInFuture or ErrNoMatch.
 func VerifyStripe(h Header, body []byte, secrets []string, now time.Time, tolerance time.Duration) error {
-	if err := stripeSecrets(secrets); err != nil {
+	secrets, err := stripeSecrets(secrets)
+	if err != nil {
 		return err
 	}
 	ts, sigs, err := ParseStripeHeader(h.Get(HeaderStripeSignature))

@@ -152,7 +152,8 @@ func TestVerifyStripe(t *testing.T) {
 		{"no v1", stripeHeader(tsPart), stripeBody, []string{stripeSecretA}, 0, ErrMalformedHeader},
 		{"duplicate t", stripeHeader(tsPart + "," + hdrA), stripeBody, []string{stripeSecretA}, 0, ErrMalformedHeader},
 		{"no secrets", stripeHeader(hdrA), stripeBody, nil, 0, ErrNoSecret},
-		{"empty secret", stripeHeader(hdrA), stripeBody, []string{stripeSecretA, ""}, 0, ErrInvalidSecret},
+		{"only empty secrets", stripeHeader(hdrA), stripeBody, []string{"", ""}, 0, ErrInvalidSecret},
+		{"empty secret beside a good one", stripeHeader(hdrA), stripeBody, []string{"", stripeSecretA}, 0, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
