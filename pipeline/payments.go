@@ -36,7 +36,18 @@ import (
 const (
 	reconcilerMemoryMB       = 128
 	reconcilerTimeoutSeconds = 60
+	// unaccountedMarginSeconds is added to visibility × maxReceiveCount (by then a message
+	// is accounted or in the DLQ) before the reconciler sends an unaccounted record again.
+	unaccountedMarginSeconds = 15 * 60
 )
+
+// UnaccountedAfterSeconds is how long after its send a transaction may stay unaccounted in
+// env e before the reconciler sends it again: every receive of its message has timed out by
+// then (visibility timeout × maxReceiveCount), plus a margin for a busy queue. The
+// OldestUnaccountedAlarm fires at twice this age: the re-send did not help.
+func UnaccountedAfterSeconds(e envs.Env) int {
+	return e.Queue.VisibilityTimeoutSeconds*e.Queue.MaxReceiveCount + unaccountedMarginSeconds
+}
 
 // PaymentsStackProps configures NewPaymentsStack.
 type PaymentsStackProps struct {
@@ -206,7 +217,10 @@ func NewPaymentsStack(scope constructs.Construct, id string, props *PaymentsStac
 	// Reconciler: the outbox sweep, every minute.
 	s.Reconciler = alarmedfunction.NewAlarmedFunction(stack, "Reconciler", ptr(fn("reconciler", "reconciler",
 		envs.Function{MemoryMB: reconcilerMemoryMB, TimeoutSeconds: reconcilerTimeoutSeconds},
-		map[string]*string{"QUEUE_URL": s.Worker.Queue.QueueUrl()})))
+		map[string]*string{
+			"QUEUE_URL":         s.Worker.Queue.QueueUrl(),
+			"UNACCOUNTED_AFTER": jsii.String(fmt.Sprintf("%ds", UnaccountedAfterSeconds(e))),
+		})))
 	s.ReconcileRule = awsevents.NewRule(stack, jsii.String("ReconcileSchedule"), &awsevents.RuleProps{
 		Description: jsii.String("payhook " + suffix + ": send notifications stranded on the outbox"),
 		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(1))),
@@ -219,17 +233,25 @@ func NewPaymentsStack(scope constructs.Construct, id string, props *PaymentsStac
 	// does not count as errors, because the functions answer them (ingest's 500/503,
 	// accounting's batch item failures, dead messages). They page, and where a deployment
 	// group shifts traffic they roll a bad version back.
-	serviceAlarm := func(id, service, metric string, extra map[string]*string, threshold float64, desc string) awscloudwatch.Alarm {
+	serviceMetric := func(service, metric, statistic string, extra map[string]*string) awscloudwatch.Metric {
 		dims := map[string]*string{"Service": jsii.String(service), "Env": jsii.String(suffix)}
 		for k, v := range extra {
 			dims[k] = v
 		}
-		m := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 			Namespace: jsii.String(MetricsNamespace), MetricName: jsii.String(metric), DimensionsMap: &dims,
-			Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5)),
+			Statistic: jsii.String(statistic), Period: awscdk.Duration_Minutes(jsii.Number(5)),
 		})
-		return alarm.New(stack, id, m, threshold, "payhook "+suffix+": "+desc, s.AlertsTopic)
 	}
+	serviceAlarm := func(id, service, metric string, extra map[string]*string, threshold float64, desc string) awscloudwatch.Alarm {
+		return alarm.New(stack, id, serviceMetric(service, metric, "Sum", extra), threshold, "payhook "+suffix+": "+desc, s.AlertsTopic)
+	}
+	// A transaction sent but never accounted: the reconciler re-sends it at
+	// UnaccountedAfterSeconds; still waiting at twice that age means the re-send did not help.
+	oldestLimit := 2 * UnaccountedAfterSeconds(e)
+	alarm.New(stack, "OldestUnaccountedAlarm", serviceMetric("reconciler", "OldestUnaccountedAgeSeconds", "Maximum", nil),
+		float64(oldestLimit), fmt.Sprintf("payhook %s: a notification has waited %d s or more for accounting (re-sent at %d s)",
+			suffix, oldestLimit, UnaccountedAfterSeconds(e)), s.AlertsTopic)
 	unavailable := serviceAlarm("IngestUnavailableAlarm", "ingest", "Rejected", map[string]*string{"Reason": jsii.String("unavailable")},
 		float64(e.Alarms.API5xxThreshold), "ingest answered 503 (a dependency failed)")
 	internal := serviceAlarm("IngestInternalErrorAlarm", "ingest", "Rejected", map[string]*string{"Reason": jsii.String("internal")},

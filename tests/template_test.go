@@ -107,7 +107,7 @@ func TestEveryEnvironmentIsSynthesized(t *testing.T) {
 				"AWS::SNS::Subscription": len(e.Alarms.Emails), "AWS::WAFv2::WebACL": 1,
 				"AWS::WAFv2::WebACLAssociation": 1, "AWS::ApiGateway::RestApi": 1, "AWS::ApiGateway::Method": 1,
 				"AWS::ApiGateway::UsagePlan": 1, "AWS::ApiGateway::ApiKey": 1, "AWS::Lambda::EventSourceMapping": 2,
-				"AWS::CloudWatch::Alarm": 24, "AWS::Events::Rule": 1, "AWS::SecretsManager::Secret": 1,
+				"AWS::CloudWatch::Alarm": 25, "AWS::Events::Rule": 1, "AWS::SecretsManager::Secret": 1,
 				"AWS::CodeDeploy::DeploymentGroup": deployGroups,
 			}, pick(counts, "AWS::Lambda::Function", "AWS::Lambda::Alias", "AWS::DynamoDB::Table", "AWS::SQS::Queue",
 				"AWS::SNS::Topic", "AWS::KMS::Key", "AWS::SNS::Subscription", "AWS::WAFv2::WebACL",
@@ -166,6 +166,21 @@ func TestEveryEnvironmentIsSynthesized(t *testing.T) {
 			for _, p := range e.Providers {
 				assert.Contains(t, vars["PROVIDERS"], p.Name+":"+string(p.Scheme))
 			}
+			// The reconciler re-sends an unaccounted record once every receive of its message
+			// has timed out, plus the margin; the alarm fires at twice that.
+			after := e.Queue.VisibilityTimeoutSeconds*e.Queue.MaxReceiveCount + 900
+			reconciler := functionNamed(t, rs, "payhook-"+e.Name+"-reconciler")
+			rvars := reconciler.Props["Environment"].(map[string]any)["Variables"].(map[string]any)
+			assert.Equal(t, fmt.Sprintf("%ds", after), rvars["UNACCOUNTED_AFTER"])
+			var oldest []resource
+			for _, a := range ofType(rs, "AWS::CloudWatch::Alarm") {
+				if a.Props["MetricName"] == "OldestUnaccountedAgeSeconds" {
+					oldest = append(oldest, a)
+				}
+			}
+			require.Len(t, oldest, 1)
+			assert.Equal(t, float64(2*after), num(oldest[0].Props["Threshold"]))
+			assert.Equal(t, "Maximum", oldest[0].Props["Statistic"])
 			for _, lg := range ofType(rs, "AWS::Logs::LogGroup") {
 				assert.Equal(t, float64(e.LogRetentionDays), num(lg.Props["RetentionInDays"]), lg.ID)
 			}

@@ -54,8 +54,9 @@ type Config struct {
 	// Providers maps each configured provider to its signature scheme:
 	// "acme:standard-webhooks,stripe:stripe,legacy:none".
 	Providers map[string]string `envconfig:"PROVIDERS" required:"true"`
-	// MaxBodyBytes is the largest accepted body, after base64 decoding.
-	MaxBodyBytes int `envconfig:"MAX_BODY_BYTES" default:"65536"`
+	// MaxBodyBytes is the largest accepted body, after base64 decoding. Required: its one
+	// default lives with the env files (envs: api.max_body_bytes), which the stack passes.
+	MaxBodyBytes int `envconfig:"MAX_BODY_BYTES" required:"true"`
 	// Env names the environment in metrics.
 	Env string `envconfig:"PAYHOOK_ENV" default:"unknown"`
 }

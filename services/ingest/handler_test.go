@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/payhook/payhook/services/internal/config"
 	"github.com/payhook/payhook/services/internal/notification"
 	"github.com/payhook/payhook/services/internal/secrets"
 	"github.com/payhook/payhook/services/internal/signature"
@@ -453,4 +454,22 @@ func TestEqualPayloadStoredUnderAnOlderHashIsADuplicate(t *testing.T) {
 	body = `{"transaction_id":"tx_oldhash","amount":"1.01","currency":"USD","provider":"legacy","metadata":{"n":1}}`
 	code, _ = call(t, f.h, request(t, "legacy", body))
 	assert.Equal(t, 409, code)
+}
+
+func TestConfigHasNoSecondBodyLimitDefault(t *testing.T) {
+	// The body limit's one default lives with the env files, which the stack passes; a
+	// missing MAX_BODY_BYTES fails the cold start instead of using another default.
+	t.Setenv("TABLE_NAME", "t")
+	t.Setenv("QUEUE_URL", "q")
+	t.Setenv("SIGNING_SECRET_ARN", "arn")
+	t.Setenv("PROVIDERS", "acme:standard-webhooks")
+	t.Setenv("MAX_BODY_BYTES", "")
+	os.Unsetenv("MAX_BODY_BYTES")
+	var cfg Config
+	err := config.Load("ingest", &cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "MAX_BODY_BYTES")
+	t.Setenv("MAX_BODY_BYTES", "131072")
+	require.NoError(t, config.Load("ingest", &cfg))
+	assert.Equal(t, 131072, cfg.MaxBodyBytes)
 }

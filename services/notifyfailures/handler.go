@@ -97,9 +97,12 @@ func (h *Handler) one(ctx context.Context, log *slog.Logger, rec events.SQSMessa
 		SentAt:       sentAt(rec.Attributes["SentTimestamp"]),
 	}
 	if m, err := notification.ParseMessage(rec.Body); err != nil {
-		dead.ParseError = "unparseable message: " + err.Error()
+		dead.ParseError = err.Error()
+		// Best effort: tie it to its transaction anyway, so replay and the alert see it.
+		dead.Provider, dead.TransactionID, _ = notification.MessageIdentity(rec.Body)
 	} else {
 		dead.Parsed = &m
+		dead.Provider, dead.TransactionID = m.Provider, m.TransactionID
 	}
 	fr, err := h.Store.RecordFailure(ctx, dead)
 	if err != nil {
@@ -109,9 +112,7 @@ func (h *Handler) one(ctx context.Context, log *slog.Logger, rec events.SQSMessa
 		Kind: "payhook.dead_message", Env: h.Env, Reason: fr.Reason, ReceiveCount: dead.ReceiveCount,
 		FirstSeen: fr.FirstSeen, RecordKey: fr.Key, Replayable: fr.OnTransaction, MessageID: rec.MessageId,
 	}
-	if dead.Parsed != nil {
-		alert.TransactionID, alert.Provider = dead.Parsed.TransactionID, dead.Parsed.Provider
-	}
+	alert.TransactionID, alert.Provider = dead.TransactionID, dead.Provider
 	body, _ := json.Marshal(alert)
 	if _, err := h.SNS.Publish(ctx, &sns.PublishInput{
 		TopicArn: aws.String(h.TopicARN),

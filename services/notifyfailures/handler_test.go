@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,6 +87,55 @@ func TestRecordsThenAlerts(t *testing.T) {
 	assert.True(t, byID["d1"].Replayable)
 	assert.False(t, byID["d2"].Replayable)
 	assert.Contains(t, byID["d2"].Reason, "unparseable")
+}
+
+func TestUnparseableDeadMessageIsTiedToItsTransaction(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	// GIVEN a transaction that was replayed, and its message now fails to parse: its
+	// currency was withdrawn from ISO 4217 in the meantime (spelled here as a code that
+	// does not exist), or it came from a newer version during a rollout
+	m := testenv.Insert(t, f.h.Store, testenv.Notification(t, "acme", "tx-unparseable", "4.20", "USD"), t0)
+	body := strings.Replace(m.Body(), `"currency":"USD"`, `"currency":"XBG"`, 1)
+	newer := strings.Replace(testenv.Insert(t, f.h.Store, testenv.Notification(t, "acme", "tx-newer", "1", "USD"), t0).Body(),
+		`"v":1`, `"v":2`, 1)
+	require.NotEqual(t, m.Body(), body)
+	require.Contains(t, newer, `"v":2`)
+
+	// WHEN both die in the DLQ
+	resp, err := f.h.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{dead("u1", body), dead("u2", newer), dead("u3", `{"provider":"acme","transaction_id":"tx-nowhere","x":1}`)}})
+	require.NoError(t, err)
+	assert.Empty(t, resp.BatchItemFailures)
+
+	// THEN each transaction is marked failed with the body and the parse error, on the
+	// FAILED list that replay reads
+	for _, id := range []string{"tx-unparseable", "tx-newer"} {
+		rec, err := f.h.Store.Get(ctx, "acme", id)
+		require.NoError(t, err)
+		assert.Equal(t, store.StatusFailed, rec.Status, id)
+		assert.Contains(t, rec.FailureReason, "unparseable message", id)
+	}
+	rec, err := f.h.Store.Get(ctx, "acme", "tx-unparseable")
+	require.NoError(t, err)
+	assert.Equal(t, body, rec.FailureBody)
+	failed, err := f.h.Store.Failed(ctx, 10)
+	require.NoError(t, err)
+	assert.Len(t, failed, 2)
+	// AND a message naming no stored transaction is kept as a failure item
+	item, err := f.h.Store.GetFailureItem(ctx, "u3")
+	require.NoError(t, err)
+	require.NotNil(t, item)
+	assert.Contains(t, item.Reason, "TXN#acme#tx-nowhere is missing or accounted")
+
+	// AND the alerts name the transactions and say they can be replayed
+	byID := map[string]Alert{}
+	for _, a := range alerts(t, f.probe, 3) {
+		byID[a.MessageID] = a
+	}
+	assert.Equal(t, "tx-unparseable", byID["u1"].TransactionID)
+	assert.True(t, byID["u1"].Replayable)
+	assert.True(t, byID["u2"].Replayable)
+	assert.False(t, byID["u3"].Replayable)
 }
 
 // TestSNSDownKeepsTheMessage stops the SNS emulator itself: the record is written, the

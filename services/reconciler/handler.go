@@ -1,11 +1,22 @@
-// Package main is the outbox reconciler: run on a schedule (EventBridge, every minute), it
-// sends to the accounting queue every transaction whose send ingest could not confirm, so a
-// notification answered 2xx (or stored before a 503) reaches accounting even if the queue
-// was down and the provider never retries. See services/ingest for the whole mechanism.
+// Package main is the reconciler: run on a schedule (EventBridge, every minute), it sends to
+// the accounting queue
+//
+//   - every transaction whose send ingest could not confirm (the outbox), so a notification
+//     answered 2xx (or stored before a 503) reaches accounting even if the queue was down and
+//     the provider never retries; and
+//   - every transaction that went to the queue more than UNACCOUNTED_AFTER ago and is still
+//     not accounted, so a message that disappeared without reaching the DLQ (retention
+//     expiry while accounting was throttled or disabled, a purge, a replaced queue) is not
+//     lost. The stack derives the bound from the env: visibility timeout × maxReceiveCount
+//     (by then a message is accounted or in the DLQ) plus a margin.
+//
+// Each run reports OldestUnaccountedAgeSeconds (EMF), on which the stack alarms. See
+// services/ingest for the whole mechanism.
 package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -21,35 +32,94 @@ type Config struct {
 	QueueURL string `envconfig:"QUEUE_URL" required:"true"`
 	// Grace is how long a pending record is left to its ingest request.
 	Grace time.Duration `envconfig:"OUTBOX_GRACE" default:"30s"`
-	// Limit bounds one sweep.
+	// Limit bounds each of the two sweeps of one run.
 	Limit int `envconfig:"OUTBOX_LIMIT" default:"500"`
+	// UnaccountedAfter is how long after its send a transaction may stay unaccounted before
+	// it is sent again.
+	UnaccountedAfter time.Duration `envconfig:"UNACCOUNTED_AFTER" required:"true"`
 	// Env names the environment in metrics.
 	Env string `envconfig:"PAYHOOK_ENV" default:"unknown"`
 }
 
-// Handler runs one sweep per invocation.
+// Validate refuses settings that would make the reconciler silently do nothing or re-send
+// everything at once.
+func (c Config) Validate() error {
+	switch {
+	case c.Limit <= 0:
+		return fmt.Errorf("OUTBOX_LIMIT: must be at least 1, got %d (the sweeps would do nothing)", c.Limit)
+	case c.Grace < 0:
+		return fmt.Errorf("OUTBOX_GRACE: must not be negative, got %s", c.Grace)
+	case c.UnaccountedAfter < time.Minute:
+		return fmt.Errorf("UNACCOUNTED_AFTER: must be at least 1m, got %s (every message in flight would be sent again)", c.UnaccountedAfter)
+	}
+	return nil
+}
+
+// Handler runs both sweeps per invocation.
 type Handler struct {
-	// Relay sends pending records to the queue.
+	// Relay sends records to the queue.
 	Relay *relay.Relay
-	// Grace leaves younger records to their ingest request; Limit bounds one sweep.
-	Grace time.Duration
-	Limit int
+	// Grace leaves younger outbox records to their ingest request; UnaccountedAfter is the
+	// bound after which a sent record is sent again; Limit bounds each sweep.
+	Grace, UnaccountedAfter time.Duration
+	Limit                   int
 	// Log and Metrics receive structured logs and EMF metrics.
 	Log     *slog.Logger
 	Metrics *telemetry.Metrics
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
 }
 
-// Handle sweeps the outbox. A failed sweep returns an error (the scheduled invocation is
-// retried and the function's error alarm fires); records stay pending until sent.
-func (h *Handler) Handle(ctx context.Context) (relay.Result, error) {
-	res, err := h.Relay.Outbox(ctx, h.Grace, h.Limit)
-	h.Metrics.Count("OutboxRelayed", res.Sent, nil)
+// Sweep is what one run did.
+type Sweep struct {
+	// Outbox is the sweep of records whose send was never confirmed.
+	Outbox relay.Result `json:"outbox"`
+	// Unaccounted is the sweep of records sent but not accounted within the bound.
+	Unaccounted relay.Result `json:"unaccounted"`
+	// OldestUnaccountedSeconds is the age of the oldest record still waiting for
+	// accounting, after the sweeps (0 when none).
+	OldestUnaccountedSeconds float64 `json:"oldest_unaccounted_seconds"`
+}
+
+// Handle runs the sweeps. A failed sweep returns an error (the scheduled invocation is
+// retried and the function's error alarm fires); records stay listed until sent.
+func (h *Handler) Handle(ctx context.Context) (Sweep, error) {
+	var sw Sweep
+	var err error
+	sw.Outbox, err = h.Relay.Outbox(ctx, h.Grace, h.Limit)
+	h.Metrics.Count("OutboxRelayed", sw.Outbox.Sent, nil)
 	if err != nil {
-		h.Log.Error("outbox sweep failed", "found", res.Found, "sent", res.Sent, "err", err.Error())
-		return res, err
+		h.Log.Error("outbox sweep failed", "found", sw.Outbox.Found, "sent", sw.Outbox.Sent, "err", err.Error())
+		return sw, err
 	}
-	if res.Found > 0 {
-		h.Log.Warn("outbox sweep sent stranded notifications", "found", res.Found, "sent", res.Sent)
+	if sw.Outbox.Found > 0 {
+		h.Log.Warn("outbox sweep sent stranded notifications", "found", sw.Outbox.Found, "sent", sw.Outbox.Sent)
 	}
-	return res, nil
+	sw.Unaccounted, err = h.Relay.Unaccounted(ctx, h.UnaccountedAfter, h.Limit)
+	h.Metrics.Count("UnaccountedResent", sw.Unaccounted.Sent, nil)
+	if err != nil {
+		h.Log.Error("unaccounted sweep failed", "found", sw.Unaccounted.Found, "sent", sw.Unaccounted.Sent, "err", err.Error())
+		return sw, err
+	}
+	if sw.Unaccounted.Found > 0 {
+		h.Log.Warn("sent notifications again that were not accounted in time", "found", sw.Unaccounted.Found,
+			"sent", sw.Unaccounted.Sent, "after", h.UnaccountedAfter.String())
+	}
+	oldest, err := h.Relay.Store.OldestUnaccounted(ctx)
+	if err != nil {
+		h.Log.Error("oldest unaccounted age unknown", "err", err.Error())
+		return sw, err
+	}
+	if !oldest.IsZero() {
+		sw.OldestUnaccountedSeconds = max(0, h.now().Sub(oldest).Seconds())
+	}
+	h.Metrics.Gauge("OldestUnaccountedAgeSeconds", sw.OldestUnaccountedSeconds, "Seconds", nil)
+	return sw, nil
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/payhook/payhook/services/internal/config"
 	"github.com/payhook/payhook/services/internal/relay"
+	"github.com/payhook/payhook/services/internal/store"
 	"github.com/payhook/payhook/services/internal/telemetry"
 	"github.com/payhook/payhook/services/internal/testenv"
 )
@@ -32,12 +33,13 @@ func TestSweepSendsOnlyStrandedRecords(t *testing.T) {
 	var metrics bytes.Buffer
 	h := &Handler{
 		Relay: &relay.Relay{Store: st, Queue: env.SQS, QueueURL: q.URL, Now: func() time.Time { return now }},
-		Grace: 30 * time.Second, Limit: 100,
+		Grace: 30 * time.Second, UnaccountedAfter: time.Hour, Limit: 100,
 		Log: telemetry.NewLogger(io.Discard, "reconciler"), Metrics: telemetry.NewMetrics(&metrics, "payhook", nil),
+		Now: func() time.Time { return now },
 	}
 	res, err := h.Handle(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, relay.Result{Found: 1, Sent: 1}, res, "a record inside the grace period is left to its ingest request")
+	assert.Equal(t, relay.Result{Found: 1, Sent: 1}, res.Outbox, "a record inside the grace period is left to its ingest request")
 	assert.Contains(t, metrics.String(), `"OutboxRelayed":1`)
 	msgs := env.Receive(t, q.URL, 2, 3*time.Second)
 	require.Len(t, msgs, 1)
@@ -52,7 +54,118 @@ func TestSweepSendsOnlyStrandedRecords(t *testing.T) {
 	assert.True(t, rec.Pending(), "and the record stays on the outbox")
 }
 
+func TestUnaccountedRecordsAreSentAgain(t *testing.T) {
+	ctx := context.Background()
+	st := env.NewStore(t)
+	q := env.NewQueues(t, 3, 30*time.Second)
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	// GIVEN three records whose sends ingest confirmed: two 2 h ago, one 10 min ago; the
+	// queue lost every message (a purge, say), and one of the old ones was accounted
+	for id, at := range map[string]time.Time{"lost": now.Add(-2 * time.Hour), "done": now.Add(-2 * time.Hour), "recent": now.Add(-10 * time.Minute)} {
+		testenv.Insert(t, st, testenv.Notification(t, "acme", id, "1", "USD"), at)
+		require.NoError(t, st.MarkEnqueued(ctx, "acme", id))
+	}
+	done, err := st.Get(ctx, "acme", "done")
+	require.NoError(t, err)
+	_, err = st.Account(ctx, done.Message())
+	require.NoError(t, err)
+
+	var metrics bytes.Buffer
+	clock := now
+	h := &Handler{
+		Relay: &relay.Relay{Store: st, Queue: env.SQS, QueueURL: q.URL, Now: func() time.Time { return clock }},
+		Grace: 30 * time.Second, UnaccountedAfter: 30 * time.Minute, Limit: 100,
+		Log: telemetry.NewLogger(io.Discard, "reconciler"), Metrics: telemetry.NewMetrics(&metrics, "payhook", nil),
+		Now: func() time.Time { return clock },
+	}
+	// WHEN the reconciler runs
+	sw, err := h.Handle(ctx)
+	require.NoError(t, err)
+
+	// THEN only the lost, unaccounted record older than the bound is sent again
+	assert.Equal(t, relay.Result{Found: 1, Sent: 1}, sw.Unaccounted)
+	msgs := env.Receive(t, q.URL, 3, 3*time.Second)
+	require.Len(t, msgs, 1)
+	assert.Contains(t, *msgs[0].Body, `"transaction_id":"lost"`)
+	rec, err := st.Get(ctx, "acme", "lost")
+	require.NoError(t, err)
+	assert.Equal(t, 1, rec.ResendCount)
+	// AND the age of the oldest unaccounted record is reported (2 h)
+	assert.Equal(t, 7200.0, sw.OldestUnaccountedSeconds)
+	assert.Contains(t, metrics.String(), `"OldestUnaccountedAgeSeconds":7200`)
+	assert.Contains(t, metrics.String(), `"Unit":"Seconds"`)
+
+	// WHEN it runs again a minute later, THEN the re-sent record is left alone for another bound
+	clock = now.Add(time.Minute)
+	sw, err = h.Handle(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, relay.Result{}, sw.Unaccounted)
+	// AND after the bound it is sent once more, since it is still not accounted
+	clock = now.Add(31 * time.Minute)
+	sw, err = h.Handle(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, relay.Result{Found: 1, Sent: 1}, sw.Unaccounted)
+
+	// WHEN accounting takes the re-sent message, THEN nothing is waiting any more
+	_, err = st.Account(ctx, rec.Message())
+	require.NoError(t, err)
+	recent, err := st.Get(ctx, "acme", "recent")
+	require.NoError(t, err)
+	_, err = st.Account(ctx, recent.Message())
+	require.NoError(t, err)
+	clock = now.Add(3 * time.Hour)
+	sw, err = h.Handle(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, relay.Result{}, sw.Unaccounted)
+	assert.Zero(t, sw.OldestUnaccountedSeconds)
+}
+
+func TestReplayedRecordIsWatchedToo(t *testing.T) {
+	ctx := context.Background()
+	st := env.NewStore(t)
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	st.Now = func() time.Time { return now }
+	// GIVEN a record that died in the DLQ and was replayed
+	msg := testenv.Insert(t, st, testenv.Notification(t, "acme", "replayed", "1", "USD"), now.Add(-3*time.Hour))
+	require.NoError(t, st.MarkEnqueued(ctx, "acme", "replayed"))
+	_, err := st.RecordFailure(ctx, store.DeadMessage{MessageID: "m1", Body: msg.Body(), Parsed: &msg, ReceiveCount: 3})
+	require.NoError(t, err)
+	oldest, err := st.OldestUnaccounted(ctx)
+	require.NoError(t, err)
+	assert.True(t, oldest.IsZero(), "a failed record waits for replay, not for accounting")
+	require.NoError(t, st.MarkReplayed(ctx, "acme", "replayed"))
+
+	// THEN it is waiting for accounting from the time of the replay
+	oldest, err = st.OldestUnaccounted(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, now, oldest)
+	got, err := st.Unaccounted(ctx, now.Add(time.Minute), 10)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, "replayed", got[0].TransactionID)
+}
+
+func TestConfigRefusesSettingsThatDoNothing(t *testing.T) {
+	t.Setenv("TABLE_NAME", "t")
+	t.Setenv("QUEUE_URL", "q")
+	t.Setenv("UNACCOUNTED_AFTER", "30m")
+	var cfg Config
+	require.NoError(t, config.Load("reconciler", &cfg))
+	assert.Equal(t, 30*time.Minute, cfg.UnaccountedAfter)
+	for name, bad := range map[string]string{"OUTBOX_LIMIT": "0", "UNACCOUNTED_AFTER": "1s", "OUTBOX_GRACE": "-1s"} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv(name, bad)
+			err := config.Load("reconciler", &cfg)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), name)
+		})
+	}
+	t.Setenv("OUTBOX_LIMIT", "-5")
+	assert.ErrorContains(t, config.Load("reconciler", &cfg), "OUTBOX_LIMIT: must be at least 1")
+}
+
 func TestConfigNamesTheMissingVariable(t *testing.T) {
+	t.Setenv("UNACCOUNTED_AFTER", "30m")
 	t.Setenv("TABLE_NAME", "t")
 	t.Setenv("QUEUE_URL", "") // restored after the test
 	os.Unsetenv("QUEUE_URL")

@@ -20,10 +20,11 @@ func main() {
 			Queue:    config.SQS(awsCfg),
 			QueueURL: cfg.QueueURL,
 		},
-		Grace:   cfg.Grace,
-		Limit:   cfg.Limit,
-		Log:     log,
-		Metrics: telemetry.NewMetrics(os.Stdout, "payhook", map[string]string{"Service": "reconciler", "Env": cfg.Env}),
+		Grace:            cfg.Grace,
+		UnaccountedAfter: cfg.UnaccountedAfter,
+		Limit:            cfg.Limit,
+		Log:              log,
+		Metrics:          telemetry.NewMetrics(os.Stdout, "payhook", map[string]string{"Service": "reconciler", "Env": cfg.Env}),
 	}
 	lambda.Start(h.Handle)
 }

@@ -44,12 +44,18 @@ func Exit(log *slog.Logger, err error) {
 	os.Exit(1)
 }
 
-// Load fills spec (a pointer to a struct with envconfig tags) from the environment. A
-// missing required variable or a malformed value fails with one error naming it, so a
-// misconfigured function fails its cold start instead of its first request.
+// Load fills spec (a pointer to a struct with envconfig tags) from the environment, then
+// runs its Validate method when it has one. A missing required variable, a malformed value
+// or an impossible setting fails with one error naming it, so a misconfigured function fails
+// its cold start instead of doing nothing or failing its first request.
 func Load(service string, spec any) error {
 	if err := envconfig.Process("", spec); err != nil {
 		return fmt.Errorf("%s: configuration: %w", service, err)
+	}
+	if v, ok := spec.(interface{ Validate() error }); ok {
+		if err := v.Validate(); err != nil {
+			return fmt.Errorf("%s: configuration: %w", service, err)
+		}
 	}
 	return nil
 }

@@ -82,3 +82,21 @@ func ParseMessage(body string) (Message, error) {
 	}
 	return m, nil
 }
+
+// MessageIdentity reads the provider and transaction id of a queue message body that
+// ParseMessage refuses (a currency withdrawn since, a newer message version), without any
+// other check: ok is false when the body is not a JSON object with both, well formed.
+func MessageIdentity(body string) (provider, transactionID string, ok bool) {
+	var id struct {
+		Provider      string `json:"provider"`
+		TransactionID string `json:"transaction_id"`
+	}
+	if err := json.Unmarshal([]byte(body), &id); err != nil {
+		return "", "", false
+	}
+	if id.Provider == "" || len(id.Provider) > MaxProviderLen || !safeChars(id.Provider) ||
+		id.TransactionID == "" || len(id.TransactionID) > MaxTransactionIDLen || !safeChars(id.TransactionID) {
+		return "", "", false
+	}
+	return id.Provider, id.TransactionID, true
+}

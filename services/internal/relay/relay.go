@@ -1,6 +1,6 @@
-// Package relay puts stored transactions (back) on the accounting queue: the outbox
-// reconciler's sweep of records whose send was never confirmed, and the replay of records
-// that died in the DLQ. Both send first and update the record second, so a crash in
+// Package relay puts stored transactions (back) on the accounting queue: the reconciler's
+// sweeps of records whose send was never confirmed (the outbox) and of records sent but
+// never accounted (a lost message), and the replay of records that died in the DLQ. Both send first and update the record second, so a crash in
 // between only causes a second send, which accounting absorbs.
 package relay
 
@@ -57,6 +57,34 @@ func (r *Relay) Outbox(ctx context.Context, grace time.Duration, limit int) (Res
 		}
 		if err := r.Store.MarkEnqueued(ctx, t.Provider, t.TransactionID); err != nil {
 			return res, fmt.Errorf("outbox sweep: %w", err)
+		}
+		res.Sent++
+	}
+	return res, nil
+}
+
+// Unaccounted sends again every transaction that went to the queue more than after ago and
+// is still not accounted (up to limit), and notes the re-send. Accounting counts a
+// transaction once however many of its messages arrive, so a message that was only slow
+// costs one extra receive, and one that was lost (expired, purged, a replaced queue) is
+// recovered.
+func (r *Relay) Unaccounted(ctx context.Context, after time.Duration, limit int) (Result, error) {
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	stale, err := r.Store.Unaccounted(ctx, now().Add(-after), limit)
+	if err != nil {
+		return Result{}, fmt.Errorf("unaccounted sweep: %w", err)
+	}
+	res := Result{Found: len(stale)}
+	for _, t := range stale {
+		if err := r.send(ctx, &t); err != nil {
+			return res, fmt.Errorf("unaccounted sweep: %w", err)
+		}
+		// Accounted or failed since it was listed: done, not an error.
+		if err := r.Store.MarkResent(ctx, t.Provider, t.TransactionID); err != nil && !errors.Is(err, store.ErrNotInFlight) {
+			return res, fmt.Errorf("unaccounted sweep: %w", err)
 		}
 		res.Sent++
 	}

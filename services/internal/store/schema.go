@@ -32,10 +32,14 @@ const (
 	OutboxShards = 8
 )
 
-// The two lists on gsi1: outboxPrefix + shard (0..OutboxShards-1) and failedList.
+// The lists on gsi1, each sorted by gsi1sk (<time>#<pk>): outboxPrefix + shard
+// (0..OutboxShards-1), received but the send not yet confirmed; inflightPrefix + shard, on
+// the queue but not yet accounted (time of receipt or of the last replay); failedList.
+// Accounting takes a transaction off every list.
 const (
-	outboxPrefix = "OUTBOX#"
-	failedList   = "FAILED"
+	outboxPrefix   = "OUTBOX#"
+	inflightPrefix = "INFLIGHT#"
+	failedList     = "FAILED"
 )
 
 // Transaction statuses.

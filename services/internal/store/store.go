@@ -46,7 +46,8 @@ func (s *Store) now() time.Time {
 // notification (provider, transaction id, amount in minor units, currency, canonical
 // metadata, payload hash), its lifecycle (status, received/enqueued/accounted/failed/
 // replayed times, last processing error, failure reason, attempts and original body,
-// replay count) and its place on a work list (gsi1pk/gsi1sk: OUTBOX#n or FAILED).
+// replay count, re-sends by the reconciler) and its place on a work list (gsi1pk/gsi1sk:
+// OUTBOX#n, INFLIGHT#n or FAILED).
 type Transaction struct {
 	PK             string `dynamodbav:"pk"`
 	SK             string `dynamodbav:"sk"`
@@ -69,6 +70,8 @@ type Transaction struct {
 	FailedAt       string `dynamodbav:"failed_at,omitempty"`
 	ReplayedAt     string `dynamodbav:"replayed_at,omitempty"`
 	ReplayCount    int    `dynamodbav:"replay_count,omitempty"`
+	ResentAt       string `dynamodbav:"resent_at,omitempty"`
+	ResendCount    int    `dynamodbav:"resend_count,omitempty"`
 	GSI1PK         string `dynamodbav:"gsi1pk,omitempty"`
 	GSI1SK         string `dynamodbav:"gsi1sk,omitempty"`
 }
@@ -104,11 +107,14 @@ func TxnPK(provider, transactionID string) string {
 // TotalPK is the partition key of a provider's daily totals.
 func TotalPK(provider, day string) string { return "TOTAL#" + provider + "#" + day }
 
-func outboxShard(pk string) string {
+// shardOf spreads transactions evenly over the OutboxShards partitions of each list.
+func shardOf(pk string) string {
 	h := fnv.New32a()
 	h.Write([]byte(pk))
-	return outboxPrefix + strconv.Itoa(int(h.Sum32()%OutboxShards))
+	return strconv.Itoa(int(h.Sum32() % OutboxShards))
 }
+
+func outboxShard(pk string) string { return outboxPrefix + shardOf(pk) }
 
 func key(pk, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
@@ -217,16 +223,18 @@ func (s *Store) Get(ctx context.Context, provider, transactionID string) (*Trans
 	return &t, nil
 }
 
-// MarkEnqueued takes a transaction off the outbox list once its message is on the queue.
-// It is a no-op for a transaction that is no longer pending.
+// MarkEnqueued moves a transaction from the outbox list to the in-flight list once its
+// message is on the queue (its place in the list, the time of receipt, is kept). It is a
+// no-op for a transaction that is no longer pending.
 func (s *Store) MarkEnqueued(ctx context.Context, provider, transactionID string) error {
+	pk := TxnPK(provider, transactionID)
 	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(s.Table),
 		Key:                 txnKey(provider, transactionID),
-		UpdateExpression:    aws.String("SET enqueued_at = :now REMOVE gsi1pk, gsi1sk"),
+		UpdateExpression:    aws.String("SET enqueued_at = :now, gsi1pk = :inflight"),
 		ConditionExpression: aws.String("begins_with(gsi1pk, :outbox)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":now": str(s.now().Format(TimeLayout)), ":outbox": str(outboxPrefix),
+			":now": str(s.now().Format(TimeLayout)), ":outbox": str(outboxPrefix), ":inflight": str(inflightPrefix + shardOf(pk)),
 		},
 	})
 	var ccf *types.ConditionalCheckFailedException

@@ -40,6 +40,16 @@ func NewMetrics(w io.Writer, namespace string, dims map[string]string) *Metrics 
 
 // Count emits one count metric name with value n, plus extra dimensions (e.g. reason).
 func (m *Metrics) Count(name string, n int, extra map[string]string) {
+	m.emit(name, n, "Count", extra)
+}
+
+// Gauge emits one metric name with value v in unit (a CloudWatch unit such as "Seconds"),
+// plus extra dimensions.
+func (m *Metrics) Gauge(name string, v float64, unit string, extra map[string]string) {
+	m.emit(name, v, unit, extra)
+}
+
+func (m *Metrics) emit(name string, value any, unit string, extra map[string]string) {
 	if m == nil {
 		return
 	}
@@ -61,17 +71,17 @@ func (m *Metrics) Count(name string, n int, extra map[string]string) {
 			"CloudWatchMetrics": []map[string]any{{
 				"Namespace":  m.Namespace,
 				"Dimensions": [][]string{keys},
-				"Metrics":    []map[string]string{{"Name": name, "Unit": "Count"}},
+				"Metrics":    []map[string]string{{"Name": name, "Unit": unit}},
 			}},
 		},
-		name: n,
+		name: value,
 	}
 	for k, v := range dims {
 		rec[k] = v
 	}
 	line, err := json.Marshal(rec)
 	if err != nil {
-		return // a map of strings and ints always marshals
+		return // strings and numbers always marshal
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
