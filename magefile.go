@@ -19,8 +19,10 @@ import (
 
 	"github.com/magefile/mage/mg"
 
+	"github.com/payhook/payhook/app"
 	"github.com/payhook/payhook/envs"
 	"github.com/payhook/payhook/internal/cdkcli"
+	"github.com/payhook/payhook/internal/contract"
 	"github.com/payhook/payhook/internal/lambdabuild"
 )
 
@@ -73,7 +75,7 @@ func (Pipeline) Deploy(ctx context.Context) error {
 		return fmt.Errorf("pipeline:deploy: %w", err)
 	}
 	mg.CtxDeps(ctx, Pipeline.Synth)
-	return cdk(ctx, "deploy", "--app", outDir, "PayhookPipeline", "--require-approval", "broadening")
+	return cdk(ctx, "deploy", "--app", outDir, contract.PipelineStackID, "--require-approval", "broadening")
 }
 
 // New holds generators.
@@ -232,18 +234,18 @@ func Local(ctx context.Context) error {
 
 // Smoke proves a running environment end to end (ENV, default local: the stack `local` runs).
 func Smoke(ctx context.Context) error {
-	return runTool(ctx, "./services/smoke")
+	return runTool(ctx, "./services/tools/smoke")
 }
 
 // Replay puts recorded failures back on the main queue (ENV, default local).
 func Replay(ctx context.Context) error {
-	return runTool(ctx, "./services/replay")
+	return runTool(ctx, "./services/tools/replay")
 }
 
 // Loadtest sends N (2000) webhooks at concurrency C (16), DUP (0.2) of them twice, to ENV
 // (default local); reports throughput, p50/p99 latency, lost and double-counted.
 func Loadtest(ctx context.Context) error {
-	return runTool(ctx, "./services/loadtest", "-n", envOr("N", "2000"), "-c", envOr("C", "16"), "-dup", envOr("DUP", "0.2"))
+	return runTool(ctx, "./services/tools/loadtest", "-n", envOr("N", "2000"), "-c", envOr("C", "16"), "-dup", envOr("DUP", "0.2"))
 }
 
 // Clean removes build/, cdk.out/ and .payhook/.
@@ -282,23 +284,12 @@ func envOr(k, def string) string {
 }
 
 func pipelineSummary() error {
-	list, err := envs.LoadDir("envs")
+	lines, err := app.Waves("envs")
 	if err != nil {
 		return err
 	}
-	for _, wave := range envs.Waves(list) {
-		var names []string
-		for _, e := range wave {
-			n := e.Name
-			if e.RetainData {
-				n += " (permissions check)"
-			}
-			if e.Approval == envs.ApprovalManual {
-				n += " (manual approval)"
-			}
-			names = append(names, n)
-		}
-		fmt.Printf("  wave order-%d: %s\n", wave[0].Order, strings.Join(names, ", "))
+	for _, l := range lines {
+		fmt.Println("  " + l)
 	}
 	return nil
 }
@@ -330,16 +321,19 @@ func diffAgainst(ctx context.Context, base string) error {
 		if os.Getenv("ENV") != "" && env != os.Getenv("ENV") {
 			continue
 		}
-		stack := "payhook-" + env + "/Payments"
-		switch {
-		case env == "pipeline":
-			if os.Getenv("ENV") != "" {
-				continue
-			}
-			stack = "PayhookPipeline"
-		case os.Getenv("ENV") == "" && env != "local":
-			stack = "PayhookPipeline/" + stack
+		alone := os.Getenv("ENV") != ""
+		if env == "pipeline" && alone {
+			continue
 		}
+		deployable := false
+		if env != "pipeline" {
+			e, err := envs.LoadFile(filepath.Join("envs", env+".yaml"))
+			if err != nil {
+				return err
+			}
+			deployable = e.Deployable()
+		}
+		stack := app.StackPath(env, alone, deployable)
 		fmt.Printf("diff: %s against %s\n", stack, f)
 		if err := cdk(ctx, "diff", "--app", outDir, "--template", f, stack); err != nil {
 			return err

@@ -25,7 +25,8 @@ package envs
 import (
 	"cmp"
 	"slices"
-	"strings"
+
+	"github.com/payhook/payhook/internal/contract"
 )
 
 // Approval says whether promotion into an environment waits for a person.
@@ -246,17 +247,17 @@ func Defaults() Env {
 // StageName is the name of the environment's CDK stage and the prefix of its
 // resources: "payhook-<name>".
 func (e Env) StageName() string {
-	return "payhook-" + e.Name
+	return contract.StageName(e.Name)
 }
 
 // ProvidersSpec encodes the providers as "name:scheme,name:scheme", the form of ingest's
 // PROVIDERS variable and of the probes' PAYHOOK_PROVIDERS.
 func (e Env) ProvidersSpec() string {
-	parts := make([]string, len(e.Providers))
+	list := make([]contract.Provider, len(e.Providers))
 	for i, p := range e.Providers {
-		parts[i] = p.Name + ":" + string(p.Scheme)
+		list[i] = contract.Provider{Name: p.Name, Scheme: string(p.Scheme)}
 	}
-	return strings.Join(parts, ",")
+	return contract.ProvidersSpec(list)
 }
 
 // Deployable reports whether the environment is a pipeline stage, that is not

@@ -8,16 +8,18 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/payhook/payhook/internal/contract"
 )
 
 // Limits enforced across fields (the per-field ones are in the schema tags).
 const (
 	// MaxIngestTimeoutSeconds is API Gateway's integration timeout: a longer
 	// ingest timeout could never be used.
-	MaxIngestTimeoutSeconds = 29
+	MaxIngestTimeoutSeconds = contract.APIGatewayIntegrationTimeoutSeconds
 	// VisibilityTimeoutFactor is AWS's guidance for Lambda SQS event sources:
 	// the queue's visibility timeout is at least six times the function timeout.
-	VisibilityTimeoutFactor = 6
+	VisibilityTimeoutFactor = contract.SQSVisibilityFactor
 	// MaxUnbatchedSize is the largest worker batch size allowed without a
 	// batching window.
 	MaxUnbatchedSize = 10

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/payhook/payhook/pipeline"
+	"github.com/payhook/payhook/app"
 )
 
 // TestBadEnvsSynthesizeNothing puts each file of the bad-envs corpus beside a valid env:
@@ -34,7 +34,7 @@ func TestBadEnvsSynthesizeNothing(t *testing.T) {
 			require.NoError(t, os.WriteFile(target, b, 0o644))
 
 			scope := awscdk.NewStage(synthesized.app, jsii.Sprintf("BadEnvs%d", i), nil)
-			built, err := pipeline.Build(scope, pipeline.AppConfig{EnvsDir: dir, AssetsDir: synthesized.assets})
+			built, err := app.Build(scope, app.AppConfig{EnvsDir: dir, AssetsDir: synthesized.assets})
 			require.Error(t, err)
 			assert.Nil(t, built)
 			assert.Contains(t, err.Error(), target, "the error names the file")

@@ -316,7 +316,7 @@ func TestLocalPoisonToDLQAndReplay(t *testing.T) {
 	// Remove the cause, replay, and it is accounted.
 	_, err = l.Clients.DynamoDB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(st.Table), Key: totalKey})
 	require.NoError(t, err)
-	replay := runGo(t, "run", "./services/replay", "-env", "local", "-state", writeState(t, l))
+	replay := runGo(t, "run", "./services/tools/replay", "-env", "local", "-state", writeState(t, l))
 	assert.Contains(t, replay, `"sent":1`)
 	waitStatus(t, l, "legacy", id, "accounted", 30*time.Second)
 	got, _ := total(t, l, "legacy", "ISK")

@@ -18,9 +18,9 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/payhook/payhook/app"
 	"github.com/payhook/payhook/envs"
 	"github.com/payhook/payhook/internal/lambdabuild"
-	"github.com/payhook/payhook/pipeline"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden templates in testdata/")
@@ -32,7 +32,7 @@ var synthesized struct {
 	envs      []envs.Env
 	templates map[string]map[string]any // env name → template
 	app       awscdk.App
-	built     *pipeline.Built
+	built     *app.Built
 }
 
 func TestMain(m *testing.M) {
@@ -58,7 +58,7 @@ func setup(m *testing.M) (int, error) {
 	}
 	synthesized.outdir = filepath.Join(tmp, "cdk.out")
 	synthesized.app = awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(synthesized.outdir)})
-	built, err := pipeline.Build(synthesized.app, pipeline.AppConfig{EnvsDir: "../envs", AssetsDir: synthesized.assets, WithPipeline: true})
+	built, err := app.Build(synthesized.app, app.AppConfig{EnvsDir: "../envs", AssetsDir: synthesized.assets, WithPipeline: true})
 	if err != nil {
 		return 1, err
 	}

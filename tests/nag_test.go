@@ -14,11 +14,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/payhook/payhook/pipeline"
+	"github.com/payhook/payhook/app"
 )
 
 // applyNag runs the AwsSolutions and PCI DSS 3.2.1 packs over every stage.
-func applyNag(b *pipeline.Built) {
+func applyNag(b *app.Built) {
 	for _, st := range b.Stages {
 		awscdk.Aspects_Of(st.Stage).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 		awscdk.Aspects_Of(st.Stage).Add(cdknag.NewPCIDSS321Checks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)

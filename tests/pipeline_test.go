@@ -13,8 +13,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/payhook/payhook/app"
 	"github.com/payhook/payhook/envs"
-	"github.com/payhook/payhook/pipeline"
+	"github.com/payhook/payhook/internal/contract"
+	"github.com/payhook/payhook/stacks/delivery"
 )
 
 type action struct {
@@ -32,7 +34,7 @@ type pipelineView struct {
 	Counts    map[string]int
 }
 
-func readPipeline(t *testing.T, outdir string, d *pipeline.DeliveryStack) pipelineView {
+func readPipeline(t *testing.T, outdir string, d *delivery.Stack) pipelineView {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(outdir, *d.TemplateFile()))
 	require.NoError(t, err)
@@ -113,7 +115,7 @@ func TestPipelineShape(t *testing.T) {
 	assert.Contains(t, v.buildspec(t, v.action(t, "Build", "Synth")), "go run mage.go pipeline:synth")
 	assert.Contains(t, v.buildspec(t, v.action(t, "Build", "Synth")), "cdk.out")
 	synthProject := v.Resources[v.action(t, "Build", "Synth").Configuration["ProjectName"].(map[string]any)["Ref"].(string)]
-	assert.Contains(t, fmt.Sprint(synthProject.Props["Environment"]), pipeline.GoToolchain, "Go pinned for CodeBuild")
+	assert.Contains(t, fmt.Sprint(synthProject.Props["Environment"]), contract.GoToolchain, "Go pinned for CodeBuild")
 	assert.Contains(t, fmt.Sprint(synthProject.Props["Cache"]), "S3", "module and build caches kept in S3")
 
 	// Approvals exactly where configured, after the permissions check.
@@ -160,7 +162,7 @@ func TestPipelineShape(t *testing.T) {
 		assert.Contains(t, fmt.Sprint(project.Props["Environment"]), "Name:ENV Type:PLAINTEXT Value:"+e.Name)
 		// It may read API keys only where they carry this env's tag.
 		get := v.roleStatement(t, project, "apigateway:GET")
-		assert.Equal(t, map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/" + pipeline.EnvTag: e.Name}}, get["Condition"], stage)
+		assert.Equal(t, map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/" + contract.EnvTag: e.Name}}, get["Condition"], stage)
 	}
 	assert.Zero(t, v.Counts["AWS::KMS::Key"], "one account: no cross-account keys")
 }
@@ -203,10 +205,10 @@ func TestCodeDeployPerStrategy(t *testing.T) {
 }
 
 // buildPipelineIn synthesizes the whole app from dir inside its own Stage of the shared App.
-func buildPipelineIn(t *testing.T, id, dir string) (*pipeline.Built, pipelineView) {
+func buildPipelineIn(t *testing.T, id, dir string) (*app.Built, pipelineView) {
 	t.Helper()
 	scope := awscdk.NewStage(synthesized.app, jsii.String(id), nil)
-	built, err := pipeline.Build(scope, pipeline.AppConfig{EnvsDir: dir, AssetsDir: synthesized.assets, WithPipeline: true})
+	built, err := app.Build(scope, app.AppConfig{EnvsDir: dir, AssetsDir: synthesized.assets, WithPipeline: true})
 	require.NoError(t, err)
 	asm := scope.Synth(nil)
 	v := readPipeline(t, *asm.Directory(), built.Delivery)

@@ -21,8 +21,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/payhook/payhook/app"
 	"github.com/payhook/payhook/internal/cfnrules"
-	"github.com/payhook/payhook/pipeline"
 )
 
 func main() {
@@ -35,8 +35,8 @@ func main() {
 }
 
 func run() error {
-	app := awscdk.NewApp(nil)
-	if _, err := pipeline.Build(app, pipeline.AppConfig{
+	cdkApp := awscdk.NewApp(nil)
+	if _, err := app.Build(cdkApp, app.AppConfig{
 		EnvsDir:      getenv("PAYHOOK_ENVS_DIR", "envs"),
 		AssetsDir:    getenv("PAYHOOK_ASSETS_DIR", "build"),
 		Only:         os.Getenv("PAYHOOK_ENV"),
@@ -44,7 +44,7 @@ func run() error {
 	}); err != nil {
 		return err
 	}
-	asm := app.Synth(nil)
+	asm := cdkApp.Synth(nil)
 	return gate(*asm.Directory())
 }
 

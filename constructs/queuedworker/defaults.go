@@ -3,6 +3,8 @@ package queuedworker
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/payhook/payhook/internal/contract"
 )
 
 // Secure and operational defaults of the construct, kept in one place. Every
@@ -16,7 +18,7 @@ const (
 	// VisibilityTimeoutFactor is the minimum ratio of the queue's
 	// visibility timeout to the consumer's timeout, per AWS guidance for
 	// Lambda SQS event sources; it is also the default ratio.
-	VisibilityTimeoutFactor = 6
+	VisibilityTimeoutFactor = contract.SQSVisibilityFactor
 	// MaxVisibilityTimeoutSeconds is the largest visibility timeout SQS
 	// accepts (12 hours).
 	MaxVisibilityTimeoutSeconds = 12 * 60 * 60

@@ -3,6 +3,8 @@ package webhookingress
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+
+	"github.com/payhook/payhook/internal/contract"
 )
 
 // Secure and operational defaults of the construct, kept in one place. Every
@@ -47,7 +49,7 @@ const (
 	DefaultCloudWatchRole = true
 	// IntegrationTimeoutSeconds is API Gateway's default integration
 	// timeout; a handler timeout above it gets a synthesis warning.
-	IntegrationTimeoutSeconds = 29
+	IntegrationTimeoutSeconds = contract.APIGatewayIntegrationTimeoutSeconds
 	// AlarmPeriodMinutes is the period of the API alarms' metrics.
 	AlarmPeriodMinutes = 5
 )

@@ -3,8 +3,8 @@
 // total; a duplicate is 200 duplicate, a conflicting payload 409, an invalid one 400, a bad
 // signature 401. One line per check; exit status 1 if any fails.
 //
-//	go run ./services/smoke -env local            # the local stack (.payhook/local.json)
-//	go run ./services/smoke -env staging          # a deployed env (stack outputs; see probe.Deployed)
+//	go run ./services/tools/smoke -env local            # the local stack (.payhook/local.json)
+//	go run ./services/tools/smoke -env staging          # a deployed env (stack outputs; see probe.Deployed)
 package main
 
 import (

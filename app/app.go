@@ -1,4 +1,7 @@
-package pipeline
+// Package app assembles payhook's CDK app from envs/: one payments stage per environment,
+// and the delivery pipeline stack whose waves deploy the deployable ones. cmd/cdk (and so
+// `mage synth` and the pipeline's own synth step) and the acceptance tests call Build.
+package app
 
 import (
 	"fmt"
@@ -8,7 +11,10 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 
 	"github.com/payhook/payhook/envs"
+	"github.com/payhook/payhook/internal/contract"
 	"github.com/payhook/payhook/internal/lambdabuild"
+	"github.com/payhook/payhook/stacks/delivery"
+	"github.com/payhook/payhook/stacks/payments"
 )
 
 // AppConfig says what Build puts into an App.
@@ -30,9 +36,9 @@ type Built struct {
 	// Envs are the environments loaded, sorted by (order, name).
 	Envs []envs.Env
 	// Stages are the payments stages built, by env name.
-	Stages map[string]*PaymentsStage
+	Stages map[string]*payments.Stage
 	// Delivery is the pipeline stack (nil without WithPipeline).
-	Delivery *DeliveryStack
+	Delivery *delivery.Stack
 }
 
 // Build loads every environment from cfg.EnvsDir and adds its stages to scope (the App).
@@ -51,7 +57,7 @@ func Build(scope constructs.Construct, cfg AppConfig) (*Built, error) {
 	if missing := lambdabuild.Missing(cfg.AssetsDir); len(missing) > 0 {
 		return nil, fmt.Errorf("no bootstrap for %s in %s: run `go run mage.go build` first", strings.Join(missing, ", "), cfg.AssetsDir)
 	}
-	b := &Built{Envs: list, Stages: map[string]*PaymentsStage{}}
+	b := &Built{Envs: list, Stages: map[string]*payments.Stage{}}
 	found := cfg.Only == ""
 	for _, e := range list {
 		if cfg.Only != "" && e.Name != cfg.Only {
@@ -61,16 +67,55 @@ func Build(scope constructs.Construct, cfg AppConfig) (*Built, error) {
 		if cfg.WithPipeline && cfg.Only == "" && e.Deployable() {
 			continue // a stage of the pipeline, below
 		}
-		b.Stages[e.Name] = NewPaymentsStage(scope, e, cfg.AssetsDir)
+		b.Stages[e.Name] = payments.NewStage(scope, e, cfg.AssetsDir)
 	}
 	if !found {
 		return nil, fmt.Errorf("no environment named %q in %s", cfg.Only, cfg.EnvsDir)
 	}
 	if cfg.WithPipeline && cfg.Only == "" {
-		b.Delivery = NewDeliveryStack(scope, PipelineStackID, &DeliveryStackProps{Pipeline: pc, Envs: list, AssetsDir: cfg.AssetsDir})
+		b.Delivery = delivery.NewStack(scope, contract.PipelineStackID, &delivery.StackProps{Pipeline: pc, Envs: list, AssetsDir: cfg.AssetsDir})
 		for name, st := range b.Delivery.Stages {
 			b.Stages[name] = st
 		}
 	}
 	return b, nil
+}
+
+// Waves describes the pipeline's promotion waves for the envs in envsDir, one line per wave
+// ("wave order-2: staging (permissions check)"), as the delivery stack builds them.
+func Waves(envsDir string) ([]string, error) {
+	list, err := envs.LoadDir(envsDir)
+	if err != nil {
+		return nil, err
+	}
+	var lines []string
+	for _, wave := range envs.Waves(list) {
+		var names []string
+		for _, e := range wave {
+			n := e.Name
+			if e.RetainData {
+				n += " (permissions check)"
+			}
+			if e.Approval == envs.ApprovalManual {
+				n += " (manual approval)"
+			}
+			names = append(names, n)
+		}
+		lines = append(lines, fmt.Sprintf("wave order-%d: %s", wave[0].Order, strings.Join(names, ", ")))
+	}
+	return lines, nil
+}
+
+// StackPath is the CDK CLI's path of env's payments stack in the assembly Build wrote: under
+// the pipeline stack for a deployable env when the whole app was synthesized, at the top
+// when only that env was (alone) or it is local-only. env "pipeline" names the pipeline stack.
+func StackPath(env string, alone, deployable bool) string {
+	if env == "pipeline" {
+		return contract.PipelineStackID
+	}
+	path := contract.StageName(env) + "/Payments"
+	if !alone && deployable {
+		path = contract.PipelineStackID + "/" + path
+	}
+	return path
 }

@@ -1,4 +1,4 @@
-package pipeline
+package payments
 
 import (
 	"strings"
@@ -10,16 +10,16 @@ import (
 	"github.com/payhook/payhook/envs"
 )
 
-// PaymentsStage is the deployable unit of one environment: a Stage named
-// payhook-<name> holding its payments stack. The pipeline deploys stages.
-type PaymentsStage struct {
+// Stage is the deployable unit of one environment: a Stage named payhook-<name> holding
+// its payments stack. The pipeline deploys stages.
+type Stage struct {
 	awscdk.Stage
 	// Payments is the environment's payments stack.
-	Payments *PaymentsStack
+	Payments *Stack
 }
 
-// NewPaymentsStage builds the stage of env. Its stack is named payhook-<name>.
-func NewPaymentsStage(scope constructs.Construct, env envs.Env, assetsDir string) *PaymentsStage {
+// NewStage builds the stage of env. Its stack is named payhook-<name>.
+func NewStage(scope constructs.Construct, env envs.Env, assetsDir string) *Stage {
 	var where *awscdk.Environment
 	if env.Account != "" || env.Region != "" {
 		where = &awscdk.Environment{Region: jsii.String(env.Region)}
@@ -28,7 +28,7 @@ func NewPaymentsStage(scope constructs.Construct, env envs.Env, assetsDir string
 		}
 	}
 	stage := awscdk.NewStage(scope, jsii.String(env.StageName()), &awscdk.StageProps{Env: where})
-	p := NewPaymentsStack(stage, "Payments", &PaymentsStackProps{
+	p := NewStack(stage, "Payments", &StackProps{
 		StackProps: awscdk.StackProps{
 			Synthesizer: synthesizer(env),
 			StackName:   jsii.String(env.StageName()),
@@ -38,7 +38,7 @@ func NewPaymentsStage(scope constructs.Construct, env envs.Env, assetsDir string
 		Env:       env,
 		AssetsDir: assetsDir,
 	})
-	return &PaymentsStage{Stage: stage, Payments: p}
+	return &Stage{Stage: stage, Payments: p}
 }
 
 // synthesizer is CDK's default synthesizer (the bootstrapped roles and buckets), with the

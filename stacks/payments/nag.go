@@ -1,4 +1,4 @@
-package pipeline
+package payments
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"

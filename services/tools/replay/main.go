@@ -2,8 +2,8 @@
 // queue and marks them replayed; accounting then takes them again. Run it once the cause of
 // the failures is fixed.
 //
-//	go run ./services/replay -env local        # the local stack (.payhook/local.json)
-//	go run ./services/replay -env prod         # a deployed env (its stack outputs)
+//	go run ./services/tools/replay -env local        # the local stack (.payhook/local.json)
+//	go run ./services/tools/replay -env prod         # a deployed env (its stack outputs)
 package main
 
 import (

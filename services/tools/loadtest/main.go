@@ -4,7 +4,7 @@
 // answered notification that never got accounted) and double-counted (minor units or counts
 // added beyond the unique notifications) must both be 0.
 //
-//	go run ./services/loadtest -n 2000 -c 16 -dup 0.2
+//	go run ./services/tools/loadtest -n 2000 -c 16 -dup 0.2
 package main
 
 import (

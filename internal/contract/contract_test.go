@@ -1,0 +1,51 @@
+package contract
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestPinnedToolsMatchTheManifests ties the versions the pipeline pins to the ones the
+// repository builds with: the CDK CLI in package.json, Go in go.mod's go directive.
+func TestPinnedToolsMatchTheManifests(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "package.json"))
+	require.NoError(t, err)
+	var pkg struct {
+		DevDependencies map[string]string `json:"devDependencies"`
+	}
+	require.NoError(t, json.Unmarshal(b, &pkg))
+	assert.Equal(t, CDKCLIVersion, pkg.DevDependencies["aws-cdk"], "contract.CDKCLIVersion vs package.json")
+
+	mod, err := os.ReadFile(filepath.Join("..", "..", "go.mod"))
+	require.NoError(t, err)
+	m := regexp.MustCompile(`(?m)^go (\S+)$`).FindSubmatch(mod)
+	require.NotNil(t, m, "go directive in go.mod")
+	assert.Equal(t, GoToolchain, "go"+string(m[1]), "contract.GoToolchain vs go.mod")
+}
+
+func TestProvidersSpecRoundTrip(t *testing.T) {
+	list := []Provider{{"acme", "standard-webhooks"}, {"stripe", "stripe"}, {"legacy", "none"}}
+	spec := ProvidersSpec(list)
+	assert.Equal(t, "acme:standard-webhooks,stripe:stripe,legacy:none", spec)
+	got, err := ParseProvidersSpec(spec)
+	require.NoError(t, err)
+	assert.Equal(t, list, got)
+	got, err = ParseProvidersSpec(" acme:none , ")
+	require.NoError(t, err)
+	assert.Equal(t, []Provider{{"acme", "none"}}, got)
+	for _, bad := range []string{"acme", "acme:", ":none", "a:none,a:stripe"} {
+		_, err := ParseProvidersSpec(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestNames(t *testing.T) {
+	assert.Equal(t, "payhook-prod", StageName("prod"))
+	assert.Equal(t, "payhook/prod/signing-secrets", SigningSecretName("prod"))
+}

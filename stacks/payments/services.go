@@ -1,0 +1,148 @@
+package payments
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/payhook/payhook/constructs/alarmedfunction"
+	"github.com/payhook/payhook/constructs/queuedworker"
+	"github.com/payhook/payhook/constructs/webhookingress"
+	"github.com/payhook/payhook/envs"
+	"github.com/payhook/payhook/internal/contract"
+)
+
+// Reconciler sizing: not an env setting, it sweeps a short list once a minute.
+const (
+	reconcilerMemoryMB       = 128
+	reconcilerTimeoutSeconds = 60
+	// unaccountedMarginSeconds is added to visibility × maxReceiveCount (by then a message
+	// is accounted or in the DLQ) before the reconciler sends an unaccounted record again.
+	unaccountedMarginSeconds = 15 * 60
+)
+
+// UnaccountedAfterSeconds is how long after its send a transaction may stay unaccounted in
+// env e before the reconciler sends it again: every receive of its message has timed out by
+// then (visibility timeout × maxReceiveCount), plus a margin for a busy queue. The
+// OldestUnaccountedAlarm fires at twice this age: the re-send did not help.
+func UnaccountedAfterSeconds(e envs.Env) int {
+	return e.Queue.VisibilityTimeoutSeconds*e.Queue.MaxReceiveCount + unaccountedMarginSeconds
+}
+
+// functionProps are a service's function props; service is its directory under services/
+// (and in the assets directory), recorded as PAYHOOK_SERVICE so local mode can run the same
+// service. env gets the variables every service reads.
+func (b *builder) functionProps(service, fnName string, f envs.Function, env map[string]*string) alarmedfunction.AlarmedFunctionProps {
+	e := b.e
+	env[contract.EnvTableName] = b.s.Table.TableName()
+	env[contract.EnvPayhookEnv] = jsii.String(e.Name)
+	env[contract.EnvPayhookService] = jsii.String(service)
+	p := alarmedfunction.AlarmedFunctionProps{
+		CodeDir:          jsii.String(filepath.Join(b.assets, service)),
+		FunctionName:     b.name(fnName),
+		MemorySize:       jsii.Number(float64(f.MemoryMB)),
+		Timeout:          awscdk.Duration_Seconds(jsii.Number(float64(f.TimeoutSeconds))),
+		Environment:      env,
+		LogRetention:     b.logRetention,
+		RemovalPolicy:    b.removal,
+		AlarmTopic:       b.s.AlertsTopic,
+		ErrorThreshold:   jsii.Number(float64(e.Alarms.ErrorThreshold)),
+		ErrorRatePercent: jsii.Number(e.Alarms.ErrorRatePercent),
+		DeploymentConfig: deploymentConfig(e),
+	}
+	if f.ReservedConcurrency != nil {
+		p.ReservedConcurrency = jsii.Number(float64(*f.ReservedConcurrency))
+	}
+	return p
+}
+
+// accounting creates the queue, its DLQ and the accounting consumer.
+func (b *builder) accounting() {
+	e := b.e
+	b.s.Worker = queuedworker.NewQueuedWorker(b.s.Stack, "Accounting", &queuedworker.QueuedWorkerProps{
+		Consumer:                  b.functionProps("accounting", "accounting", e.Functions.Accounting, map[string]*string{}),
+		QueueName:                 b.name("queue"),
+		DeadLetterQueueName:       b.name("dlq"),
+		MaxReceiveCount:           jsii.Number(float64(e.Queue.MaxReceiveCount)),
+		VisibilityTimeout:         awscdk.Duration_Seconds(jsii.Number(float64(e.Queue.VisibilityTimeoutSeconds))),
+		RetentionPeriod:           awscdk.Duration_Days(jsii.Number(float64(e.Queue.RetentionDays))),
+		DeadLetterRetentionPeriod: awscdk.Duration_Days(jsii.Number(float64(e.Queue.DLQRetentionDays))),
+		DeadLetterVisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(
+			float64(contract.SQSVisibilityFactor * e.Functions.NotifyFailures.TimeoutSeconds))),
+		BatchSize:                 jsii.Number(float64(e.Worker.BatchSize)),
+		MaxBatchingWindow:         awscdk.Duration_Seconds(jsii.Number(float64(e.Worker.BatchingWindowSeconds))),
+		AlarmTopic:                b.s.AlertsTopic,
+		OldestMessageAgeThreshold: awscdk.Duration_Seconds(jsii.Number(float64(e.Alarms.OldestMessageAgeSeconds))),
+		RemovalPolicy:             b.removal,
+	})
+	b.s.Table.Grant(b.s.Worker.Consumer.Function, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:UpdateItem"))
+}
+
+// ingest creates the REST API, key, usage plan, WAF and the ingest handler, with its grants.
+func (b *builder) ingest() {
+	e := b.e
+	b.s.Ingress = webhookingress.NewWebhookIngress(b.s.Stack, "Ingress", &webhookingress.WebhookIngressProps{
+		Handler: b.functionProps("ingest", "ingest", e.Functions.Ingest, map[string]*string{
+			contract.EnvQueueURL:         b.s.Worker.Queue.QueueUrl(),
+			contract.EnvSigningSecretARN: b.s.SigningSecret.SecretArn(),
+			contract.EnvProviders:        jsii.String(e.ProvidersSpec()),
+			contract.EnvMaxBodyBytes:     jsii.String(fmt.Sprint(e.API.MaxBodyBytes)),
+		}),
+		ApiName:             b.name("api"),
+		Description:         jsii.String("payhook " + e.Name + ": payment notification webhooks"),
+		Path:                jsii.String(e.API.Path),
+		StageName:           jsii.String(e.API.StageName),
+		ThrottleRateLimit:   jsii.Number(e.API.ThrottleRate),
+		ThrottleBurstLimit:  jsii.Number(float64(e.API.ThrottleBurst)),
+		QuotaPerDay:         jsii.Number(float64(e.API.DailyQuota)),
+		WafRateLimit:        jsii.Number(float64(e.API.WAFRateLimit)),
+		AccessLogRetention:  b.logRetention,
+		RemovalPolicy:       b.removal,
+		AlarmTopic:          b.s.AlertsTopic,
+		Server5xxThreshold:  jsii.Number(float64(e.Alarms.API5xxThreshold)),
+		LatencyP99Threshold: awscdk.Duration_Millis(jsii.Number(float64(e.Alarms.APIP99LatencyMs))),
+		ApiKeyName:          b.name("key"),
+		UsagePlanName:       b.name("plan"),
+	})
+	fn := b.s.Ingress.Handler.Function
+	b.s.Table.Grant(fn, jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:UpdateItem"))
+	b.s.Worker.Queue.GrantSendMessages(fn)
+	b.s.SigningSecret.GrantRead(fn, nil)
+}
+
+// notifyFailures creates the DLQ consumer that records dead messages and alerts.
+func (b *builder) notifyFailures() {
+	props := b.functionProps("notifyfailures", "notify-failures", b.e.Functions.NotifyFailures,
+		map[string]*string{contract.EnvAlertTopicARN: b.s.AlertsTopic.TopicArn()})
+	b.s.NotifyFailures = alarmedfunction.NewAlarmedFunction(b.s.Stack, "NotifyFailures", &props)
+	b.s.NotifyFailures.Alias.AddEventSource(awslambdaeventsources.NewSqsEventSource(b.s.Worker.DeadLetterQueue, &awslambdaeventsources.SqsEventSourceProps{
+		BatchSize:               jsii.Number(10),
+		ReportBatchItemFailures: jsii.Bool(true),
+		MaxConcurrency:          queuedworker.MaxConcurrencyFor(props.ReservedConcurrency),
+	}))
+	b.s.Table.Grant(b.s.NotifyFailures.Function, jsii.String("dynamodb:UpdateItem"), jsii.String("dynamodb:PutItem"))
+	b.s.AlertsTopic.GrantPublish(b.s.NotifyFailures.Function)
+}
+
+// reconciler creates the sweep of the outbox and the in-flight list, every minute.
+func (b *builder) reconciler() {
+	props := b.functionProps("reconciler", "reconciler",
+		envs.Function{MemoryMB: reconcilerMemoryMB, TimeoutSeconds: reconcilerTimeoutSeconds},
+		map[string]*string{
+			contract.EnvQueueURL:         b.s.Worker.Queue.QueueUrl(),
+			contract.EnvUnaccountedAfter: jsii.String(fmt.Sprintf("%ds", UnaccountedAfterSeconds(b.e))),
+		})
+	b.s.Reconciler = alarmedfunction.NewAlarmedFunction(b.s.Stack, "Reconciler", &props)
+	b.s.ReconcileRule = awsevents.NewRule(b.s.Stack, jsii.String("ReconcileSchedule"), &awsevents.RuleProps{
+		Description: jsii.String("payhook " + b.e.Name + ": send notifications stranded on the outbox"),
+		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(1))),
+		Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(b.s.Reconciler.Alias, nil)},
+	})
+	b.s.Table.Grant(b.s.Reconciler.Function, jsii.String("dynamodb:Query"), jsii.String("dynamodb:UpdateItem"))
+	b.s.Worker.Queue.GrantSendMessages(b.s.Reconciler.Function)
+}

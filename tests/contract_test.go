@@ -1,0 +1,94 @@
+package tests
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	iofs "io/fs"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/payhook/payhook/internal/contract"
+)
+
+// configTags reads the envconfig tags of the Config struct of a service (package main, so
+// read from source): variable name → required.
+func configTags(t *testing.T, service string) map[string]bool {
+	t.Helper()
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, filepath.Join("..", "services", service), func(fi iofs.FileInfo) bool {
+		return !strings.HasSuffix(fi.Name(), "_test.go")
+	}, 0)
+	require.NoError(t, err)
+	tags := map[string]bool{}
+	for _, pkg := range pkgs {
+		for _, f := range pkg.Files {
+			ast.Inspect(f, func(n ast.Node) bool {
+				ts, ok := n.(*ast.TypeSpec)
+				if !ok || ts.Name.Name != "Config" {
+					return true
+				}
+				for _, field := range ts.Type.(*ast.StructType).Fields.List {
+					if field.Tag == nil {
+						continue
+					}
+					raw, _ := strconv.Unquote(field.Tag.Value)
+					tag := reflect.StructTag(raw)
+					if name := tag.Get("envconfig"); name != "" {
+						tags[name] = tag.Get("required") == "true"
+					}
+				}
+				return false
+			})
+		}
+	}
+	require.NotEmpty(t, tags, "no Config in services/%s", service)
+	return tags
+}
+
+// TestServicesReadWhatTheStackSets ties each service's configuration to the variables the
+// payments stack sets on its function, in every env: nothing required is missing, nothing
+// set is ignored, and every name is spelled as internal/contract spells it.
+func TestServicesReadWhatTheStackSets(t *testing.T) {
+	known := map[string]bool{}
+	for _, n := range []string{contract.EnvTableName, contract.EnvQueueURL, contract.EnvSigningSecretARN, contract.EnvProviders,
+		contract.EnvMaxBodyBytes, contract.EnvAlertTopicARN, contract.EnvUnaccountedAfter, contract.EnvPayhookEnv, contract.EnvPayhookService} {
+		known[n] = true
+	}
+	optional := map[string]bool{"OUTBOX_GRACE": true, "OUTBOX_LIMIT": true} // tuning knobs with defaults, unset by the stack
+	for name := range synthesized.templates {
+		for _, raw := range synthesized.templates[name]["Resources"].(map[string]any) {
+			r := raw.(map[string]any)
+			if r["Type"] != "AWS::Lambda::Function" {
+				continue
+			}
+			vars := r["Properties"].(map[string]any)["Environment"].(map[string]any)["Variables"].(map[string]any)
+			service, _ := vars[contract.EnvPayhookService].(string)
+			require.NotEmpty(t, service, "%s: a function without %s", name, contract.EnvPayhookService)
+			tags := configTags(t, service)
+			var set []string
+			for v := range vars {
+				set = append(set, v)
+				assert.True(t, known[v], "%s/%s: %s is not a contract name", name, service, v)
+				if v != contract.EnvPayhookService { // read by local mode, not the service
+					_, read := tags[v]
+					assert.True(t, read, "%s/%s: the stack sets %s, the service never reads it", name, service, v)
+				}
+			}
+			sort.Strings(set)
+			for v, required := range tags {
+				assert.True(t, known[v] || optional[v], "%s: %s is not a contract name", service, v)
+				if required {
+					assert.Contains(t, set, v, "%s/%s: required %s is not set by the stack", name, service, v)
+				}
+			}
+		}
+	}
+}
