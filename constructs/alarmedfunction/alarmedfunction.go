@@ -105,6 +105,15 @@ func NewAlarmedFunction(scope constructs.Construct, id string, props *AlarmedFun
 		Version:   f.Function.CurrentVersion(),
 	})
 
+	f.addAlarms(c, p)
+	if p.DeploymentConfig != nil {
+		f.addDeploymentGroup(c, p)
+	}
+	return f
+}
+
+// addAlarms creates the four alarms on the alias's metrics.
+func (f *AlarmedFunction) addAlarms(c constructs.Construct, p AlarmedFunctionProps) {
 	path := *c.Node().Path()
 	sum := func(m func(*awscloudwatch.MetricOptions) awscloudwatch.Metric) awscloudwatch.Metric {
 		return m(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: alarmPeriod()})
@@ -139,20 +148,22 @@ func NewAlarmedFunction(scope constructs.Construct, id string, props *AlarmedFun
 
 	f.Alarms = []awscloudwatch.IAlarm{f.ErrorsAlarm, f.ErrorRateAlarm, f.ThrottlesAlarm, f.DurationAlarm}
 
-	if p.DeploymentConfig != nil {
-		refs := make([]interfacesawscloudwatch.IAlarmRef, 0, len(f.Alarms))
-		for _, a := range f.Alarms {
-			refs = append(refs, a)
-		}
-		f.DeploymentGroup = awscodedeploy.NewLambdaDeploymentGroup(c, jsii.String("DeploymentGroup"), &awscodedeploy.LambdaDeploymentGroupProps{
-			Alias:            f.Alias,
-			DeploymentConfig: p.DeploymentConfig,
-			Alarms:           &refs,
-			AutoRollback: &awscodedeploy.AutoRollbackConfig{
-				FailedDeployment:  jsii.Bool(true),
-				DeploymentInAlarm: jsii.Bool(true),
-			},
-		})
+}
+
+// addDeploymentGroup creates the CodeDeploy group that shifts the alias to new versions and
+// rolls back on a failed deployment or any of the alarms.
+func (f *AlarmedFunction) addDeploymentGroup(c constructs.Construct, p AlarmedFunctionProps) {
+	refs := make([]interfacesawscloudwatch.IAlarmRef, 0, len(f.Alarms))
+	for _, a := range f.Alarms {
+		refs = append(refs, a)
 	}
-	return f
+	f.DeploymentGroup = awscodedeploy.NewLambdaDeploymentGroup(c, jsii.String("DeploymentGroup"), &awscodedeploy.LambdaDeploymentGroupProps{
+		Alias:            f.Alias,
+		DeploymentConfig: p.DeploymentConfig,
+		Alarms:           &refs,
+		AutoRollback: &awscodedeploy.AutoRollbackConfig{
+			FailedDeployment:  jsii.Bool(true),
+			DeploymentInAlarm: jsii.Bool(true),
+		},
+	})
 }

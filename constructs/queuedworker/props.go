@@ -132,6 +132,24 @@ func (p *QueuedWorkerProps) Validate() error {
 	errs := check.Prefixed("Consumer.", p.Consumer.Validate())
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 
+	p.queueProblems(add)
+	p.eventSourceProblems(add)
+
+	if d := p.DeadLetterDepthThreshold; d != nil && (*d < 1 || !check.Whole(*d)) {
+		add("DeadLetterDepthThreshold %v must be a whole number >= 1", *d)
+	}
+	if a := p.OldestMessageAgeThreshold; a != nil && check.Seconds(a) < 1 {
+		add("OldestMessageAgeThreshold %s must be at least 1 s", check.Human(a))
+	}
+	if err := check.RemovalPolicy(p.RemovalPolicy); err != nil {
+		add("RemovalPolicy %w", err)
+	}
+	return errors.Join(errs...)
+}
+
+// queueProblems reports problems of the queues' names, receive count, visibility and
+// retention.
+func (p *QueuedWorkerProps) queueProblems(add func(format string, a ...any)) {
 	checkName := func(field string, name *string) {
 		if name == nil || check.Unresolved(name) {
 			return
@@ -183,7 +201,11 @@ func (p *QueuedWorkerProps) Validate() error {
 			add("DeadLetterVisibilityTimeout %s must be a whole number of seconds, at most 12 hours", check.Human(v))
 		}
 	}
+}
 
+// eventSourceProblems reports problems of the event source: batch size, batching window
+// and concurrency.
+func (p *QueuedWorkerProps) eventSourceProblems(add func(format string, a ...any)) {
 	if b := p.BatchSize; b != nil && (*b < 1 || *b > MaxBatchSize || !check.Whole(*b)) {
 		add("BatchSize %v must be a whole number between 1 and %d", *b, MaxBatchSize)
 	}
@@ -202,17 +224,6 @@ func (p *QueuedWorkerProps) Validate() error {
 	} else if r := p.Consumer.ReservedConcurrency; m != nil && r != nil && *m > *r {
 		add("MaxConcurrency %v exceeds Consumer.ReservedConcurrency %v: throttled invocations would push messages to the DLQ", *m, *r)
 	}
-
-	if d := p.DeadLetterDepthThreshold; d != nil && (*d < 1 || !check.Whole(*d)) {
-		add("DeadLetterDepthThreshold %v must be a whole number >= 1", *d)
-	}
-	if a := p.OldestMessageAgeThreshold; a != nil && check.Seconds(a) < 1 {
-		add("OldestMessageAgeThreshold %s must be at least 1 s", check.Human(a))
-	}
-	if err := check.RemovalPolicy(p.RemovalPolicy); err != nil {
-		add("RemovalPolicy %w", err)
-	}
-	return errors.Join(errs...)
 }
 
 // WithDefaults returns a copy of the props with every unset optional field

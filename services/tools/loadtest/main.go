@@ -86,23 +86,52 @@ type job struct {
 
 // Run sends the load and reads the result back.
 func Run(ctx context.Context, c *probe.Client, cfg Config) (Report, error) {
-	var providers []probe.Provider
-	for _, p := range c.Target.Providers {
-		if p.Scheme == "none" || p.Secret != "" {
-			providers = append(providers, p)
-		}
-	}
+	providers := usableProviders(c.Target.Providers)
 	if len(providers) == 0 {
 		return Report{}, fmt.Errorf("no usable provider (signed providers need a secret)")
 	}
-	before := map[string][2]int64{}
-	for _, p := range providers {
-		tot, err := c.Total(ctx, p.Name, cfg.Currency)
-		if err != nil {
-			return Report{}, err
-		}
-		before[p.Name] = [2]int64{tot.TotalMinor, tot.Count}
+	before, err := totals(ctx, c, providers, cfg.Currency)
+	if err != nil {
+		return Report{}, err
 	}
+	jobs := makeJobs(providers, cfg)
+	rep := Report{Requests: len(jobs), Unique: cfg.N, Refused: map[int]int{}}
+	accepted := send(ctx, c, cfg, jobs, &rep)
+	pending, err := waitAccounted(ctx, c, accepted, cfg.Wait)
+	if err != nil {
+		return rep, err
+	}
+	rep.Lost = len(pending)
+	return rep, readBack(ctx, c, cfg, jobs, accepted, pending, before, &rep)
+}
+
+// usableProviders are the unsigned providers and the signed ones with a known secret.
+func usableProviders(all []probe.Provider) []probe.Provider {
+	var out []probe.Provider
+	for _, p := range all {
+		if p.Scheme == "none" || p.Secret != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// totals reads each provider's daily total in currency: minor units and count.
+func totals(ctx context.Context, c *probe.Client, providers []probe.Provider, currency string) (map[string][2]int64, error) {
+	out := map[string][2]int64{}
+	for _, p := range providers {
+		tot, err := c.Total(ctx, p.Name, currency)
+		if err != nil {
+			return nil, err
+		}
+		out[p.Name] = [2]int64{tot.TotalMinor, tot.Count}
+	}
+	return out, nil
+}
+
+// makeJobs builds cfg.N notifications over the providers, a fraction cfg.Dup of them
+// twice in a row (so two senders pick the copies up concurrently).
+func makeJobs(providers []probe.Provider, cfg Config) []job {
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	var jobs []job
@@ -111,13 +140,18 @@ func Run(ctx context.Context, c *probe.Client, cfg Config) (Report, error) {
 		j := job{provider: p, id: fmt.Sprintf("load-%s-%06d", run, i), amount: 1 + rng.Int64N(99_999)}
 		jobs = append(jobs, j)
 		if rng.Float64() < cfg.Dup {
-			jobs = append(jobs, j) // adjacent: picked up concurrently by two senders
+			jobs = append(jobs, j)
 		}
 	}
-	rep := Report{Requests: len(jobs), Unique: cfg.N, Refused: map[int]int{}}
+	return jobs
+}
+
+// send posts the jobs from cfg.C senders, retrying 429 and 503 as a provider backs off,
+// records the outcomes and latencies in rep, and returns the accepted notifications by id.
+func send(ctx context.Context, c *probe.Client, cfg Config, jobs []job, rep *Report) map[string]job {
 	var mu sync.Mutex
 	var latencies []time.Duration
-	acceptedIDs := map[string]job{}
+	accepted := map[string]job{}
 	var next atomic.Int64
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -125,22 +159,9 @@ func Run(ctx context.Context, c *probe.Client, cfg Config) (Report, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(jobs) {
-					return
-				}
+			for i := int(next.Add(1) - 1); i < len(jobs); i = int(next.Add(1) - 1) {
 				j := jobs[i]
-				body := probe.Payload(j.provider.Name, j.id, fmt.Sprintf("%d.%02d", j.amount/100, j.amount%100), cfg.Currency)
-				var r probe.Response
-				var err error
-				for attempt := 0; attempt <= cfg.Retries; attempt++ {
-					r, err = c.Send(ctx, j.provider, body)
-					if err == nil && r.Status != 429 && r.Status != 503 {
-						break
-					}
-					time.Sleep(time.Duration(50*(attempt+1)) * time.Millisecond) // as a provider backs off
-				}
+				r, err := post(ctx, c, cfg, j)
 				mu.Lock()
 				switch {
 				case err != nil:
@@ -152,7 +173,7 @@ func Run(ctx context.Context, c *probe.Client, cfg Config) (Report, error) {
 					} else {
 						rep.Accepted++
 					}
-					acceptedIDs[j.id] = j
+					accepted[j.id] = j
 				default:
 					rep.Refused[r.Status]++
 				}
@@ -168,11 +189,30 @@ func Run(ctx context.Context, c *probe.Client, cfg Config) (Report, error) {
 		rep.P50 = latencies[n/2]
 		rep.P99 = latencies[min(n-1, n*99/100)]
 	}
+	return accepted
+}
 
-	// Read back: every accepted notification accounted, totals moved by exactly the sum.
-	deadline := time.Now().Add(cfg.Wait)
-	pending := make([]job, 0, len(acceptedIDs))
-	for _, j := range acceptedIDs {
+// post sends one job, retrying throttling (429) and unavailability (503).
+func post(ctx context.Context, c *probe.Client, cfg Config, j job) (probe.Response, error) {
+	body := probe.Payload(j.provider.Name, j.id, fmt.Sprintf("%d.%02d", j.amount/100, j.amount%100), cfg.Currency)
+	var r probe.Response
+	var err error
+	for attempt := 0; attempt <= cfg.Retries; attempt++ {
+		r, err = c.Send(ctx, j.provider, body)
+		if err == nil && r.Status != 429 && r.Status != 503 {
+			break
+		}
+		time.Sleep(time.Duration(50*(attempt+1)) * time.Millisecond) // as a provider backs off
+	}
+	return r, err
+}
+
+// waitAccounted waits up to wait for every accepted notification to be accounted and
+// returns those that were not.
+func waitAccounted(ctx context.Context, c *probe.Client, accepted map[string]job, wait time.Duration) ([]job, error) {
+	deadline := time.Now().Add(wait)
+	pending := make([]job, 0, len(accepted))
+	for _, j := range accepted {
 		pending = append(pending, j)
 	}
 	for len(pending) > 0 && time.Now().Before(deadline) {
@@ -180,7 +220,7 @@ func Run(ctx context.Context, c *probe.Client, cfg Config) (Report, error) {
 		for _, j := range pending {
 			t, err := c.Target.Store.Get(ctx, j.provider.Name, j.id)
 			if err != nil {
-				return rep, err
+				return nil, err
 			}
 			if t == nil || t.Status != "accounted" {
 				still = append(still, j)
@@ -191,18 +231,22 @@ func Run(ctx context.Context, c *probe.Client, cfg Config) (Report, error) {
 			time.Sleep(500 * time.Millisecond)
 		}
 	}
-	rep.Lost = len(pending)
+	return pending, nil
+}
 
-	// Totals first, then the records that were not yet seen accounted: a record becomes
-	// accounted in the same transaction that moves its total, so every record the totals
-	// include reads back as accounted. A refused (503) notification may still be accounted,
-	// since ingest stored it before its queue send failed and the reconciler sends it later;
-	// it then counts once, like any other.
+// readBack compares how far the totals moved with the unique notifications accounted.
+// Totals first, then the records that were not yet seen accounted: a record becomes
+// accounted in the same transaction that moves its total, so every record the totals
+// include reads back as accounted. A refused (503) notification may still be accounted,
+// since ingest stored it before its queue send failed and the reconciler sends it later;
+// it then counts once, like any other.
+func readBack(ctx context.Context, c *probe.Client, cfg Config, jobs []job, accepted map[string]job, pending []job,
+	before map[string][2]int64, rep *Report) error {
 	moved := map[string][2]int64{}
 	for name, b := range before {
 		tot, err := c.Total(ctx, name, cfg.Currency)
 		if err != nil {
-			return rep, err
+			return err
 		}
 		moved[name] = [2]int64{tot.TotalMinor - b[0], tot.Count - b[1]}
 	}
@@ -217,11 +261,10 @@ func Run(ctx context.Context, c *probe.Client, cfg Config) (Report, error) {
 			continue // the second copy of a duplicate
 		}
 		seen[j.id] = true
-		_, accepted := acceptedIDs[j.id]
-		if !accepted || unseen[j.id] {
+		if _, ok := accepted[j.id]; !ok || unseen[j.id] {
 			t, err := c.Target.Store.Get(ctx, j.provider.Name, j.id)
 			if err != nil {
-				return rep, err
+				return err
 			}
 			if t == nil || t.Status != "accounted" {
 				continue
@@ -239,5 +282,5 @@ func Run(ctx context.Context, c *probe.Client, cfg Config) (Report, error) {
 			rep.ExtraCount += d
 		}
 	}
-	return rep, nil
+	return nil
 }
