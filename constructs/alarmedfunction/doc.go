@@ -11,16 +11,7 @@
 // props are validated before any resource is created, and every problem is
 // reported in one panic.
 //
-// Usage:
-//
-//	fn := alarmedfunction.NewAlarmedFunction(stack, "Ingest", &alarmedfunction.AlarmedFunctionProps{
-//		CodeDir:          jsii.String("build/ingest"), // holds build/ingest/bootstrap
-//		MemorySize:       jsii.Number(512),
-//		Timeout:          awscdk.Duration_Seconds(jsii.Number(15)),
-//		Environment:      map[string]*string{"TABLE_NAME": table.TableName()},
-//		AlarmTopic:       topic,
-//		DeploymentConfig: awscodedeploy.LambdaDeploymentConfig_CANARY_10PERCENT_5MINUTES(),
-//	})
-//	table.GrantReadWriteData(fn.Function)
-//	// Invoke fn.Alias (not fn.Function) from integrations and event sources.
+// Usage: see ExampleNewAlarmedFunction, a compiled and tested example of a
+// function that writes a table, alarms to a topic and reaches new versions
+// through a CodeDeploy canary.
 package alarmedfunction

@@ -10,16 +10,7 @@
 // Defaults live in defaults.go; props are validated before any resource is
 // created, and every problem is reported in one panic.
 //
-// Usage:
-//
-//	worker := queuedworker.NewQueuedWorker(stack, "Accounting", &queuedworker.QueuedWorkerProps{
-//		Consumer: alarmedfunction.AlarmedFunctionProps{
-//			CodeDir: jsii.String("build/accounting"), // holds build/accounting/bootstrap
-//			Timeout: awscdk.Duration_Seconds(jsii.Number(30)),
-//		},
-//		MaxReceiveCount: jsii.Number(5),
-//		AlarmTopic:      topic,
-//	})
-//	table.GrantReadWriteData(worker.Consumer.Function)
-//	worker.Queue.GrantSendMessages(producer.Function)
+// Usage: see ExampleNewQueuedWorker, a compiled and tested example of a
+// worker whose consumer writes a table and whose queue another function
+// feeds.
 package queuedworker

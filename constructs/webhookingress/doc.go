@@ -12,16 +12,6 @@
 // Defaults live in defaults.go; props are validated before any resource is
 // created, and every problem is reported in one panic.
 //
-// Usage:
-//
-//	ingress := webhookingress.NewWebhookIngress(stack, "Ingress", &webhookingress.WebhookIngressProps{
-//		Handler: alarmedfunction.AlarmedFunctionProps{
-//			CodeDir:     jsii.String("build/ingest"), // holds build/ingest/bootstrap
-//			Environment: map[string]*string{"QUEUE_URL": worker.Queue.QueueUrl()},
-//		},
-//		ThrottleRateLimit: jsii.Number(100),
-//		AlarmTopic:        topic,
-//	})
-//	worker.Queue.GrantSendMessages(ingress.Handler.Function)
-//	awscdk.NewCfnOutput(stack, jsii.String("WebhookUrl"), &awscdk.CfnOutputProps{Value: ingress.URL()})
+// Usage: see ExampleNewWebhookIngress, a compiled and tested example of an
+// ingress whose handler queues each webhook for a queuedworker.QueuedWorker.
 package webhookingress

@@ -25,8 +25,10 @@ func (b *builder) serviceMetric(service, metric, statistic string, extra map[str
 }
 
 func (b *builder) serviceAlarm(id, service, metric string, extra map[string]*string, threshold float64, desc string) awscloudwatch.Alarm {
-	return alarm.New(b.s.Stack, id, b.serviceMetric(service, metric, "Sum", extra), threshold,
+	a := alarm.New(b.s.Stack, id, b.serviceMetric(service, metric, "Sum", extra), threshold,
 		"payhook "+b.e.Name+": "+desc, b.s.AlertsTopic)
+	b.serviceAlarmList = append(b.serviceAlarmList, a)
+	return a
 }
 
 // serviceAlarms creates the alarms on the services' own metrics: failures that Lambda does
@@ -39,9 +41,10 @@ func (b *builder) serviceAlarms() {
 	// A transaction sent but never accounted: the reconciler re-sends it at
 	// UnaccountedAfterSeconds; still waiting at twice that age means the re-send did not help.
 	oldestLimit := 2 * UnaccountedAfterSeconds(e)
-	alarm.New(b.s.Stack, "OldestUnaccountedAlarm", b.serviceMetric("reconciler", "OldestUnaccountedAgeSeconds", "Maximum", nil),
+	oldest := alarm.New(b.s.Stack, "OldestUnaccountedAlarm", b.serviceMetric("reconciler", "OldestUnaccountedAgeSeconds", "Maximum", nil),
 		float64(oldestLimit), fmt.Sprintf("payhook %s: a notification has waited %d s or more for accounting (re-sent at %d s)",
 			e.Name, oldestLimit, UnaccountedAfterSeconds(e)), b.s.AlertsTopic)
+	b.serviceAlarmList = append(b.serviceAlarmList, oldest)
 	unavailable := b.serviceAlarm("IngestUnavailableAlarm", "ingest", "Rejected", map[string]*string{"Reason": jsii.String("unavailable")},
 		float64(e.Alarms.API5xxThreshold), "ingest answered 503 (a dependency failed)")
 	internal := b.serviceAlarm("IngestInternalErrorAlarm", "ingest", "Rejected", map[string]*string{"Reason": jsii.String("internal")},

@@ -6,6 +6,7 @@ package payments
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -53,7 +54,10 @@ type Stack struct {
 	Reconciler *alarmedfunction.AlarmedFunction
 	// ReconcileRule runs the reconciler every minute.
 	ReconcileRule awsevents.Rule
-	// Outputs are the stack's outputs by name (contract.Output* and the function names).
+	// Dashboard is the env's CloudWatch dashboard (its URL is the DashboardUrl output).
+	Dashboard awscloudwatch.Dashboard
+	// Outputs are the stack's outputs by name (contract.Output*, OutputDashboardURL and the
+	// function names).
 	Outputs map[string]awscdk.CfnOutput
 }
 
@@ -64,6 +68,8 @@ type builder struct {
 	assets       string
 	removal      awscdk.RemovalPolicy
 	logRetention awslogs.RetentionDays
+	// serviceAlarmList collects the alarms on the services' own metrics (for the dashboard).
+	serviceAlarmList []awscloudwatch.IAlarm
 }
 
 // NewStack builds the payments stack of one environment.
@@ -88,6 +94,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 	b.reconciler()
 	b.serviceAlarms()
 	b.tagsAndOutputs()
+	b.dashboard()
 	SuppressAcceptedNagFindings(stack)
 	return b.s
 }
