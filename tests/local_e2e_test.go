@@ -29,7 +29,9 @@ import (
 	"github.com/stretchr/testify/require"
 	stripewebhook "github.com/stripe/stripe-go/v82/webhook"
 
-	"github.com/payhook/payhook/internal/localstack"
+	"github.com/payhook/payhook/internal/localrun"
+	"github.com/payhook/payhook/internal/localrun/payhook"
+	"github.com/payhook/payhook/internal/localrun/procs"
 )
 
 // The end-to-end tests run the local stack (`mage local`) from the synthesized
@@ -39,12 +41,12 @@ import (
 
 var local struct {
 	once sync.Once
-	l    *localstack.Local
+	l    *localrun.Local
 	err  error
 }
 
 // startLocal starts the local stack once for the test binary; TestMain's teardown stops it.
-func startLocal(t *testing.T) *localstack.Local {
+func startLocal(t *testing.T) *localrun.Local {
 	t.Helper()
 	local.once.Do(func() {
 		st := synthesized.built.Stages["local"]
@@ -56,8 +58,9 @@ func startLocal(t *testing.T) *localstack.Local {
 		if os.Getenv("PAYHOOK_FUNCTION_LOGS") != "" {
 			fnOut = os.Stderr
 		}
-		local.l, local.err = localstack.Start(context.Background(), localstack.Config{
+		local.l, local.err = localrun.Start(context.Background(), localrun.Config{
 			Template:       filepath.Join(*st.Outdir(), *st.Payments.TemplateFile()),
+			App:            payhook.App{},
 			WorkDir:        filepath.Join(os.TempDir(), "payhook-e2e"),
 			Root:           "..",
 			FunctionOutput: fnOut,
@@ -76,26 +79,26 @@ func stopLocal() {
 
 type sender struct {
 	t     *testing.T
-	state *localstack.State
+	state *localrun.State
 	http  *http.Client
 }
 
-func newSender(t *testing.T, l *localstack.Local) *sender {
+func newSender(t *testing.T, l *localrun.Local) *sender {
 	return &sender{t: t, state: l.State(), http: &http.Client{Timeout: 60 * time.Second}}
 }
 
-func (s *sender) provider(name string) localstack.StateProvider {
+func (s *sender) provider(name string) localrun.StateProvider {
 	for _, p := range s.state.Providers {
 		if p.Name == name {
 			return p
 		}
 	}
 	s.t.Fatalf("no provider %s", name)
-	return localstack.StateProvider{}
+	return localrun.StateProvider{}
 }
 
 // post sends body as provider p would, signed with p's own library.
-func (s *sender) post(p localstack.StateProvider, body []byte) (int, map[string]any) {
+func (s *sender) post(p localrun.StateProvider, body []byte) (int, map[string]any) {
 	req, err := http.NewRequest(http.MethodPost, s.state.Endpoint, bytes.NewReader(body))
 	require.NoError(s.t, err)
 	req.Header.Set("Content-Type", "application/json")
@@ -132,7 +135,7 @@ func body(provider, id, amount, currency string) []byte {
 
 // record reads a transaction back from the table (its key layout is the contract of
 // docs/decisions/0002-table-keys.md).
-func record(t *testing.T, l *localstack.Local, provider, id string) map[string]ddbtypes.AttributeValue {
+func record(t *testing.T, l *localrun.Local, provider, id string) map[string]ddbtypes.AttributeValue {
 	out, err := l.Clients.DynamoDB.GetItem(context.Background(), &dynamodb.GetItemInput{
 		TableName: aws.String(l.State().Table), ConsistentRead: aws.Bool(true),
 		Key: map[string]ddbtypes.AttributeValue{
@@ -150,7 +153,7 @@ func str(item map[string]ddbtypes.AttributeValue, k string) string {
 	return ""
 }
 
-func waitStatus(t *testing.T, l *localstack.Local, provider, id, want string, timeout time.Duration) map[string]ddbtypes.AttributeValue {
+func waitStatus(t *testing.T, l *localrun.Local, provider, id, want string, timeout time.Duration) map[string]ddbtypes.AttributeValue {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -166,7 +169,7 @@ func waitStatus(t *testing.T, l *localstack.Local, provider, id, want string, ti
 }
 
 // total reads a provider's daily total (minor units, count) for a currency.
-func total(t *testing.T, l *localstack.Local, provider, currency string) (int64, int64) {
+func total(t *testing.T, l *localrun.Local, provider, currency string) (int64, int64) {
 	day := time.Now().UTC().Format("2006-01-02")
 	out, err := l.Clients.DynamoDB.GetItem(context.Background(), &dynamodb.GetItemInput{
 		TableName: aws.String(l.State().Table), ConsistentRead: aws.Bool(true),
@@ -388,9 +391,9 @@ func TestLocalQueueOutageLosesNothing(t *testing.T) {
 }
 
 // writeState writes the running stack's state file, as `mage local` does, for the tools.
-func writeState(t *testing.T, l *localstack.Local) string {
+func writeState(t *testing.T, l *localrun.Local) string {
 	path := filepath.Join(t.TempDir(), "local.json")
-	require.NoError(t, localstack.WriteState(path, l.State()))
+	require.NoError(t, localrun.WriteState(path, l.State()))
 	return path
 }
 
@@ -423,10 +426,10 @@ func TestLocalCtrlCLeavesNoProcess(t *testing.T) {
 			_ = cmd.Wait()
 		}
 	})
-	var running *localstack.State
+	var running *localrun.State
 	deadline := time.Now().Add(90 * time.Second)
 	for running == nil && time.Now().Before(deadline) {
-		if s, err := localstack.ReadState(state); err == nil && s != nil && s.Running {
+		if s, err := localrun.ReadState(state); err == nil && s != nil && s.Running {
 			running = s
 			break
 		}
@@ -447,9 +450,9 @@ func TestLocalCtrlCLeavesNoProcess(t *testing.T) {
 	require.NoError(t, cmd.Wait(), "exit status after Ctrl-C:\n%s", out.String())
 	assert.Contains(t, out.String(), "no process left")
 	for _, pid := range pids {
-		assert.False(t, localstack.Alive(pid), "pid %d alive after Ctrl-C", pid)
+		assert.False(t, procs.Alive(pid), "pid %d alive after Ctrl-C", pid)
 	}
-	after, err := localstack.ReadState(state)
+	after, err := localrun.ReadState(state)
 	require.NoError(t, err)
 	require.NotNil(t, after, "state file kept after Ctrl-C:\n%s", out.String())
 	assert.False(t, after.Running)

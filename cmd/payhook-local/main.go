@@ -35,7 +35,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/payhook/payhook/internal/localstack"
+	"github.com/payhook/payhook/internal/localrun"
+	"github.com/payhook/payhook/internal/localrun/payhook"
+	"github.com/payhook/payhook/internal/localrun/procs"
+	"github.com/payhook/payhook/internal/localrun/provision"
 )
 
 func main() {
@@ -80,7 +83,7 @@ type config struct {
 }
 
 func start(c config, stdout, stderr io.Writer) error {
-	prev, err := localstack.ReadState(c.state)
+	prev, err := localrun.ReadState(c.state)
 	if err != nil {
 		fmt.Fprintf(stderr, "ignoring the previous state: %v\n", err)
 		prev = nil
@@ -91,23 +94,13 @@ func start(c config, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	cfg := localstack.Config{
-		Template: c.template, WorkDir: c.workdir, Region: c.region, APIAddr: c.addr,
-		MaxInstances: c.maxInstances, PollerConcurrency: c.pollers, Previous: prev, Progress: stderr,
-	}
-	if c.logs {
-		cfg.FunctionOutput = stderr
-	}
-	if c.verbose {
-		cfg.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
 	fmt.Fprintf(stderr, "Starting %s\n", c.template)
-	local, err := localstack.Start(ctx, cfg)
+	local, err := localrun.Start(ctx, runConfig(c, prev, stderr))
 	if err != nil {
 		return err
 	}
 	state := local.State()
-	if err := localstack.WriteState(c.state, state); err != nil {
+	if err := localrun.WriteState(c.state, state); err != nil {
 		local.Stop()
 		return err
 	}
@@ -129,7 +122,7 @@ loop:
 				for p := range pidSet(pids) {
 					seen[p] = true
 				}
-				if err := localstack.WriteState(c.state, state); err != nil {
+				if err := localrun.WriteState(c.state, state); err != nil {
 					fmt.Fprintln(stderr, "payhook-local:", err)
 				}
 			}
@@ -144,12 +137,12 @@ loop:
 	local.Stop()
 	state.Running = false
 	state.Pids = nil
-	if err := localstack.WriteState(c.state, state); err != nil {
+	if err := localrun.WriteState(c.state, state); err != nil {
 		fmt.Fprintln(stderr, "payhook-local:", err)
 	}
 	var left []int
 	for p := range seen {
-		if p != os.Getpid() && localstack.Alive(p) {
+		if p != os.Getpid() && procs.Alive(p) {
 			left = append(left, p)
 		}
 	}
@@ -161,15 +154,31 @@ loop:
 	return nil
 }
 
+// runConfig is the local runner's configuration: payhook's App, the flags, and the
+// previous run's state to reuse.
+func runConfig(c config, prev *localrun.State, stderr io.Writer) localrun.Config {
+	cfg := localrun.Config{
+		Template: c.template, App: payhook.App{}, WorkDir: c.workdir, Region: c.region, APIAddr: c.addr,
+		MaxInstances: c.maxInstances, PollerConcurrency: c.pollers, Previous: prev, Progress: stderr,
+	}
+	if c.logs {
+		cfg.FunctionOutput = stderr
+	}
+	if c.verbose {
+		cfg.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return cfg
+}
+
 // checkPrevious refuses to start while another payhook-local runs with the same state
 // file, and stops what a crashed previous run may have left (only processes it recorded
 // whose command line is still one of its own kinds).
-func checkPrevious(prev *localstack.State, stderr io.Writer) error {
+func checkPrevious(prev *localrun.State, stderr io.Writer) error {
 	if prev == nil || !prev.Running || len(prev.Pids) == 0 {
 		return nil
 	}
 	for _, p := range prev.Pids["payhook-local"] {
-		if p != os.Getpid() && localstack.Alive(p) && strings.Contains(cmdline(p), "payhook-local") {
+		if p != os.Getpid() && procs.Alive(p) && strings.Contains(cmdline(p), "payhook-local") {
 			return fmt.Errorf("payhook-local is already running (pid %d); stop it first", p)
 		}
 	}
@@ -179,7 +188,7 @@ func checkPrevious(prev *localstack.State, stderr io.Writer) error {
 		}
 		for _, p := range pids {
 			cl := cmdline(p)
-			if localstack.Alive(p) && (strings.Contains(cl, "aws-lambda-rie") || strings.Contains(cl, "bootstrap") ||
+			if procs.Alive(p) && (strings.Contains(cl, "aws-lambda-rie") || strings.Contains(cl, "bootstrap") ||
 				strings.Contains(cl, "DynamoDBLocal") || strings.Contains(cl, "fauxqs")) {
 				fmt.Fprintf(stderr, "stopping pid %d (%s) left by a previous run\n", p, role)
 				_ = syscall.Kill(p, syscall.SIGKILL)
@@ -208,7 +217,7 @@ func cmdline(pid int) string {
 }
 
 // printSummary prints what a user needs to send a first webhook.
-func printSummary(w io.Writer, l *localstack.Local, s *localstack.State, statePath string) {
+func printSummary(w io.Writer, l *localrun.Local, s *localrun.State, statePath string) {
 	fmt.Fprintf(w, "\npayhook is running locally: stack %s (%s), ready in %s\n\n", s.Stack, s.Region, l.Startup.Round(10*time.Millisecond))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if s.Endpoint != "" {
@@ -272,7 +281,7 @@ func printSummary(w io.Writer, l *localstack.Local, s *localstack.State, statePa
 		printCurls(w, s)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprint(w, localstack.FormatUnsupported(s.Unsupported))
+	fmt.Fprint(w, provision.FormatUnsupported(s.Unsupported))
 	fmt.Fprintf(w, "\nState: %s (for the smoke test, the load test and replay)\nCtrl-C stops everything.\n", statePath)
 }
 
@@ -289,14 +298,14 @@ func rel(p string) string {
 
 // printCurls prints a curl per provider: plain for an unsigned provider, and a bash
 // one-liner that signs with openssl for the signed schemes.
-func printCurls(w io.Writer, s *localstack.State) {
+func printCurls(w io.Writer, s *localrun.State) {
 	base := fmt.Sprintf("curl -sS -X POST '%s' -H 'x-api-key: %s' -H 'Content-Type: application/json'", s.Endpoint, s.APIKey)
-	body := func(p localstack.StateProvider, n int) string {
+	body := func(p localrun.StateProvider, n int) string {
 		return fmt.Sprintf(`{"transaction_id":"tx_local_%d","amount":"12.34","currency":"USD","provider":"%s"}`, n, p.Name)
 	}
 	printed := false
 	for i, p := range s.Providers {
-		if p.Scheme == localstack.SchemeNone {
+		if p.Scheme == payhook.SchemeNone {
 			fmt.Fprintf(w, "\nSend a webhook (provider %q is unsigned):\n  %s -d '%s'\n", p.Name, base, body(p, i+1))
 			printed = true
 			break
@@ -307,7 +316,7 @@ func printCurls(w io.Writer, s *localstack.State) {
 	}
 	for i, p := range s.Providers {
 		switch p.Scheme {
-		case localstack.SchemeStandardWebhooks:
+		case payhook.SchemeStandardWebhooks:
 			key := strings.TrimPrefix(p.Secret, "whsec_")
 			fmt.Fprintf(w, "\nProvider %q signs with Standard Webhooks: webhook-signature is v1,<base64 HMAC-SHA256 of\n"+
 				"\"<webhook-id>.<webhook-timestamp>.<body>\"> keyed with the base64-decoded secret after whsec_ (bash + openssl):\n", p.Name)
@@ -315,7 +324,7 @@ func printCurls(w io.Writer, s *localstack.State) {
 				"SIG=$(printf '%%s' \"$ID.$TS.$BODY\" | openssl dgst -sha256 -mac HMAC -macopt hexkey:$(printf '%%s' '%s' | base64 -d | od -An -tx1 | tr -d ' \\n') -binary | base64); "+
 				"%s -H \"webhook-id: $ID\" -H \"webhook-timestamp: $TS\" -H \"webhook-signature: v1,$SIG\" -d \"$BODY\"\n",
 				body(p, i+1), key, base)
-		case localstack.SchemeStripe:
+		case payhook.SchemeStripe:
 			fmt.Fprintf(w, "\nProvider %q signs like Stripe: Stripe-Signature is t=<unix time>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">\n"+
 				"keyed with the whole secret (bash + openssl):\n", p.Name)
 			fmt.Fprintf(w, "  BODY='%s'; TS=$(date +%%s); "+

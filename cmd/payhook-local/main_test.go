@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/payhook/payhook/internal/localstack"
+	"github.com/payhook/payhook/internal/localrun"
 )
 
 func TestUsage(t *testing.T) {
@@ -19,10 +19,10 @@ func TestUsage(t *testing.T) {
 }
 
 func TestCurls(t *testing.T) {
-	s := &localstack.State{
+	s := &localrun.State{
 		Endpoint: "http://127.0.0.1:1234/v1/webhooks",
 		APIKey:   "KEY",
-		Providers: []localstack.StateProvider{
+		Providers: []localrun.StateProvider{
 			{Name: "acme", Scheme: "standard-webhooks", Secret: "whsec_c2VjcmV0"},
 			{Name: "stripe", Scheme: "stripe", Secret: "whsec_abc"},
 			{Name: "legacy", Scheme: "none"},

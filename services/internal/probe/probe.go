@@ -36,7 +36,7 @@ type Provider struct {
 }
 
 // LocalState is the part of .payhook/local.json (written by `mage local`, see
-// internal/localstack.State) that the probes need.
+// internal/localrun.State) that the probes need.
 type LocalState struct {
 	Running   bool       `json:"running"`
 	Stack     string     `json:"stack"`

@@ -1,0 +1,108 @@
+package cost
+
+import (
+	"bytes"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/payhook/payhook/envs"
+)
+
+func TestCountTemplateOfProd(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join("..", "..", "tests", "testdata", "prod.template.json"))
+	require.NoError(t, err)
+	c, err := CountTemplate(body)
+	require.NoError(t, err)
+	// 25 alarms, 4 of them error-rate alarms on metric math over 2 metrics each.
+	assert.Equal(t, TemplateCounts{AlarmMetrics: 21 + 4*2, Dashboards: 1, KMSKeys: 1, Secrets: 1, WAFRules: 4}, c)
+}
+
+func measured() Measured {
+	return Measured{Date: "test", Functions: map[string]FunctionFigures{
+		"ingest":     {WarmMs: 10.2, LogBytes: 1000},
+		"accounting": {WarmMs: 8, LogBytes: 500},
+		"reconciler": {WarmMs: 40, LogBytes: 300},
+	}, Reference: FunctionFigures{WarmMs: 30, LogBytes: 1200}}
+}
+
+func line(t *testing.T, e Estimate, service, item string) Line {
+	t.Helper()
+	for _, l := range e.Lines {
+		if l.Service == service && l.Item == item {
+			return l
+		}
+	}
+	t.Fatalf("no line %s / %s", service, item)
+	return Line{}
+}
+
+func TestPayhookEstimateCountsWhatTheServicesDo(t *testing.T) {
+	e := envs.Env{Name: "prod", Region: "us-east-1"}
+	e.Functions.Ingest.MemoryMB = 256
+	e.Functions.Accounting.MemoryMB = 256
+	e.Worker.BatchSize = 10
+	w := Workload{WebhooksPerMonth: 10e6, RetryFraction: 0.1}
+	est := Payhook(e, w, measured(), TemplateCounts{AlarmMetrics: 29, Dashboards: 1, KMSKeys: 1, Secrets: 1, WAFRules: 4})
+	require.True(t, est.Known)
+
+	// 10 WRU per webhook plus 1 per retried delivery (1M retries).
+	assert.InDelta(t, (10e6*10+1e6)/1e6, line(t, est, "DynamoDB", "write request units").Quantity, 1e-9)
+	// Ingest: 11M invocations, billed 11 ms (rounded up) at 256 MB.
+	assert.InDelta(t, 11e6*11/1000*0.25, line(t, est, "Lambda", "ingest compute").Quantity, 1e-6)
+	assert.InDelta(t, 11, line(t, est, "API Gateway", "REST requests").Quantity, 1e-9)
+	// 3.86 webhooks/s with a 1 s window: batches of 3.86 messages.
+	rps := 10e6 / secondsPerMonth
+	assert.InDelta(t, 10e6/rps/1e6, line(t, est, "Lambda", "accounting invocations").Quantity, 1e-9)
+	assert.InDelta(t, 29*0.10, line(t, est, "CloudWatch", "alarms").USD(), 1e-9)
+
+	var sum float64
+	for _, l := range est.Lines {
+		sum += l.USD()
+		assert.NotEmpty(t, l.Price.Source, "%s/%s has a source", l.Service, l.Item)
+	}
+	assert.InDelta(t, sum, est.Total(), 1e-9)
+	assert.InDelta(t, est.Total()/10, est.PerMillion(), 1e-9)
+	for i := 1; i < len(est.Lines); i++ {
+		assert.GreaterOrEqual(t, est.Lines[i-1].USD(), est.Lines[i].USD(), "largest first")
+	}
+}
+
+func TestReferenceCountsEveryRetryAgain(t *testing.T) {
+	ref := Reference(Workload{WebhooksPerMonth: 1e6, RetryFraction: 0.5}, measured())
+	assert.InDelta(t, 1.5e6*2/1e6, line(t, ref, "DynamoDB", "write request units").Quantity, 1e-9)
+	assert.InDelta(t, 1.5, line(t, ref, "Lambda", "ingest (Python) invocations").Quantity, 1e-9)
+	assert.InDelta(t, 1.5e6*30/1000*0.5, line(t, ref, "Lambda", "ingest (Python) compute").Quantity, 1e-6)
+}
+
+func TestOtherRegionsAreUnknownNotGuessed(t *testing.T) {
+	e := envs.Env{Name: "eu", Region: "eu-west-1"}
+	e.Worker.BatchSize = 10
+	est := Payhook(e, Workload{WebhooksPerMonth: 1e6}, measured(), TemplateCounts{})
+	assert.False(t, est.Known)
+	var b bytes.Buffer
+	WriteMarkdown(&b, est)
+	assert.Contains(t, b.String(), "Unknown: prices are held only for us-east-1")
+	assert.NotContains(t, b.String(), "| **total**")
+}
+
+func TestXRaySampling(t *testing.T) {
+	assert.Equal(t, 100.0, xrayTraces(100))
+	assert.InDelta(t, secondsPerMonth+0.05*(10e6-secondsPerMonth), xrayTraces(10e6), 1e-6)
+	assert.Equal(t, "12.35M", human(12.345e6))
+	assert.Equal(t, "450k", human(450e3))
+	assert.False(t, math.IsNaN(xrayTraces(0)))
+}
+
+func TestLoadMeasuredNamesWhatIsMissing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bench.json")
+	require.NoError(t, os.WriteFile(path, []byte(`{"functions":{"ingest":{"warm_ms_p50":3}}}`), 0o644))
+	_, err := LoadMeasured(path)
+	assert.ErrorContains(t, err, "no warm duration for accounting")
+	_, err = LoadMeasured(filepath.Join(t.TempDir(), "none.json"))
+	assert.ErrorContains(t, err, "run `go run mage.go bench` first")
+}

@@ -1,0 +1,184 @@
+// Package cfn reads a synthesized CloudFormation template as it is and evaluates its
+// intrinsic functions.
+//
+// ParseTemplate reads a template (JSON, as CDK writes it) together with what its cloud
+// assembly says about it (stack name, region, code assets); Resolver evaluates Ref,
+// Fn::GetAtt, Fn::Sub, Fn::Join, Fn::If and the other intrinsic functions against the
+// values that local provisioning records for each resource; References lists what a value
+// refers to, so that resources can be created in dependency order. The helpers in
+// values.go read resolved JSON values as CloudFormation would.
+//
+// Nothing here creates anything: internal/localrun/provision does, with this package.
+package cfn
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Template is a parsed CloudFormation template (JSON, as CDK synthesizes it).
+type Template struct {
+	// Path is the file the template was read from ("" when parsed from bytes).
+	Path string
+	// StackName is the stack's name: from the cloud assembly's manifest.json next to the
+	// template when there is one, else the file name without ".template.json", or
+	// "local" when unknown.
+	StackName string
+	// Region is the stack's region from the cloud assembly's manifest ("" when the
+	// stack is environment-agnostic or there is no manifest).
+	Region string
+	// Description is the template's description.
+	Description string
+	// Parameters holds the template's parameters by name.
+	Parameters map[string]Parameter
+	// Mappings holds the template's mappings (for Fn::FindInMap).
+	Mappings map[string]map[string]map[string]any
+	// Conditions holds the raw condition expressions by name.
+	Conditions map[string]any
+	// Resources holds the resources by logical id.
+	Resources map[string]*Resource
+	// Outputs holds the raw outputs by name.
+	Outputs map[string]any
+}
+
+// Parameter is a template parameter. Only its default value is used locally.
+type Parameter struct {
+	// Type is the parameter type.
+	Type string `json:"Type"`
+	// Default is the default value, nil when there is none.
+	Default any `json:"Default"`
+}
+
+// Resource is one resource of a template.
+type Resource struct {
+	// LogicalID is the resource's key in the template's Resources section.
+	LogicalID string `json:"-"`
+	// Type is the CloudFormation resource type, e.g. AWS::SQS::Queue.
+	Type string `json:"Type"`
+	// Properties holds the raw (unresolved) properties.
+	Properties map[string]any `json:"Properties"`
+	// DependsOn lists explicit dependencies (a string or a list in the template).
+	DependsOn []string `json:"-"`
+	// Condition names the condition the resource is created under ("" for always).
+	Condition string `json:"Condition"`
+	// Metadata holds the resource's metadata (CDK puts the construct path there).
+	Metadata map[string]any `json:"Metadata"`
+}
+
+// ParseTemplate reads and parses the CloudFormation JSON template at path.
+func ParseTemplate(path string) (*Template, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read template: %w", err)
+	}
+	t, err := ParseTemplateBytes(data)
+	if err != nil {
+		return nil, fmt.Errorf("template %s: %w", path, err)
+	}
+	t.Path = path
+	base := filepath.Base(path)
+	if name, ok := strings.CutSuffix(base, ".template.json"); ok && name != "" {
+		t.StackName = name
+	}
+	if err := t.readManifest(filepath.Join(filepath.Dir(path), "manifest.json"), base); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// ParseTemplateBytes parses a CloudFormation JSON template.
+func ParseTemplateBytes(data []byte) (*Template, error) {
+	var raw struct {
+		Description string                               `json:"Description"`
+		Parameters  map[string]Parameter                 `json:"Parameters"`
+		Mappings    map[string]map[string]map[string]any `json:"Mappings"`
+		Conditions  map[string]any                       `json:"Conditions"`
+		Resources   map[string]json.RawMessage           `json:"Resources"`
+		Outputs     map[string]any                       `json:"Outputs"`
+		Transform   any                                  `json:"Transform"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("parse template JSON: %w", err)
+	}
+	if raw.Transform != nil {
+		return nil, fmt.Errorf("template uses a Transform (%v): transforms are not supported locally", raw.Transform)
+	}
+	if len(raw.Resources) == 0 {
+		return nil, fmt.Errorf("template has no Resources")
+	}
+	t := &Template{
+		StackName:   "local",
+		Description: raw.Description,
+		Parameters:  raw.Parameters,
+		Mappings:    raw.Mappings,
+		Conditions:  raw.Conditions,
+		Resources:   make(map[string]*Resource, len(raw.Resources)),
+		Outputs:     raw.Outputs,
+	}
+	for id, body := range raw.Resources {
+		r, err := parseResource(id, body)
+		if err != nil {
+			return nil, fmt.Errorf("resource %s: %w", id, err)
+		}
+		t.Resources[id] = r
+	}
+	return t, nil
+}
+
+// parseResource parses one entry of the Resources section.
+func parseResource(id string, body json.RawMessage) (*Resource, error) {
+	var r Resource
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, err
+	}
+	if r.Type == "" {
+		return nil, fmt.Errorf("no Type")
+	}
+	var dep struct {
+		DependsOn any `json:"DependsOn"`
+	}
+	if err := json.Unmarshal(body, &dep); err != nil {
+		return nil, err
+	}
+	switch d := dep.DependsOn.(type) {
+	case nil:
+	case string:
+		r.DependsOn = []string{d}
+	case []any:
+		for _, x := range d {
+			s, ok := x.(string)
+			if !ok {
+				return nil, fmt.Errorf("DependsOn holds a non-string %v", x)
+			}
+			r.DependsOn = append(r.DependsOn, s)
+		}
+	default:
+		return nil, fmt.Errorf("DependsOn is neither a string nor a list")
+	}
+	if r.Properties == nil {
+		r.Properties = map[string]any{}
+	}
+	r.LogicalID = id
+	return &r, nil
+}
+
+// LogicalIDs returns the logical ids of the resources of the given types (all resources
+// when no type is given), sorted.
+func (t *Template) LogicalIDs(types ...string) []string {
+	want := map[string]bool{}
+	for _, ty := range types {
+		want[ty] = true
+	}
+	var ids []string
+	for id, r := range t.Resources {
+		if len(types) == 0 || want[r.Type] {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}

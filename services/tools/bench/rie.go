@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// launch is one RIE process running one function's bootstrap.
+type launch struct {
+	cmd  *exec.Cmd
+	addr string
+	out  *lockedBuffer
+}
+
+// lockedBuffer collects a process's output safely while it runs.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// start launches the RIE on a free loopback port with bootstrap and env, and waits until it
+// listens. The function itself starts on the first invocation, as in Lambda.
+func start(rie, bootstrap string, env []string) (*launch, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("free port: %w", err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	out := &lockedBuffer{}
+	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, bootstrap)
+	cmd.Env = env
+	cmd.Dir = filepath.Dir(bootstrap)
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start the RIE: %w", err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return &launch{cmd: cmd, addr: addr, out: out}, nil
+		}
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			return nil, fmt.Errorf("the RIE did not listen on %s: %s", addr, out.String())
+		}
+	}
+}
+
+// invoke sends one event and returns the response and how long it took.
+func (l *launch) invoke(ctx context.Context, event []byte) ([]byte, time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
+		"http://"+l.addr+"/2015-03-31/functions/function/invocations", bytes.NewReader(event))
+	if err != nil {
+		return nil, 0, err
+	}
+	t0 := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, 0, fmt.Errorf("invoke: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	took := time.Since(t0)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return body, took, fmt.Errorf("invoke: status %d: %s %v", resp.StatusCode, body, err)
+	}
+	return body, took, nil
+}
+
+var initReport = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
+
+// initMs is the RIE's own INIT REPORT duration of the function's start.
+func (l *launch) initMs() (float64, error) {
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if m := initReport.FindStringSubmatch(l.out.String()); m != nil {
+			return strconv.ParseFloat(m[1], 64)
+		}
+	}
+	return 0, fmt.Errorf("no INIT REPORT in the RIE's output")
+}
+
+// functionBytes counts the function's own output (its log lines and EMF records) and
+// Lambda's START/END/REPORT lines, leaving out the emulator's own log.
+func (l *launch) functionBytes() int {
+	n := 0
+	sc := bufio.NewScanner(strings.NewReader(l.out.String()))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if !strings.Contains(sc.Text(), "(rapid)") {
+			n += len(sc.Text()) + 1
+		}
+	}
+	return n
+}
+
+// maxRSSMB is the peak resident memory (VmHWM) of the function process, the RIE's child.
+func (l *launch) maxRSSMB() float64 {
+	var peak float64
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so read after its ')'.
+		fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if len(fields) < 2 || fields[1] != strconv.Itoa(l.cmd.Process.Pid) {
+			continue
+		}
+		status, err := os.ReadFile("/proc/" + e.Name() + "/status")
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+				peak = max(peak, kb/1024)
+			}
+		}
+	}
+	return peak
+}
+
+// stop ends the RIE and the function.
+func (l *launch) stop() {
+	_ = syscall.Kill(-l.cmd.Process.Pid, syscall.SIGKILL)
+	_ = l.cmd.Wait()
+}
