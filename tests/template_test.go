@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payhook/payhook/envs"
+	"github.com/payhook/payhook/internal/cdktest"
 )
 
 // resource is one CloudFormation resource of a template.
@@ -25,9 +25,10 @@ func resources(t *testing.T, env string) []resource {
 	t.Helper()
 	tmpl, ok := synthesized.templates[env]
 	require.True(t, ok, "no template for %s", env)
+	tpl := cdktest.Template(tmpl)
 	var out []resource
-	for id, raw := range tmpl["Resources"].(map[string]any) {
-		r := raw.(map[string]any)
+	for id := range tmpl["Resources"].(map[string]any) {
+		r := tpl.Resource(id)
 		props, _ := r["Properties"].(map[string]any)
 		del, _ := r["DeletionPolicy"].(string)
 		out = append(out, resource{ID: id, Type: r["Type"].(string), Props: props, Deletion: del})
@@ -53,16 +54,8 @@ func one(t *testing.T, rs []resource, typ string) resource {
 	return got[0]
 }
 
-func num(v any) float64 {
-	switch n := v.(type) {
-	case float64:
-		return n
-	case json.Number:
-		f, _ := n.Float64()
-		return f
-	}
-	return -1
-}
+// num reads a template number.
+func num(v any) float64 { return cdktest.Number(v) }
 
 func functionNamed(t *testing.T, rs []resource, name string) resource {
 	t.Helper()

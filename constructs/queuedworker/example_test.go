@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log"
 	"os"
-	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
@@ -12,6 +11,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/payhook/payhook/constructs/alarmedfunction"
+	tu "github.com/payhook/payhook/internal/cdktest"
 	"github.com/payhook/payhook/constructs/queuedworker"
 )
 
@@ -20,17 +20,15 @@ import (
 func ExampleNewQueuedWorker() {
 	// Each CodeDir must hold a prebuilt executable "bootstrap" (in a real app, e.g.
 	// build/accounting holding build/accounting/bootstrap); here one temporary stand-in.
-	codeDir, err := os.MkdirTemp("", "accounting")
+	codeDir, err := tu.TempCodeDir()
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(codeDir)
-	if err := os.WriteFile(filepath.Join(codeDir, "bootstrap"), []byte("#!/bin/sh\n"), 0o755); err != nil {
-		log.Fatal(err)
-	}
 
-	app := awscdk.NewApp(nil)
-	stack := awscdk.NewStack(app, jsii.String("Example"), nil)
+	// In an app of your own: stack := awscdk.NewStack(awscdk.NewApp(nil), jsii.String("Example"), nil).
+	// Here the test binary's one App serves.
+	stack := tu.NewStack(app, "Examplequeuedworker")
 	topic := awssns.NewTopic(stack, jsii.String("Alerts"), nil)
 	table := awsdynamodb.NewTable(stack, jsii.String("Table"), &awsdynamodb.TableProps{
 		PartitionKey: &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},

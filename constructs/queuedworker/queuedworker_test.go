@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payhook/payhook/constructs/alarmedfunction"
-	tu "github.com/payhook/payhook/constructs/internal/testutil"
+	tu "github.com/payhook/payhook/internal/cdktest"
 	"github.com/payhook/payhook/constructs/queuedworker"
 )
 

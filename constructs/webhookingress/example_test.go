@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"log"
 	"os"
-	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/payhook/payhook/constructs/alarmedfunction"
+	tu "github.com/payhook/payhook/internal/cdktest"
 	"github.com/payhook/payhook/constructs/queuedworker"
 	"github.com/payhook/payhook/constructs/webhookingress"
 )
@@ -20,17 +20,15 @@ import (
 func ExampleNewWebhookIngress() {
 	// Each CodeDir must hold a prebuilt executable "bootstrap" (in a real app, e.g.
 	// build/ingest holding build/ingest/bootstrap); here one temporary stand-in.
-	codeDir, err := os.MkdirTemp("", "ingest")
+	codeDir, err := tu.TempCodeDir()
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(codeDir)
-	if err := os.WriteFile(filepath.Join(codeDir, "bootstrap"), []byte("#!/bin/sh\n"), 0o755); err != nil {
-		log.Fatal(err)
-	}
 
-	app := awscdk.NewApp(nil)
-	stack := awscdk.NewStack(app, jsii.String("Example"), nil)
+	// In an app of your own: stack := awscdk.NewStack(awscdk.NewApp(nil), jsii.String("Example"), nil).
+	// Here the test binary's one App serves.
+	stack := tu.NewStack(app, "Examplewebhookingress")
 	topic := awssns.NewTopic(stack, jsii.String("Alerts"), nil)
 	worker := queuedworker.NewQueuedWorker(stack, "Accounting", &queuedworker.QueuedWorkerProps{
 		Consumer:   alarmedfunction.AlarmedFunctionProps{CodeDir: jsii.String(codeDir)},

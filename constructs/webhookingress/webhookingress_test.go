@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payhook/payhook/constructs/alarmedfunction"
-	tu "github.com/payhook/payhook/constructs/internal/testutil"
+	tu "github.com/payhook/payhook/internal/cdktest"
 	"github.com/payhook/payhook/constructs/webhookingress"
 )
 
@@ -355,13 +355,7 @@ func TestNewPanicsWithEveryProblemBeforeCreatingResources(t *testing.T) {
 
 func TestEveryAlarmFitsTheDeploymentGroupWithoutCycle(t *testing.T) {
 	// GIVEN an ingress whose handler deploys through CodeDeploy
-	stack := tu.NewStack(app, t.Name())
-	w := webhookingress.NewWebhookIngress(stack, "Ingress", &webhookingress.WebhookIngressProps{
-		Handler: alarmedfunction.AlarmedFunctionProps{
-			CodeDir:          tu.CodeDir(t),
-			DeploymentConfig: awscodedeploy.LambdaDeploymentConfig_CANARY_10PERCENT_5MINUTES(),
-		},
-	})
+	stack, w := canaryIngress(t)
 	// WHEN a team adds every API alarm to the handler's deployment group (its own four are in it)
 	for _, a := range w.Alarms[:2] {
 		w.Handler.DeploymentGroup.AddAlarm(a)
@@ -382,13 +376,7 @@ func TestEveryAlarmFitsTheDeploymentGroupWithoutCycle(t *testing.T) {
 func TestStageReferencingAlarmInDeploymentGroupIsACycle(t *testing.T) {
 	// GIVEN the same ingress, and an alarm on the Stage's own metric (dimension Ref Stage),
 	// the shape that made the staging and prod templates undeployable
-	stack := tu.NewStack(app, t.Name())
-	w := webhookingress.NewWebhookIngress(stack, "Ingress", &webhookingress.WebhookIngressProps{
-		Handler: alarmedfunction.AlarmedFunctionProps{
-			CodeDir:          tu.CodeDir(t),
-			DeploymentConfig: awscodedeploy.LambdaDeploymentConfig_CANARY_10PERCENT_5MINUTES(),
-		},
-	})
+	stack, w := canaryIngress(t)
 	a := awscloudwatch.NewAlarm(stack, jsii.String("StageAlarm"), &awscloudwatch.AlarmProps{
 		Metric: w.Stage.MetricServerError(nil), Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(1),
 	})
@@ -402,4 +390,17 @@ func TestStageReferencingAlarmInDeploymentGroupIsACycle(t *testing.T) {
 	for _, want := range []string{"dependency-cycle", "HandlerAlias", "DeploymentGroup", "StageAlarm", "DeploymentStage"} {
 		assert.Contains(t, msg, want)
 	}
+}
+
+// canaryIngress is an ingress with its defaults whose handler deploys through a CodeDeploy
+// canary, in a stack of its own.
+func canaryIngress(t *testing.T) (awscdk.Stack, *webhookingress.WebhookIngress) {
+	t.Helper()
+	stack := tu.NewStack(app, t.Name())
+	return stack, webhookingress.NewWebhookIngress(stack, "Ingress", &webhookingress.WebhookIngressProps{
+		Handler: alarmedfunction.AlarmedFunctionProps{
+			CodeDir:          tu.CodeDir(t),
+			DeploymentConfig: awscodedeploy.LambdaDeploymentConfig_CANARY_10PERCENT_5MINUTES(),
+		},
+	})
 }

@@ -86,24 +86,15 @@ type Sweep struct {
 func (h *Handler) Handle(ctx context.Context) (Sweep, error) {
 	var sw Sweep
 	var err error
-	sw.Outbox, err = h.Relay.Outbox(ctx, h.Grace, h.Limit)
-	h.Metrics.Count("OutboxRelayed", sw.Outbox.Sent, nil)
-	if err != nil {
-		h.Log.Error("outbox sweep failed", "found", sw.Outbox.Found, "sent", sw.Outbox.Sent, "err", err.Error())
+	if sw.Outbox, err = h.sweep("outbox", "OutboxRelayed", "sent stranded notifications", func() (relay.Result, error) {
+		return h.Relay.Outbox(ctx, h.Grace, h.Limit)
+	}); err != nil {
 		return sw, err
 	}
-	if sw.Outbox.Found > 0 {
-		h.Log.Warn("outbox sweep sent stranded notifications", "found", sw.Outbox.Found, "sent", sw.Outbox.Sent)
-	}
-	sw.Unaccounted, err = h.Relay.Unaccounted(ctx, h.UnaccountedAfter, h.Limit)
-	h.Metrics.Count("UnaccountedResent", sw.Unaccounted.Sent, nil)
-	if err != nil {
-		h.Log.Error("unaccounted sweep failed", "found", sw.Unaccounted.Found, "sent", sw.Unaccounted.Sent, "err", err.Error())
+	if sw.Unaccounted, err = h.sweep("unaccounted", "UnaccountedResent", "sent notifications again that were not accounted in time", func() (relay.Result, error) {
+		return h.Relay.Unaccounted(ctx, h.UnaccountedAfter, h.Limit)
+	}); err != nil {
 		return sw, err
-	}
-	if sw.Unaccounted.Found > 0 {
-		h.Log.Warn("sent notifications again that were not accounted in time", "found", sw.Unaccounted.Found,
-			"sent", sw.Unaccounted.Sent, "after", h.UnaccountedAfter.String())
 	}
 	oldest, err := h.Relay.Store.OldestUnaccounted(ctx)
 	if err != nil {
@@ -115,6 +106,20 @@ func (h *Handler) Handle(ctx context.Context) (Sweep, error) {
 	}
 	h.Metrics.Gauge("OldestUnaccountedAgeSeconds", sw.OldestUnaccountedSeconds, "Seconds", nil)
 	return sw, nil
+}
+
+// sweep runs one sweep, counts what it sent in metric, and logs a failure or what it found.
+func (h *Handler) sweep(name, metric, found string, run func() (relay.Result, error)) (relay.Result, error) {
+	res, err := run()
+	h.Metrics.Count(metric, res.Sent, nil)
+	if err != nil {
+		h.Log.Error(name+" sweep failed", "found", res.Found, "sent", res.Sent, "err", err.Error())
+		return res, err
+	}
+	if res.Found > 0 {
+		h.Log.Warn(name+" sweep "+found, "found", res.Found, "sent", res.Sent)
+	}
+	return res, nil
 }
 
 func (h *Handler) now() time.Time {

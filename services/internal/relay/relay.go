@@ -42,25 +42,11 @@ type Result struct {
 // grace ago (up to limit), then takes it off the outbox. The grace period leaves in-flight
 // ingest requests to finish their own send.
 func (r *Relay) Outbox(ctx context.Context, grace time.Duration, limit int) (Result, error) {
-	now := time.Now
-	if r.Now != nil {
-		now = r.Now
-	}
-	pending, err := r.Store.PendingOutbox(ctx, now().Add(-grace), limit)
+	pending, err := r.Store.PendingOutbox(ctx, r.now().Add(-grace), limit)
 	if err != nil {
 		return Result{}, fmt.Errorf("outbox sweep: %w", err)
 	}
-	res := Result{Found: len(pending)}
-	for _, t := range pending {
-		if err := r.send(ctx, &t); err != nil {
-			return res, fmt.Errorf("outbox sweep: %w", err)
-		}
-		if err := r.Store.MarkEnqueued(ctx, t.Provider, t.TransactionID); err != nil {
-			return res, fmt.Errorf("outbox sweep: %w", err)
-		}
-		res.Sent++
-	}
-	return res, nil
+	return r.sweep(ctx, "outbox sweep", pending, r.Store.MarkEnqueued, nil)
 }
 
 // Unaccounted sends again every transaction that went to the queue more than after ago and
@@ -69,26 +55,12 @@ func (r *Relay) Outbox(ctx context.Context, grace time.Duration, limit int) (Res
 // costs one extra receive, and one that was lost (expired, purged, a replaced queue) is
 // recovered.
 func (r *Relay) Unaccounted(ctx context.Context, after time.Duration, limit int) (Result, error) {
-	now := time.Now
-	if r.Now != nil {
-		now = r.Now
-	}
-	stale, err := r.Store.Unaccounted(ctx, now().Add(-after), limit)
+	stale, err := r.Store.Unaccounted(ctx, r.now().Add(-after), limit)
 	if err != nil {
 		return Result{}, fmt.Errorf("unaccounted sweep: %w", err)
 	}
-	res := Result{Found: len(stale)}
-	for _, t := range stale {
-		if err := r.send(ctx, &t); err != nil {
-			return res, fmt.Errorf("unaccounted sweep: %w", err)
-		}
-		// Accounted or failed since it was listed: done, not an error.
-		if err := r.Store.MarkResent(ctx, t.Provider, t.TransactionID); err != nil && !errors.Is(err, store.ErrNotInFlight) {
-			return res, fmt.Errorf("unaccounted sweep: %w", err)
-		}
-		res.Sent++
-	}
-	return res, nil
+	// Accounted or failed since it was listed: done, not an error.
+	return r.sweep(ctx, "unaccounted sweep", stale, r.Store.MarkResent, store.ErrNotInFlight)
 }
 
 // Replay puts up to limit failed transactions back on the main queue and marks them
@@ -98,19 +70,33 @@ func (r *Relay) Replay(ctx context.Context, limit int) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("replay: %w", err)
 	}
-	res := Result{Found: len(failed)}
-	for _, t := range failed {
+	// The list is an eventually consistent index: a record another run replayed (or that
+	// accounting already took) is done, not an error.
+	return r.sweep(ctx, "replay", failed, r.Store.MarkReplayed, store.ErrNotFailed)
+}
+
+// sweep sends each listed transaction to the queue, then marks it; a mark failing with done
+// means another actor finished the record meanwhile, which is not an error.
+func (r *Relay) sweep(ctx context.Context, what string, list []store.Transaction,
+	mark func(ctx context.Context, provider, transactionID string) error, done error) (Result, error) {
+	res := Result{Found: len(list)}
+	for _, t := range list {
 		if err := r.send(ctx, &t); err != nil {
-			return res, fmt.Errorf("replay: %w", err)
+			return res, fmt.Errorf("%s: %w", what, err)
 		}
-		// The list is an eventually consistent index: a record another run replayed (or
-		// that accounting already took) is done, not an error.
-		if err := r.Store.MarkReplayed(ctx, t.Provider, t.TransactionID); err != nil && !errors.Is(err, store.ErrNotFailed) {
-			return res, fmt.Errorf("replay: %w", err)
+		if err := mark(ctx, t.Provider, t.TransactionID); err != nil && (done == nil || !errors.Is(err, done)) {
+			return res, fmt.Errorf("%s: %w", what, err)
 		}
 		res.Sent++
 	}
 	return res, nil
+}
+
+func (r *Relay) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
 }
 
 func (r *Relay) send(ctx context.Context, t *store.Transaction) error {

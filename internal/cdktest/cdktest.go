@@ -1,9 +1,10 @@
-// Package testutil holds the helpers the constructs' tests share: a fresh
-// stack per test on one App per test binary, a code directory with a dummy
-// bootstrap, and a synthesized template read as plain Go maps so that a
-// mismatch fails the test instead of panicking the binary (as a failed
-// aws-cdk-go assertions.Template matcher does).
-package testutil
+// Package cdktest is the module's one CDK test kit, shared by the constructs' tests and the
+// acceptance tests in tests/: a fresh stack per test on one App per test binary, a code
+// directory with a dummy bootstrap, and a synthesized template read as plain Go maps (so a
+// mismatch fails the test instead of panicking the binary, as a failed aws-cdk-go
+// assertions.Template matcher does), with finders, a number reader and the CloudFormation
+// rules gate.
+package cdktest
 
 import (
 	"encoding/json"
@@ -44,6 +45,16 @@ func CodeDir(t testing.TB) *string {
 		t.Fatalf("write bootstrap: %v", err)
 	}
 	return jsii.String(dir)
+}
+
+// TempCodeDir creates a directory holding an executable stand-in "bootstrap", for Example
+// functions (which have no testing.TB); the caller removes it.
+func TempCodeDir() (string, error) {
+	dir, err := os.MkdirTemp("", "payhook-example-")
+	if err != nil {
+		return "", err
+	}
+	return dir, os.WriteFile(filepath.Join(dir, "bootstrap"), []byte("#!/bin/sh\nexit 0\n"), 0o755)
 }
 
 // Template is a synthesized CloudFormation template as plain Go values.
@@ -110,6 +121,21 @@ func (tpl Template) Resource(id string) map[string]any {
 	res, _ := tpl["Resources"].(map[string]any)
 	r, _ := res[id].(map[string]any)
 	return r
+}
+
+// Number reads a template number (float64 after JSON decoding, or json.Number); -1 when v is
+// not a number.
+func Number(v any) float64 {
+	switch n := v.(type) {
+	case float64:
+		return n
+	case json.Number:
+		f, err := n.Float64()
+		if err == nil {
+			return f
+		}
+	}
+	return -1
 }
 
 // Count returns how many resources of type typ the template has.
