@@ -95,6 +95,8 @@ func TestXRaySampling(t *testing.T) {
 	assert.InDelta(t, secondsPerMonth+0.05*(10e6-secondsPerMonth), xrayTraces(10e6), 1e-6)
 	assert.Equal(t, "12.35M", human(12.345e6))
 	assert.Equal(t, "450k", human(450e3))
+	assert.Equal(t, "0.0432", human(0.0432))
+	assert.Equal(t, "12", human(12))
 	assert.False(t, math.IsNaN(xrayTraces(0)))
 }
 

@@ -113,8 +113,10 @@ func human(v float64) string {
 		return trim(fmt.Sprintf("%.2fM", v/1e6))
 	case v >= 1e4:
 		return trim(fmt.Sprintf("%.1fk", v/1e3))
-	default:
+	case v >= 10:
 		return trim(fmt.Sprintf("%.1f", v))
+	default:
+		return fmt.Sprintf("%.3g", v)
 	}
 }
 
