@@ -159,9 +159,10 @@ func TestEveryEnvironmentIsSynthesized(t *testing.T) {
 			for _, p := range e.Providers {
 				assert.Contains(t, vars["PROVIDERS"], p.Name+":"+string(p.Scheme))
 			}
-			// The reconciler re-sends an unaccounted record once every receive of its message
-			// has timed out, plus the margin; the alarm fires at twice that.
-			after := e.Queue.VisibilityTimeoutSeconds*e.Queue.MaxReceiveCount + 900
+			// The alarm fires once every receive of a message has timed out (plus a margin);
+			// the reconciler re-sends once the queue's retention has passed too.
+			deadline := e.Queue.VisibilityTimeoutSeconds*e.Queue.MaxReceiveCount + 900
+			after := e.Queue.RetentionDays*86400 + deadline
 			reconciler := functionNamed(t, rs, "payhook-"+e.Name+"-reconciler")
 			rvars := reconciler.Props["Environment"].(map[string]any)["Variables"].(map[string]any)
 			assert.Equal(t, fmt.Sprintf("%ds", after), rvars["UNACCOUNTED_AFTER"])
@@ -172,7 +173,7 @@ func TestEveryEnvironmentIsSynthesized(t *testing.T) {
 				}
 			}
 			require.Len(t, oldest, 1)
-			assert.Equal(t, float64(2*after), num(oldest[0].Props["Threshold"]))
+			assert.Equal(t, float64(deadline), num(oldest[0].Props["Threshold"]))
 			assert.Equal(t, "Maximum", oldest[0].Props["Statistic"])
 			for _, lg := range ofType(rs, "AWS::Logs::LogGroup") {
 				assert.Equal(t, float64(e.LogRetentionDays), num(lg.Props["RetentionInDays"]), lg.ID)

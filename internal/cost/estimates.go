@@ -113,6 +113,8 @@ func Payhook(e envs.Env, w Workload, m Measured, t TemplateCounts) Estimate {
 		Line{"Secrets Manager", "GetSecretValue", ingestContainers * secondsPerMonth / 300 / 1e4, Prices.SecretCalls,
 			fmt.Sprintf("%g warm ingest containers, each re-reading every 5 min (cache TTL)", ingestContainers)},
 		Line{"KMS", "alerts key", float64(t.KMSKeys), Prices.KMSKey, "alerts topic encryption"},
+		Line{"KMS", "requests", 0, Prices.KMSRequests, "only when an alert is published to the encrypted topic (none assumed)"},
+		Line{"SNS", "publishes", 0, Prices.SNSPublish, "alerts only: dead messages and alarms (none assumed)"},
 		Line{"CloudWatch", "alarms", float64(t.AlarmMetrics), Prices.Alarm, "alarm metrics counted in the template"},
 		Line{"CloudWatch", "dashboard", float64(t.Dashboards), Prices.Dashboard, "one per env"},
 		Line{"CloudWatch", "EMF custom metrics", 16, Prices.CustomMetric, "services' metrics by name and dimensions"},

@@ -4,14 +4,17 @@
 //   - every transaction whose send ingest could not confirm (the outbox), so a notification
 //     answered 2xx (or stored before a 503) reaches accounting even if the queue was down and
 //     the provider never retries; and
-//   - every transaction that went to the queue more than UNACCOUNTED_AFTER ago and is still
-//     not accounted, so a message that disappeared without reaching the DLQ (retention
-//     expiry while accounting was throttled or disabled, a purge, a replaced queue) is not
-//     lost. The stack derives the bound from the env: visibility timeout × maxReceiveCount
-//     (by then a message is accounted or in the DLQ) plus a margin.
+//   - every transaction last sent to the queue more than UNACCOUNTED_AFTER ago and still not
+//     accounted, so a message that disappeared without reaching the DLQ (retention expiry
+//     while accounting was throttled or disabled, a purge, a replaced queue) is not lost.
+//     The stack derives the bound from the env: the queue's retention period plus visibility
+//     timeout × maxReceiveCount plus a margin, so a message that is only waiting in a slow
+//     queue is never sent twice.
 //
-// Each run reports OldestUnaccountedAgeSeconds (EMF), on which the stack alarms. See
-// services/ingest for the whole mechanism.
+// Each run reports OldestUnaccountedAgeSeconds (EMF): how long the oldest waiting record has
+// waited since it was received (outbox) or last sent (in flight), even when a sweep fails.
+// The stack alarms on it once every receive would have timed out. See services/ingest for
+// the whole mechanism.
 package main
 
 import (
@@ -83,29 +86,31 @@ type Sweep struct {
 
 // Handle runs the sweeps. A failed sweep returns an error (the scheduled invocation is
 // retried and the function's error alarm fires); records stay listed until sent.
-func (h *Handler) Handle(ctx context.Context) (Sweep, error) {
-	var sw Sweep
-	var err error
+func (h *Handler) Handle(ctx context.Context) (sw Sweep, err error) {
+	// Reported on every path: a failing sweep is exactly when the age must not go missing.
+	defer func() {
+		oldest, oerr := h.Relay.Store.OldestUnaccounted(ctx)
+		if oerr != nil {
+			h.Log.Error("oldest unaccounted age unknown", "err", oerr.Error())
+			if err == nil {
+				err = oerr
+			}
+			return
+		}
+		if !oldest.IsZero() {
+			sw.OldestUnaccountedSeconds = max(0, h.now().Sub(oldest).Seconds())
+		}
+		h.Metrics.Gauge("OldestUnaccountedAgeSeconds", sw.OldestUnaccountedSeconds, "Seconds", nil)
+	}()
 	if sw.Outbox, err = h.sweep("outbox", "OutboxRelayed", "sent stranded notifications", func() (relay.Result, error) {
 		return h.Relay.Outbox(ctx, h.Grace, h.Limit)
 	}); err != nil {
 		return sw, err
 	}
-	if sw.Unaccounted, err = h.sweep("unaccounted", "UnaccountedResent", "sent notifications again that were not accounted in time", func() (relay.Result, error) {
+	sw.Unaccounted, err = h.sweep("unaccounted", "UnaccountedResent", "sent notifications again that were not accounted in time", func() (relay.Result, error) {
 		return h.Relay.Unaccounted(ctx, h.UnaccountedAfter, h.Limit)
-	}); err != nil {
-		return sw, err
-	}
-	oldest, err := h.Relay.Store.OldestUnaccounted(ctx)
-	if err != nil {
-		h.Log.Error("oldest unaccounted age unknown", "err", err.Error())
-		return sw, err
-	}
-	if !oldest.IsZero() {
-		sw.OldestUnaccountedSeconds = max(0, h.now().Sub(oldest).Seconds())
-	}
-	h.Metrics.Gauge("OldestUnaccountedAgeSeconds", sw.OldestUnaccountedSeconds, "Seconds", nil)
-	return sw, nil
+	})
+	return sw, err
 }
 
 // sweep runs one sweep, counts what it sent in metric, and logs a failure or what it found.

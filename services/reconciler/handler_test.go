@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,19 +60,22 @@ func TestUnaccountedRecordsAreSentAgain(t *testing.T) {
 	st := env.NewStore(t)
 	q := env.NewQueues(t, 3, 30*time.Second)
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	clock := now
+	st.Now = func() time.Time { return clock }
 	// GIVEN three records whose sends ingest confirmed: two 2 h ago, one 10 min ago; the
 	// queue lost every message (a purge, say), and one of the old ones was accounted
 	for id, at := range map[string]time.Time{"lost": now.Add(-2 * time.Hour), "done": now.Add(-2 * time.Hour), "recent": now.Add(-10 * time.Minute)} {
+		clock = at
 		testenv.Insert(t, st, testenv.Notification(t, "acme", id, "1", "USD"), at)
 		require.NoError(t, st.MarkEnqueued(ctx, "acme", id))
 	}
+	clock = now
 	done, err := st.Get(ctx, "acme", "done")
 	require.NoError(t, err)
 	_, err = st.Account(ctx, done.Message())
 	require.NoError(t, err)
 
 	var metrics bytes.Buffer
-	clock := now
 	h := &Handler{
 		Relay: &relay.Relay{Store: st, Queue: env.SQS, QueueURL: q.URL, Now: func() time.Time { return clock }},
 		Grace: 30 * time.Second, UnaccountedAfter: 30 * time.Minute, Limit: 100,
@@ -82,7 +86,7 @@ func TestUnaccountedRecordsAreSentAgain(t *testing.T) {
 	sw, err := h.Handle(ctx)
 	require.NoError(t, err)
 
-	// THEN only the lost, unaccounted record older than the bound is sent again
+	// THEN only the lost, unaccounted record last sent before the bound is sent again
 	assert.Equal(t, relay.Result{Found: 1, Sent: 1}, sw.Unaccounted)
 	msgs := env.Receive(t, q.URL, 3, 3*time.Second)
 	require.Len(t, msgs, 1)
@@ -90,9 +94,10 @@ func TestUnaccountedRecordsAreSentAgain(t *testing.T) {
 	rec, err := st.Get(ctx, "acme", "lost")
 	require.NoError(t, err)
 	assert.Equal(t, 1, rec.ResendCount)
-	// AND the age of the oldest unaccounted record is reported (2 h)
-	assert.Equal(t, 7200.0, sw.OldestUnaccountedSeconds)
-	assert.Contains(t, metrics.String(), `"OldestUnaccountedAgeSeconds":7200`)
+	// AND the oldest wait since a send is reported: "recent", sent 10 min ago ("lost" was
+	// just sent again)
+	assert.Equal(t, 600.0, sw.OldestUnaccountedSeconds)
+	assert.Contains(t, metrics.String(), `"OldestUnaccountedAgeSeconds":600`)
 	assert.Contains(t, metrics.String(), `"Unit":"Seconds"`)
 
 	// WHEN it runs again a minute later, THEN the re-sent record is left alone for another bound
@@ -100,24 +105,68 @@ func TestUnaccountedRecordsAreSentAgain(t *testing.T) {
 	sw, err = h.Handle(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, relay.Result{}, sw.Unaccounted)
-	// AND after the bound it is sent once more, since it is still not accounted
+	// AND once the bound has passed since the re-send, both unaccounted records are sent
 	clock = now.Add(31 * time.Minute)
 	sw, err = h.Handle(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, relay.Result{Found: 1, Sent: 1}, sw.Unaccounted)
+	assert.Equal(t, relay.Result{Found: 2, Sent: 2}, sw.Unaccounted)
+	var bodies []string
+	for _, m := range env.Receive(t, q.URL, 3, 3*time.Second) {
+		bodies = append(bodies, *m.Body)
+	}
+	assert.Len(t, bodies, 2)
+	assert.Contains(t, strings.Join(bodies, " "), `"transaction_id":"lost"`)
+	assert.Contains(t, strings.Join(bodies, " "), `"transaction_id":"recent"`)
+	rec, err = st.Get(ctx, "acme", "lost")
+	require.NoError(t, err)
+	assert.Equal(t, 2, rec.ResendCount)
 
-	// WHEN accounting takes the re-sent message, THEN nothing is waiting any more
-	_, err = st.Account(ctx, rec.Message())
-	require.NoError(t, err)
-	recent, err := st.Get(ctx, "acme", "recent")
-	require.NoError(t, err)
-	_, err = st.Account(ctx, recent.Message())
-	require.NoError(t, err)
+	// WHEN accounting takes the messages, THEN nothing is waiting any more
+	for _, id := range []string{"lost", "recent"} {
+		r, err := st.Get(ctx, "acme", id)
+		require.NoError(t, err)
+		_, err = st.Account(ctx, r.Message())
+		require.NoError(t, err)
+	}
 	clock = now.Add(3 * time.Hour)
 	sw, err = h.Handle(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, relay.Result{}, sw.Unaccounted)
 	assert.Zero(t, sw.OldestUnaccountedSeconds)
+}
+
+func TestAStrandedRecordIsNotSentTwiceWhenTheOutboxSendsIt(t *testing.T) {
+	ctx := context.Background()
+	st := env.NewStore(t)
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	// GIVEN a record stranded on the outbox for 2 h (the queue was down), sent now
+	testenv.Insert(t, st, testenv.Notification(t, "acme", "stranded", "1", "USD"), now.Add(-2*time.Hour))
+	st.Now = func() time.Time { return now }
+	require.NoError(t, st.MarkEnqueued(ctx, "acme", "stranded"))
+	// THEN it is not due for a re-send until the bound has passed since that send
+	got, err := st.Unaccounted(ctx, now.Add(-30*time.Minute), 10)
+	require.NoError(t, err)
+	assert.Empty(t, got)
+	got, err = st.Unaccounted(ctx, now.Add(time.Second), 10)
+	require.NoError(t, err)
+	assert.Len(t, got, 1)
+}
+
+func TestOldestAgeIsReportedWhenASweepFails(t *testing.T) {
+	ctx := context.Background()
+	st := env.NewStore(t)
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	testenv.Insert(t, st, testenv.Notification(t, "acme", "waiting", "1", "USD"), now.Add(-time.Hour))
+	var metrics bytes.Buffer
+	h := &Handler{
+		Relay: &relay.Relay{Store: st, Queue: env.SQS, QueueURL: "http://127.0.0.1:1/000000000000/gone", Now: func() time.Time { return now }},
+		Grace: 30 * time.Second, UnaccountedAfter: 30 * time.Minute, Limit: 100,
+		Log: telemetry.NewLogger(io.Discard, "reconciler"), Metrics: telemetry.NewMetrics(&metrics, "payhook", nil),
+		Now: func() time.Time { return now },
+	}
+	_, err := h.Handle(ctx)
+	require.Error(t, err, "the outbox sweep cannot send")
+	assert.Contains(t, metrics.String(), `"OldestUnaccountedAgeSeconds":3600`, "the age is reported anyway, so the alarm does not go quiet")
 }
 
 func TestReplayedRecordIsWatchedToo(t *testing.T) {

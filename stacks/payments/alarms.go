@@ -38,12 +38,13 @@ func (b *builder) serviceAlarm(id, service, metric string, extra map[string]*str
 // 5xx alarm for ingest.
 func (b *builder) serviceAlarms() {
 	e := b.e
-	// A transaction sent but never accounted: the reconciler re-sends it at
-	// UnaccountedAfterSeconds; still waiting at twice that age means the re-send did not help.
-	oldestLimit := 2 * UnaccountedAfterSeconds(e)
+	// A transaction sent but not accounted by the time every receive of its message has timed
+	// out: accounting is backed up, or the message is lost (the reconciler re-sends it once the
+	// queue's retention has passed, UnaccountedAfterSeconds).
+	deadline := AccountingDeadlineSeconds(e)
 	oldest := alarm.New(b.s.Stack, "OldestUnaccountedAlarm", b.serviceMetric("reconciler", "OldestUnaccountedAgeSeconds", "Maximum", nil),
-		float64(oldestLimit), fmt.Sprintf("payhook %s: a notification has waited %d s or more for accounting (re-sent at %d s)",
-			e.Name, oldestLimit, UnaccountedAfterSeconds(e)), b.s.AlertsTopic)
+		float64(deadline), fmt.Sprintf("payhook %s: a notification has waited %d s or more for accounting since it was sent (re-sent after %d s)",
+			e.Name, deadline, UnaccountedAfterSeconds(e)), b.s.AlertsTopic)
 	b.serviceAlarmList = append(b.serviceAlarmList, oldest)
 	unavailable := b.serviceAlarm("IngestUnavailableAlarm", "ingest", "Rejected", map[string]*string{"Reason": jsii.String("unavailable")},
 		float64(e.Alarms.API5xxThreshold), "ingest answered 503 (a dependency failed)")

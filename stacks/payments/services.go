@@ -21,17 +21,25 @@ import (
 const (
 	reconcilerMemoryMB       = 128
 	reconcilerTimeoutSeconds = 60
-	// unaccountedMarginSeconds is added to visibility × maxReceiveCount (by then a message
-	// is accounted or in the DLQ) before the reconciler sends an unaccounted record again.
-	unaccountedMarginSeconds = 15 * 60
+	// accountingMarginSeconds is added to visibility × maxReceiveCount for a busy queue.
+	accountingMarginSeconds = 15 * 60
 )
 
-// UnaccountedAfterSeconds is how long after its send a transaction may stay unaccounted in
-// env e before the reconciler sends it again: every receive of its message has timed out by
-// then (visibility timeout × maxReceiveCount), plus a margin for a busy queue. The
-// OldestUnaccountedAlarm fires at twice this age: the re-send did not help.
+// AccountingDeadlineSeconds is how long after its send a transaction may wait for
+// accounting in env e before OldestUnaccountedAlarm pages: every receive of its message has
+// timed out by then (visibility timeout × maxReceiveCount), plus a margin. Past it the
+// message is backed up (accounting throttled or disabled) or lost.
+func AccountingDeadlineSeconds(e envs.Env) int {
+	return e.Queue.VisibilityTimeoutSeconds*e.Queue.MaxReceiveCount + accountingMarginSeconds
+}
+
+// UnaccountedAfterSeconds is how long after its last send a transaction may stay
+// unaccounted in env e before the reconciler sends it again: the queue's retention period
+// plus AccountingDeadlineSeconds. By then SQS has deleted the message if it was still
+// waiting, so the message is gone for certain (expired, purged, a replaced queue) and a
+// re-send recovers it without ever adding to a backlog that is only slow.
 func UnaccountedAfterSeconds(e envs.Env) int {
-	return e.Queue.VisibilityTimeoutSeconds*e.Queue.MaxReceiveCount + unaccountedMarginSeconds
+	return e.Queue.RetentionDays*24*3600 + AccountingDeadlineSeconds(e)
 }
 
 // functionProps are a service's function props; service is its directory under services/

@@ -33,8 +33,9 @@ const (
 )
 
 // The lists on gsi1, each sorted by gsi1sk (<time>#<pk>): outboxPrefix + shard
-// (0..OutboxShards-1), received but the send not yet confirmed; inflightPrefix + shard, on
-// the queue but not yet accounted (time of receipt or of the last replay); failedList.
+// (0..OutboxShards-1), received but the send not yet confirmed (time of receipt);
+// inflightPrefix + shard, on the queue but not yet accounted (time of the last send: ingest's,
+// the reconciler's or a replay's); failedList (time of failure).
 // Accounting takes a transaction off every list.
 const (
 	outboxPrefix   = "OUTBOX#"

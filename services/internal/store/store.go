@@ -224,17 +224,18 @@ func (s *Store) Get(ctx context.Context, provider, transactionID string) (*Trans
 }
 
 // MarkEnqueued moves a transaction from the outbox list to the in-flight list once its
-// message is on the queue (its place in the list, the time of receipt, is kept). It is a
-// no-op for a transaction that is no longer pending.
+// message is on the queue, placed by the time of that send. It is a no-op for a transaction
+// that is no longer pending.
 func (s *Store) MarkEnqueued(ctx context.Context, provider, transactionID string) error {
 	pk := TxnPK(provider, transactionID)
+	now := s.now().Format(TimeLayout)
 	_, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(s.Table),
 		Key:                 txnKey(provider, transactionID),
-		UpdateExpression:    aws.String("SET enqueued_at = :now, gsi1pk = :inflight"),
+		UpdateExpression:    aws.String("SET enqueued_at = :now, gsi1pk = :inflight, gsi1sk = :sk"),
 		ConditionExpression: aws.String("begins_with(gsi1pk, :outbox)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":now": str(s.now().Format(TimeLayout)), ":outbox": str(outboxPrefix), ":inflight": str(inflightPrefix + shardOf(pk)),
+			":now": str(now), ":outbox": str(outboxPrefix), ":inflight": str(inflightPrefix + shardOf(pk)), ":sk": str(now + "#" + pk),
 		},
 	})
 	var ccf *types.ConditionalCheckFailedException
