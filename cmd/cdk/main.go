@@ -15,6 +15,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -53,18 +54,20 @@ func run() error {
 // pipeline can pick up a template AWS would refuse or that would deploy broken.
 func gate(dir string) error {
 	reports, err := cfnrules.CheckAssembly(dir)
+	var rmErrs []error
 	for _, r := range reports {
 		status := "ok"
 		if len(r.Findings) > 0 {
 			status = fmt.Sprintf("%d finding(s); template removed", len(r.Findings))
 			if rmErr := os.Remove(r.File); rmErr != nil {
-				return fmt.Errorf("remove failing template: %w", rmErr)
+				status = fmt.Sprintf("%d finding(s); could not remove the template", len(r.Findings))
+				rmErrs = append(rmErrs, fmt.Errorf("remove failing template: %w", rmErr))
 			}
 		}
 		fmt.Fprintf(os.Stderr, "cfn rules: %s: %s\n", r.Quotas(), status)
 	}
-	if err != nil {
-		return fmt.Errorf("CloudFormation rules:\n%w", err)
+	if err != nil || len(rmErrs) > 0 {
+		return fmt.Errorf("CloudFormation rules:\n%w", errors.Join(append([]error{err}, rmErrs...)...))
 	}
 	return nil
 }

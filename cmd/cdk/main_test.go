@@ -19,8 +19,10 @@ func TestGateRemovesBrokenTemplates(t *testing.T) {
 	}
 	write("manifest.json", `{"artifacts":{
 		"Good":{"type":"aws:cloudformation:stack","environment":"aws://111111111111/us-east-1","properties":{"templateFile":"Good.template.json"}},
-		"Bad":{"type":"aws:cloudformation:stack","environment":"aws://111111111111/us-east-1","properties":{"templateFile":"Bad.template.json"}}}}`)
+		"Bad":{"type":"aws:cloudformation:stack","environment":"aws://111111111111/us-east-1","properties":{"templateFile":"Bad.template.json"}},
+		"Garbled":{"type":"aws:cloudformation:stack","environment":"aws://111111111111/us-east-1","properties":{"templateFile":"Garbled.template.json"}}}}`)
 	write("Good.template.json", `{"Resources":{"Queue":{"Type":"AWS::SQS::Queue"}}}`)
+	write("Garbled.template.json", `{"Resources":`)
 	write("Bad.template.json", `{"Resources":{"Alias":{"Type":"AWS::Lambda::Alias","UpdatePolicy":{"CodeDeployLambdaAliasUpdate":{"DeploymentGroupName":{"Ref":"Group"}}}},
 		"Group":{"Type":"AWS::CodeDeploy::DeploymentGroup","Properties":{"AlarmConfiguration":{"Alarms":[{"Name":{"Ref":"Alarm"}}]}}},
 		"Alarm":{"Type":"AWS::CloudWatch::Alarm","Properties":{"Dimensions":[{"Name":"Resource","Value":{"Ref":"Alias"}}]}}}}`)
@@ -31,5 +33,7 @@ func TestGateRemovesBrokenTemplates(t *testing.T) {
 		assert.Contains(t, err.Error(), want)
 	}
 	assert.NoFileExists(t, filepath.Join(dir, "Bad.template.json"))
+	assert.NoFileExists(t, filepath.Join(dir, "Garbled.template.json"), "an unreadable template does not stop the gate")
+	assert.Contains(t, err.Error(), "Garbled")
 	assert.FileExists(t, filepath.Join(dir, "Good.template.json"))
 }

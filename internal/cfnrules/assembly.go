@@ -107,7 +107,11 @@ func CheckAssembly(dir string) ([]Report, error) {
 	for _, st := range list {
 		t, err := Load(st)
 		if err != nil {
-			return nil, err
+			// An unreadable template fails the gate like a broken one, and is removed too.
+			r := Report{Template: st.Stack, File: st.File, Findings: []Finding{{RuleReference, err.Error()}}}
+			reports = append(reports, r)
+			errs = append(errs, r.Err())
+			continue
 		}
 		r := Check(t)
 		r.File = st.File

@@ -167,6 +167,12 @@ func TestAlarmDelivery(t *testing.T) {
 			`[` + keyAllow + `]`, "no statement allows it"},
 		{"explicit deny wins", `[` + cloudWatchAllow + `,{"Sid":"NoCW","Effect":"Deny","Principal":{"Service":"cloudwatch.amazonaws.com"},"NotAction":"sns:Subscribe","Resource":"*"}]`,
 			`[` + keyAllow + `]`, `statement "NoCW" denies it`},
+		{"AnyPrincipal deny in the AWS form", `[` + cloudWatchAllow + `,{"Sid":"NoOne","Effect":"Deny","Principal":{"AWS":"*"},"Action":"sns:Publish","Resource":"*"}]`,
+			`[` + keyAllow + `]`, `statement "NoOne" denies it`},
+		{"AnyPrincipal allow in the AWS form", `[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sns:Publish","Resource":{"Ref":"Topic"}}]`,
+			`[` + keyAllow + `]`, ""},
+		{"a resource that cannot be evaluated", `[{"Effect":"Allow","Principal":{"Service":"cloudwatch.amazonaws.com"},"Action":"sns:Publish","Resource":{"Fn::If":["C",{"Ref":"Topic"},"x"]}}]`,
+			`[` + keyAllow + `]`, "cannot be evaluated"},
 		{"key policy without CloudWatch", `[` + cloudWatchAllow + `]`, `[` + keyRoot + `]`, "policy of key Key"},
 		{"key policy allows only Decrypt", `[` + cloudWatchAllow + `]`, `[` + strings.Replace(keyAllow, `,"kms:GenerateDataKey*"`, ``, 1) + `]`, "kms:GenerateDataKey"},
 	} {
@@ -181,6 +187,14 @@ func TestAlarmDelivery(t *testing.T) {
 			assert.Contains(t, got[0], c.want)
 		})
 	}
+	t.Run("two topic policies on one topic", func(t *testing.T) {
+		tmpl := alarmTemplate(t, `[`+cloudWatchAllow+`]`, `[`+keyAllow+`]`)
+		second := *tmpl.Resources["TopicPolicy"]
+		tmpl.Resources["TopicPolicy2"] = &second
+		got := rules(Check(tmpl), RuleAlarm)
+		require.Len(t, got, 1)
+		assert.Contains(t, got[0], "SNS keeps only one policy per topic")
+	})
 	t.Run("AWS managed key", func(t *testing.T) {
 		tmpl := alarmTemplate(t, "", `[]`)
 		tmpl.Resources["Topic"].Properties["KmsMasterKeyId"] = "alias/aws/sns"
@@ -282,6 +296,9 @@ func TestConditions(t *testing.T) {
 		{`{"StringLike":{"aws:SourceAccount":"1111*"}}`, true},                                                  // wildcard
 		{`{"StringNotLike":{"aws:SourceAccount":"1111*"}}`, false},                                              // negated wildcard
 		{`{"StringEquals":{"aws:SourceAccount":"111111111111"},"Bool":{"aws:SecureTransport":"false"}}`, false}, // AND
+		{`{"ForAllValues:StringEquals":{"aws:TagKeys":"x"}}`, true},                                             // empty set: all match
+		{`{"ForAnyValue:StringEquals":{"aws:TagKeys":"x"}}`, false},                                             // empty set: none matches
+		{`{"ForAnyValue:StringNotEquals":{"aws:TagKeys":"x"}}`, false},                                          // even negated
 	} {
 		var cond map[string]any
 		require.NoError(t, json.Unmarshal([]byte(c.cond), &cond))
@@ -303,6 +320,7 @@ func TestGlob(t *testing.T) {
 		{"*", "", true}, {"kms:GenerateDataKey*", "kms:GenerateDataKey", true}, {"kms:GenerateDataKey*", "kms:Decrypt", false},
 		{"arn:aws:cloudwatch:*:1:alarm:*", "arn:aws:cloudwatch:eu-west-1:1:alarm:x", true}, {"a?c", "abc", true},
 		{"a?c", "ac", false}, {"*/POST/hooks", "v1/POST/hooks", true}, {"a*b*c", "aXbYbZc", true}, {"a*b", "aXbY", false},
+		{"a*c", "a*bc", true}, {"a*", "a*", true},
 	} {
 		assert.Equal(t, c.want, glob(c.pattern, c.value), "%s ~ %s", c.pattern, c.value)
 	}

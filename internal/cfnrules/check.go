@@ -208,7 +208,9 @@ type step struct {
 	id, via string
 }
 
-// checkCycles reports each dependency cycle once, as the path CloudFormation cannot order.
+// checkCycles reports the cycle closed by each back edge the depth-first search meets, as
+// the path CloudFormation cannot order: a template with any cycle gets at least one finding
+// (not necessarily one per elementary cycle).
 func checkCycles(t *Template) []Finding {
 	deps := t.dependencies()
 	const (

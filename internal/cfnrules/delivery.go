@@ -73,6 +73,9 @@ func (t *Template) alarmCannotPublish(alarm, topic string) string {
 			}
 		}
 	}
+	if len(policies) > 1 {
+		return fmt.Sprintf("topic policies %v all apply to it, but SNS keeps only one policy per topic (the last written): merge them", policies)
+	}
 	if len(docs) > 0 {
 		d := t.evaluate(docs, request{service: CloudWatchPrincipal, action: "sns:Publish", resource: "{Ref:" + topic + "}", context: ctx})
 		if !d.allowed {

@@ -70,17 +70,24 @@ func (t *Template) statementApplies(st map[string]any, req request) (bool, error
 	if _, ok := st["NotPrincipal"]; ok {
 		return false, fmt.Errorf("NotPrincipal is not evaluated")
 	}
-	if a, ok := st["Action"]; ok && !t.anyMatches(a, req.action, true) {
-		return false, nil
-	}
-	if a, ok := st["NotAction"]; ok && t.anyMatches(a, req.action, true) {
-		return false, nil
-	}
-	if r, ok := st["Resource"]; ok && !t.anyMatches(r, req.resource, false) {
-		return false, nil
-	}
-	if r, ok := st["NotResource"]; ok && t.anyMatches(r, req.resource, false) {
-		return false, nil
+	for _, part := range []struct {
+		key     string
+		value   string
+		fold    bool
+		negated bool
+	}{{"Action", req.action, true, false}, {"NotAction", req.action, true, true},
+		{"Resource", req.resource, false, false}, {"NotResource", req.resource, false, true}} {
+		patterns, ok := st[part.key]
+		if !ok {
+			continue
+		}
+		match, err := t.anyMatches(patterns, part.value, part.fold)
+		if err != nil {
+			return false, fmt.Errorf("%s: %w", part.key, err)
+		}
+		if match == part.negated {
+			return false, nil
+		}
 	}
 	cond, _ := st["Condition"].(map[string]any)
 	return t.conditionHolds(cond, req.context)
@@ -91,6 +98,11 @@ func principalMatches(t *Template, p any, req request) bool {
 		return true
 	}
 	m, _ := p.(map[string]any)
+	for _, a := range list(m["AWS"]) {
+		if a == "*" { // AnyPrincipal: every principal, services included
+			return true
+		}
+	}
 	if req.service != "" {
 		for _, s := range list(m["Service"]) {
 			if s == req.service {
@@ -108,32 +120,33 @@ func principalMatches(t *Template, p any, req request) bool {
 }
 
 // anyMatches reports whether one of the patterns (a string or a list, intrinsics rendered)
-// matches value; actions compare case-insensitively.
-func (t *Template) anyMatches(patterns any, value string, fold bool) bool {
+// matches value; actions compare case-insensitively. A pattern that cannot be rendered
+// (Fn::If, Fn::Select, ...) is an error: guessing could pass a policy AWS would refuse.
+func (t *Template) anyMatches(patterns any, value string, fold bool) (bool, error) {
 	for _, p := range list(patterns) {
 		s, ok := t.render(p)
 		if !ok {
-			continue
+			return false, fmt.Errorf("pattern %v cannot be evaluated", p)
 		}
 		if fold {
 			s, value = strings.ToLower(s), strings.ToLower(value)
 		}
 		if glob(s, value) {
-			return true
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 // conditionHolds evaluates a Condition block: every operator and every key must hold; a
 // key holds when any of its values matches. A key absent from the request fails, except
-// under a negated operator, Null, or an ...IfExists operator (AWS's documented rules).
+// under a negated operator, Null, an ...IfExists operator or ForAllValues (AWS's documented
+// rules); under ForAnyValue it fails even negated. Request keys are single-valued here.
 func (t *Template) conditionHolds(cond map[string]any, ctx map[string]string) (bool, error) {
 	for _, op := range keys(cond) {
 		block, _ := cond[op].(map[string]any)
-		base := op
-		base = strings.TrimPrefix(base, "ForAnyValue:")
-		base = strings.TrimPrefix(base, "ForAllValues:")
+		forAll, forAny := strings.HasPrefix(op, "ForAllValues:"), strings.HasPrefix(op, "ForAnyValue:")
+		base := strings.TrimPrefix(strings.TrimPrefix(op, "ForAnyValue:"), "ForAllValues:")
 		ifExists := strings.HasSuffix(base, "IfExists")
 		base = strings.TrimSuffix(base, "IfExists")
 		negated := strings.Contains(base, "Not")
@@ -151,6 +164,10 @@ func (t *Template) conditionHolds(cond map[string]any, ctx map[string]string) (b
 					want = want || strings.EqualFold(s, "true")
 				}
 				ok = want == !present
+			case !present && forAll:
+				ok = true // every value of an empty set matches (AWS's documented rule)
+			case !present && forAny:
+				ok = false // no value of an empty set matches, negated operators included
 			case !present:
 				ok = ifExists || negated
 			default:
@@ -212,12 +229,12 @@ func glob(pattern, value string) bool {
 	star, mark := -1, 0
 	for v < len(value) {
 		switch {
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == value[v]):
-			p++
-			v++
 		case p < len(pattern) && pattern[p] == '*':
 			star, mark = p, v
 			p++
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == value[v]):
+			p++
+			v++
 		case star >= 0:
 			p = star + 1
 			mark++

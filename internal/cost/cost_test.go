@@ -27,6 +27,7 @@ func measured() Measured {
 		"ingest":     {WarmMs: 10.2, LogBytes: 1000},
 		"accounting": {WarmMs: 8, LogBytes: 500},
 		"reconciler": {WarmMs: 40, LogBytes: 300},
+		"floor":      {WarmMs: 0.2},
 	}, Reference: FunctionFigures{WarmMs: 30, LogBytes: 1200}}
 }
 
@@ -52,8 +53,8 @@ func TestPayhookEstimateCountsWhatTheServicesDo(t *testing.T) {
 
 	// 10 WRU per webhook plus 1 per retried delivery (1M retries).
 	assert.InDelta(t, (10e6*10+1e6)/1e6, line(t, est, "DynamoDB", "write request units").Quantity, 1e-9)
-	// Ingest: 11M invocations, billed 11 ms (rounded up) at 256 MB.
-	assert.InDelta(t, 11e6*11/1000*0.25, line(t, est, "Lambda", "ingest compute").Quantity, 1e-6)
+	// Ingest: 11M invocations of 10.2 ms less the floor's 0.2 ms, billed 10 ms, at 256 MB.
+	assert.InDelta(t, 11e6*10/1000*0.25, line(t, est, "Lambda", "ingest compute").Quantity, 1e-6)
 	assert.InDelta(t, 11, line(t, est, "API Gateway", "REST requests").Quantity, 1e-9)
 	// 3.86 webhooks/s with a 1 s window: batches of 3.86 messages.
 	rps := 10e6 / secondsPerMonth

@@ -295,12 +295,13 @@ func (h *Handler) verify(ctx context.Context, log *slog.Logger, scheme signature
 	if scheme == signature.None {
 		return 0, response{}
 	}
+	var bad []int
 	check := func() error {
 		list, err := h.Secrets.For(ctx, provider)
 		if err != nil {
 			return fmt.Errorf("%w: %w", errSecretsUnavailable, err)
 		}
-		if bad := signature.Unusable(scheme, list); len(bad) > 0 {
+		if bad = signature.Unusable(scheme, list); len(bad) > 0 {
 			// A malformed entry (say, mid-rotation) is skipped; the others still verify.
 			log.Error("skipping unusable signing secrets", "provider", provider, "positions", bad, "configured", len(list))
 		}
@@ -322,6 +323,12 @@ func (h *Handler) verify(ctx context.Context, log *slog.Logger, scheme signature
 	}
 	if errors.Is(err, errSecretsUnavailable) {
 		log.Error("signing secrets unavailable", "provider", provider, "err", err.Error())
+		return unavailable("secrets")
+	}
+	if errors.Is(err, signature.ErrNoMatch) && len(bad) > 0 {
+		// Nothing matched while a configured secret is unusable: it may be the one the
+		// provider now signs with. A configuration fault: 503, so the provider retries.
+		log.Error("no signature matched and a signing secret is unusable", "provider", provider, "positions", bad)
 		return unavailable("secrets")
 	}
 	if errors.Is(err, signature.ErrNoSecret) || errors.Is(err, signature.ErrInvalidSecret) {

@@ -390,6 +390,15 @@ func TestMalformedSecretDuringRotation(t *testing.T) {
 	// THEN it is accepted: the bad entry is skipped, not fatal
 	assert.Equal(t, 200, code, a.Message)
 
+	// AND a delivery signed with a secret the cache does not hold is a 503, not a 401, while
+	// an entry is malformed: that entry may be the provider's new secret
+	other, err := signature.SignStandard(stdSecretOld, "msg_x", now, []byte(payload("tx_badrot1b", "1", "USD", "acme")))
+	require.NoError(t, err)
+	req := request(t, "acme", payload("tx_badrot1b", "1", "USD", "acme"))
+	req.Headers["webhook-signature"] = other
+	code, _ = call(t, f.h, req)
+	assert.Equal(t, 503, code)
+
 	// GIVEN only malformed entries: nothing can verify, the provider must retry (503)
 	put(map[string][]string{"acme": {"whsec_not*base64"}})
 	cache.Now = func() time.Time { return time.Now().Add(10 * time.Minute) } // past the TTL: re-read

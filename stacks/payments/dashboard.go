@@ -66,8 +66,10 @@ func (b *builder) dashboard() {
 			{graph("Queue depth", 6, queue.MetricApproximateNumberOfMessagesVisible(max5)),
 				graph("Oldest message (s)", 6, queue.MetricApproximateAgeOfOldestMessage(max5)),
 				graph("DLQ depth", 6, dlq.MetricApproximateNumberOfMessagesVisible(max5)),
-				graph("Accounting failures / oldest unaccounted (s)", 6, b.serviceMetric("accounting", "AccountingFailed", "Sum", nil),
-					b.serviceMetric("reconciler", "OldestUnaccountedAgeSeconds", "Maximum", nil))},
+				graph("Accounting failures", 6, b.serviceMetric("accounting", "AccountingFailed", "Sum", nil))},
+			{graph("Oldest unaccounted wait (s)", 12, b.serviceMetric("reconciler", "OldestUnaccountedAgeSeconds", "Maximum", nil)),
+				graph("Re-sent by the reconciler", 12, b.serviceMetric("reconciler", "OutboxRelayed", "Sum", nil),
+					b.serviceMetric("reconciler", "UnaccountedResent", "Sum", nil))},
 			{graph("Function errors (live alias)", 12, functions...),
 				awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
 					Title: jsii.String("Alarms"), Alarms: &refs, Width: jsii.Number(12), Height: jsii.Number(6),

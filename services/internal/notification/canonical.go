@@ -20,6 +20,11 @@ func canonicalMetadata(raw json.RawMessage) (json.RawMessage, *Error) {
 	if len(raw) > 4*MaxMetadataBytes {
 		return nil, fieldErr(CodeInvalidValue, "metadata", "larger than %d bytes", MaxMetadataBytes)
 	}
+	if !pairedSurrogates(raw) {
+		// Decoding would turn every lone surrogate into U+FFFD, so "\ud800" and "\udc00"
+		// would be one string: refuse them rather than call two payloads equal.
+		return nil, fieldErr(CodeInvalidValue, "metadata", "holds a lone UTF-16 surrogate escape (\\uD800-\\uDFFF)")
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var out bytes.Buffer
@@ -67,7 +72,7 @@ func canonicalValue(dec *json.Decoder, out *bytes.Buffer, path string, level int
 	case json.Number:
 		n, ok := canonicalNumber(string(v))
 		if !ok {
-			return fieldErr(CodeInvalidValue, path, "not a JSON number")
+			return fieldErr(CodeInvalidValue, path, "number's exponent is out of range (at most 9 digits)")
 		}
 		out.WriteString(n)
 	case string:
@@ -140,6 +145,57 @@ func canonicalObject(dec *json.Decoder, out *bytes.Buffer, path string, level in
 	}
 	out.WriteByte('}')
 	return nil
+}
+
+// pairedSurrogates reports whether every \uD800-\uDFFF escape in raw JSON is a high
+// surrogate followed at once by a low one.
+func pairedSurrogates(raw []byte) bool {
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' || i+1 >= len(raw) {
+			continue
+		}
+		if raw[i+1] != 'u' {
+			i++ // another escape: skip its letter (it may be a backslash)
+			continue
+		}
+		r, ok := hex4(raw, i+2)
+		switch {
+		case !ok || r < 0xD800 || r > 0xDFFF:
+		case r >= 0xDC00:
+			return false // a low surrogate with no high one before it
+		default:
+			if i+11 >= len(raw) || raw[i+6] != '\\' || raw[i+7] != 'u' {
+				return false
+			}
+			if low, ok := hex4(raw, i+8); !ok || low < 0xDC00 || low > 0xDFFF {
+				return false
+			}
+			i += 6
+		}
+		i += 5
+	}
+	return true
+}
+
+// hex4 reads four hex digits at raw[at:].
+func hex4(raw []byte, at int) (rune, bool) {
+	if at+4 > len(raw) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range raw[at : at+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }
 
 // writeString writes s as a JSON string without HTML escaping.

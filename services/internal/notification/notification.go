@@ -22,7 +22,8 @@
 //     400 naming it, as at the top level, rather than a silent last-one-wins);
 //   - strings: decoded, then written back with only the escapes JSON requires (\" \\ and
 //     control characters; Go also escapes U+2028 and U+2029), never HTML escapes, so "é",
-//     "\u00e9" and "\u00E9" are one string;
+//     "\u00e9" and "\u00E9" are one string; a lone surrogate escape (\uD800-\uDFFF not in a
+//     pair) is refused, since it has no character to decode to;
 //   - numbers: by exact decimal value, not text or float: 1, 1.0, 1e0 and 10e-1 are "1";
 //     100 and 1e2 are "100"; -0 is "0". Written as plain decimals (no exponent, no trailing
 //     fractional zeros) unless that would add more than 20 zeros to the significant digits,

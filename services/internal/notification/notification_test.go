@@ -179,6 +179,23 @@ func TestCanonicalNumber(t *testing.T) {
 	}
 }
 
+func TestLoneSurrogatesAreRefusedPairsKept(t *testing.T) {
+	parse := func(meta string) (json.RawMessage, *Error) {
+		n, e := Parse([]byte(`{"transaction_id":"t","amount":"1","currency":"USD","provider":"p","metadata":` + meta + `}`))
+		return n.Metadata, e
+	}
+	for _, bad := range []string{`{"s":"\ud800"}`, `{"s":"\udc00"}`, `{"s":"\ud800x"}`, `{"s":"\ud800\u0041"}`, `{"\udfff":1}`} {
+		_, e := parse(bad)
+		require.NotNil(t, e, bad)
+		assert.Equal(t, "metadata", e.Field, bad)
+	}
+	meta, e := parse(`{"s":"\ud83d\ude00","r":"\ufffd","b":"\\ud800"}`)
+	require.Nil(t, e, "a pair, U+FFFD itself and an escaped backslash are fine")
+	assert.Contains(t, string(meta), `"s":"😀"`)
+	assert.Contains(t, string(meta), `"b":"\\ud800"`)
+	assert.Contains(t, string(meta), `"r":"`+"\uFFFD"+`"`)
+}
+
 func TestMetadataDuplicateKeysAreRefused(t *testing.T) {
 	for meta, field := range map[string]string{
 		`{"x":2,"x":1}`:             "metadata.x",
