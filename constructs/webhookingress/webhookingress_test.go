@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payhook/payhook/constructs/alarmedfunction"
-	tu "github.com/payhook/payhook/internal/cdktest"
 	"github.com/payhook/payhook/constructs/webhookingress"
+	tu "github.com/payhook/payhook/internal/cdktest"
 )
 
 // app is the one App (and jsii runtime) of this test binary; each test
