@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/payhook/payhook/internal/localrun/cfn"
 	"github.com/payhook/payhook/internal/localrun/lambdarie"
@@ -48,8 +49,17 @@ type DefaultApp struct{}
 // Builds builds nothing.
 func (DefaultApp) Builds(*cfn.Template, string) (map[string]string, error) { return nil, nil }
 
-// ProvisionHooks adds nothing to provisioning.
-func (DefaultApp) ProvisionHooks(*State) provision.Hooks { return provision.Hooks{} }
+// ProvisionHooks runs the functions of a custom runtime (provided.*, a bootstrap in their
+// code asset) and lists the others (Node, Python, images, CDK's own provider functions) as
+// unsupported rather than failing the start.
+func (DefaultApp) ProvisionHooks(*State) provision.Hooks {
+	return provision.Hooks{Function: func(spec *lambdarie.FunctionSpec) string {
+		if !strings.HasPrefix(spec.Runtime, "provided") {
+			return fmt.Sprintf("runtime %q: only custom runtimes (provided.*) with a bootstrap run locally", spec.Runtime)
+		}
+		return ""
+	}}
+}
 
 // Describe knows no facts.
 func (DefaultApp) Describe(context.Context, *Local) (AppFacts, error) { return AppFacts{}, nil }

@@ -149,3 +149,11 @@ func TestRunnerKnowsNothingOfPayhook(t *testing.T) {
 	})
 	require.NoError(t, err)
 }
+
+func TestDefaultAppRunsOnlyCustomRuntimes(t *testing.T) {
+	hook := localrun.DefaultApp{}.ProvisionHooks(nil).Function
+	assert.Empty(t, hook(&lambdarie.FunctionSpec{Runtime: "provided.al2023"}))
+	for _, rt := range []string{"nodejs22.x", "python3.12", ""} {
+		assert.Contains(t, hook(&lambdarie.FunctionSpec{Runtime: rt}), "only custom runtimes", "runtime %q is listed, not run", rt)
+	}
+}

@@ -104,7 +104,8 @@ func (t *Template) CodeAsset(logicalID string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("code asset: no resource %s", logicalID)
 	}
-	key, _ := r.Properties["Code"].(map[string]any)["S3Key"].(string)
+	code, _ := r.Properties["Code"].(map[string]any)
+	key, _ := code["S3Key"].(string)
 	if key == "" {
 		return "", fmt.Errorf("code asset of %s: Code.S3Key is not a literal asset key", logicalID)
 	}

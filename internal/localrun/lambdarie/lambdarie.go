@@ -30,4 +30,7 @@ type FunctionSpec struct {
 	ReservedConcurrency int
 	// Aliases maps alias name to alias ARN.
 	Aliases map[string]string
+	// Runtime is the Runtime property ("" for an image function); only provided.* custom
+	// runtimes run a bootstrap.
+	Runtime string
 }

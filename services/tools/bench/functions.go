@@ -28,9 +28,10 @@ const benchSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 // world is what the functions run against: a table, a queue, a secret and a topic on the
 // emulators, and the variables the payments stack would set.
 type world struct {
-	env   *testenv.Env
-	store *store.Store
-	vars  map[string]string
+	env    *testenv.Env
+	store  *store.Store
+	vars   map[string]string
+	python string // the reference module's interpreter version
 }
 
 // newWorld provisions the resources the functions need on the running emulators.

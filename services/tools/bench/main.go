@@ -17,11 +17,15 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/payhook/payhook/envs"
 	"github.com/payhook/payhook/internal/cost"
+	"github.com/payhook/payhook/internal/lambdabuild"
 	"github.com/payhook/payhook/internal/localrun/lambdarie"
 	"github.com/payhook/payhook/services/internal/testenv"
 )
@@ -36,7 +40,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench: -template is required")
 		os.Exit(2)
 	}
-	md, err := bench(context.Background(), *root, *template, *out, *quick)
+	// Ctrl-C cancels the run: every process it started is stopped on the way out.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	md, err := bench(ctx, *root, *template, *out, *quick)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -66,7 +73,7 @@ func bench(ctx context.Context, root, template, out string, quick bool) (string,
 		return "", err
 	}
 	defer os.RemoveAll(tmp)
-	r := Results{Mode: mode, Launches: s.launches, Warm: s.warm, Sizes: map[string]int64{}}
+	r := Results{Mode: mode, Launches: s.launches, Warm: s.warm, Sizes: map[string]int64{}, CPUs: runtime.NumCPU()}
 	r.Date = time.Now().UTC().Format("2006-01-02")
 	step("functions under the Lambda RIE")
 	if err := measureFunctions(ctx, root, tmp, s, &r); err != nil {
@@ -128,36 +135,43 @@ func measureFunctions(ctx context.Context, root, tmp string, s settings, r *Resu
 		if err != nil {
 			return err
 		}
-		fig.SizeBytes = sizeOf(filepath.Join(root, "build", name, "bootstrap"))
-		r.Sizes[name] = fig.SizeBytes
 		r.Functions[name] = fig
 	}
-	r.Sizes["floor"], err = armSize(ctx, root, tmp)
-	if err != nil {
+	if err := armSizes(ctx, root, tmp, r); err != nil {
 		return err
 	}
 	if r.Reference, err = measurePython(ctx, w, s.launches, s.warm); err != nil {
 		return err
 	}
+	r.Python = w.python
 	// Lambda adds its START/END/REPORT lines to every invocation; the floor's log is just those.
 	r.Reference.LogBytes += r.Functions["floor"].LogBytes
 	return nil
 }
 
-func sizeOf(path string) int64 {
-	st, err := os.Stat(path)
-	if err != nil {
-		return 0
+// armSizes builds every function as it is deployed (linux/arm64, stripped, the services with
+// lambdabuild's flags) into tmp and records the sizes.
+func armSizes(ctx context.Context, root, tmp string, r *Results) error {
+	dir := filepath.Join(tmp, "arm64")
+	if err := lambdabuild.Build(ctx, root, dir, lambdabuild.Lambda); err != nil {
+		return fmt.Errorf("build the services for arm64: %w", err)
 	}
-	return st.Size()
-}
-
-// armSize builds the floor as payhook's services are deployed (linux/arm64, stripped).
-func armSize(ctx context.Context, root, tmp string) (int64, error) {
-	bin := filepath.Join(tmp, "floor-arm64")
-	err := run(ctx, root, []string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0"}, "go", "build", "-trimpath",
-		"-tags", "lambda.norpc", "-ldflags", "-s -w -buildid=", "-o", bin, "./services/tools/bench/floor")
-	return sizeOf(bin), err
+	floor := filepath.Join(dir, "floor", "bootstrap")
+	if err := run(ctx, root, []string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0"}, "go", "build", "-trimpath", "-buildvcs=false",
+		"-tags", "lambda.norpc", "-ldflags", "-s -w -buildid=", "-o", floor, "./services/tools/bench/floor"); err != nil {
+		return err
+	}
+	for _, name := range append(append([]string{}, services...), "floor") {
+		st, err := os.Stat(filepath.Join(dir, name, "bootstrap"))
+		if err != nil {
+			return fmt.Errorf("size of %s: %w", name, err)
+		}
+		r.Sizes[name] = st.Size()
+		f := r.Functions[name]
+		f.SizeBytes = st.Size()
+		r.Functions[name] = f
+	}
+	return nil
 }
 
 // costs estimates prod and the reference design at 1M, 10M and 100M webhooks a month (5%

@@ -23,6 +23,8 @@ import (
 type Results struct {
 	cost.Measured
 	Mode     string           `json:"mode"`
+	CPUs     int              `json:"cpus"`
+	Python   string           `json:"python"`
 	Launches int              `json:"launches"`
 	Warm     int              `json:"warm_invocations"`
 	Sizes    map[string]int64 `json:"arm64_sizes"`
@@ -61,8 +63,8 @@ func markdown(r Results, costMD string) string {
 	var b bytes.Buffer
 	floor := r.Functions["floor"]
 	fmt.Fprintf(&b, "# Benchmarks\n\nWritten by `go run mage.go bench` on %s (%s mode: %d cold launches per function, %d warm invocations), "+
-		"on this project's 2-core build machine; medians unless a column says p90. Figures from one run, compared within it.\n\n",
-		r.Date, r.Mode, r.Launches, r.Warm)
+		"on a %d-CPU machine; medians unless a column says p90. Figures from one run, compared within it.\n\n",
+		r.Date, r.Mode, r.Launches, r.Warm, r.CPUs)
 	fmt.Fprint(&b, "## Cold start, warm latency, memory and size\n\nEach function is built for the host and started under the AWS Lambda Runtime Interface Emulator against the local emulators "+
 		"(DynamoDB Local, fauxqs, the Secrets Manager endpoint); INIT is the emulator's own `INIT REPORT`, exec→first response includes starting the process. "+
 		"The floor is a bare aws-lambda-go function under the same emulator. Size is the stripped linux/arm64 bootstrap that is deployed.\n\n")
@@ -74,13 +76,14 @@ func markdown(r Results, costMD string) string {
 			float64(r.Sizes[name])/1e6, ratio(f.InitMs, floor.InitMs))
 	}
 	ref, ingest := r.Reference, r.Functions["ingest"]
-	fmt.Fprintf(&b, "\n## Against the reference design\n\nThe reference design's ingest module (Python 3.11, Debian's boto3; its table resource and SQS client created at import, "+
-		"as the reference does), imported in a fresh interpreter %d times, and its handler called %d times against the same emulators.\n\n", r.Launches, r.Warm)
+	fmt.Fprintf(&b, "\n## Against the reference design\n\nThe reference design's ingest module (%s, Debian's boto3; its table resource and SQS client created at import, "+
+		"as the reference does), started in a fresh interpreter %d times (exec to exit of `import reference_ingest`), and its handler called %d times "+
+		"in one interpreter against the same emulators.\n\n", r.Python, r.Launches, r.Warm)
 	fmt.Fprintln(&b, "| | payhook ingest (Go) | reference ingest (Python) | ratio |")
 	fmt.Fprintln(&b, "| --- | ---: | ---: | ---: |")
-	fmt.Fprintf(&b, "| start (INIT vs import), p50 ms | %.1f | %.1f | %s |\n", ingest.InitMs, ref.InitMs, ratio(ingest.InitMs, ref.InitMs))
+	fmt.Fprintf(&b, "| start (INIT; interpreter exec to imported), p50 ms | %.1f | %.1f | %s |\n", ingest.InitMs, ref.InitMs, ratio(ingest.InitMs, ref.InitMs))
 	fmt.Fprintf(&b, "| start, p90 ms | %.1f | %.1f | %s |\n", ingest.InitP90Ms, ref.InitP90Ms, ratio(ingest.InitP90Ms, ref.InitP90Ms))
-	fmt.Fprintf(&b, "| memory after start (MB) | %.1f | %.1f | %s |\n", ingest.RSSMB, ref.RSSMB, ratio(ingest.RSSMB, ref.RSSMB))
+	fmt.Fprintf(&b, "| peak memory after the warm calls (MB) | %.1f | %.1f | %s |\n", ingest.RSSMB, ref.RSSMB, ratio(ingest.RSSMB, ref.RSSMB))
 	handler := max(0, ingest.WarmMs-floor.WarmMs)
 	fmt.Fprintf(&b, "| warm handler (ms) | %.2f | %.2f | %s |\n", handler, ref.WarmMs, ratio(handler, ref.WarmMs))
 	fmt.Fprintf(&b, "\nThe Go handler's time is its warm invocation less the floor's (the emulator's own round trip); the Python handler is timed in process. "+

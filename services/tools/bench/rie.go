@@ -47,18 +47,21 @@ func (l *lockedBuffer) String() string {
 // start launches the RIE on a free loopback port with bootstrap and env, and waits until it
 // listens. The function itself starts on the first invocation, as in Lambda.
 func start(rie, bootstrap string, env []string) (*launch, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeAddr()
 	if err != nil {
-		return nil, fmt.Errorf("free port: %w", err)
+		return nil, err
 	}
-	addr := l.Addr().String()
-	l.Close()
+	api, err := freeAddr() // the runtime API: each launch its own, never the default 9001
+	if err != nil {
+		return nil, err
+	}
 	out := &lockedBuffer{}
-	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, bootstrap)
+	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, "--runtime-api-address", api, bootstrap)
 	cmd.Env = env
 	cmd.Dir = filepath.Dir(bootstrap)
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own group, killed with bench if bench dies.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start the RIE: %w", err)
 	}
@@ -72,6 +75,16 @@ func start(rie, bootstrap string, env []string) (*launch, error) {
 			return nil, fmt.Errorf("the RIE did not listen on %s: %s", addr, out.String())
 		}
 	}
+}
+
+// freeAddr returns a free loopback address.
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
 }
 
 // invoke sends one event and returns the response and how long it took.
@@ -121,9 +134,10 @@ func (l *launch) functionBytes() int {
 	return n
 }
 
-// maxRSSMB is the peak resident memory (VmHWM) of the function process, the RIE's child.
-func (l *launch) maxRSSMB() float64 {
-	var peak float64
+// children are the RIE's child processes (the function; the RIE puts it in a process group
+// of its own).
+func (l *launch) children() []string {
+	var pids []string
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
@@ -132,10 +146,18 @@ func (l *launch) maxRSSMB() float64 {
 		}
 		// pid (comm) state ppid ...: comm may hold spaces, so read after its ')'.
 		fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-		if len(fields) < 2 || fields[1] != strconv.Itoa(l.cmd.Process.Pid) {
-			continue
+		if len(fields) >= 2 && fields[1] == strconv.Itoa(l.cmd.Process.Pid) {
+			pids = append(pids, e.Name())
 		}
-		status, err := os.ReadFile("/proc/" + e.Name() + "/status")
+	}
+	return pids
+}
+
+// maxRSSMB is the peak resident memory (VmHWM) of the function process.
+func (l *launch) maxRSSMB() float64 {
+	var peak float64
+	for _, pid := range l.children() {
+		status, err := os.ReadFile("/proc/" + pid + "/status")
 		if err != nil {
 			continue
 		}
@@ -149,8 +171,14 @@ func (l *launch) maxRSSMB() float64 {
 	return peak
 }
 
-// stop ends the RIE and the function.
+// stop ends the function (its own group) and the RIE.
 func (l *launch) stop() {
+	for _, pid := range l.children() {
+		if n, err := strconv.Atoi(pid); err == nil {
+			_ = syscall.Kill(-n, syscall.SIGKILL)
+			_ = syscall.Kill(n, syscall.SIGKILL)
+		}
+	}
 	_ = syscall.Kill(-l.cmd.Process.Pid, syscall.SIGKILL)
 	_ = l.cmd.Wait()
 }

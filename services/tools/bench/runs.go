@@ -86,9 +86,9 @@ func measureLoad(ctx context.Context, root, tmp, template string, n, c int) (Loa
 		return fig, err
 	}
 	state := filepath.Join(tmp, "local.json")
-	local := exec.CommandContext(ctx, bin, "-template", template, "-state", state, "-workdir", filepath.Join(tmp, "local"))
+	local := exec.Command(bin, "-template", template, "-state", state, "-workdir", filepath.Join(tmp, "local"))
 	local.Dir = root
-	local.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	local.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	logFile, err := os.Create(filepath.Join(tmp, "payhook-local.out"))
 	if err != nil {
 		return fig, err
@@ -98,23 +98,30 @@ func measureLoad(ctx context.Context, root, tmp, template string, n, c int) (Loa
 	if err := local.Start(); err != nil {
 		return fig, fmt.Errorf("start the local stack: %w", err)
 	}
-	defer func() {
+	exited := make(chan error, 1)
+	go func() { exited <- local.Wait() }()
+	stopped := false
+	stop := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
 		_ = local.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = local.Wait(); close(done) }()
 		select {
-		case <-done:
+		case err := <-exited:
+			if err != nil {
+				return fmt.Errorf("the local stack did not stop cleanly: %w (see %s)", err, logFile.Name())
+			}
+			return nil
 		case <-time.After(30 * time.Second):
 			_ = syscall.Kill(-local.Process.Pid, syscall.SIGKILL)
+			return fmt.Errorf("the local stack did not stop in 30 s (see %s)", logFile.Name())
 		}
-	}()
-	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
-		if _, err := os.Stat(state); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			return fig, fmt.Errorf("the local stack did not start in 3 minutes (see %s)", logFile.Name())
-		}
+	}
+	defer func() { _ = stop() }()
+	if gone, err := waitReady(ctx, state, exited, logFile.Name()); err != nil {
+		stopped = gone // an exited stack needs no stop; a running one is stopped on the way out
+		return fig, err
 	}
 	cmd := exec.CommandContext(ctx, "go", "run", "./services/tools/loadtest", "-env", "local", "-state", state,
 		"-n", strconv.Itoa(n), "-c", strconv.Itoa(c), "-dup", "0.2")
@@ -123,7 +130,30 @@ func measureLoad(ctx context.Context, root, tmp, template string, n, c int) (Loa
 	if err != nil {
 		return fig, fmt.Errorf("load test: %w\n%s", err, out)
 	}
-	return parseLoad(string(out), n)
+	if fig, err = parseLoad(string(out), n); err != nil {
+		return fig, err
+	}
+	return fig, stop()
+}
+
+// waitReady waits for the local stack's state file, failing at once if the stack exits
+// (gone) or the context ends.
+func waitReady(ctx context.Context, state string, exited <-chan error, log string) (gone bool, err error) {
+	deadline := time.After(3 * time.Minute)
+	for {
+		if _, err := os.Stat(state); err == nil {
+			return false, nil
+		}
+		select {
+		case err := <-exited:
+			return true, fmt.Errorf("the local stack exited while starting: %v (see %s)", err, log)
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-deadline:
+			return false, fmt.Errorf("the local stack did not start in 3 minutes (see %s)", log)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // parseLoad reads the load test's report lines.
