@@ -211,15 +211,24 @@ func Microbench(ctx context.Context) error {
 		"./services/ingest", "./services/internal/money", "./services/internal/signature")
 }
 
-// Cost estimates ENV's (default prod) monthly cost at RATE webhooks a month (default
-// 10000000), RETRY (default 0.05) of them delivered twice: line by line, beside the reference
-// design's. Prices: internal/cost (us-east-1, dated); durations: docs/bench.json (`bench`);
-// alarms, keys and rules: counted in ENV's synthesized template.
-func Cost(ctx context.Context) error {
-	env := envOr("ENV", "prod")
-	rate, err := strconv.ParseFloat(envOr("RATE", "10000000"), 64)
-	if err != nil || rate <= 0 {
-		return fmt.Errorf("cost: RATE=%q: want webhooks per month, e.g. RATE=10000000", os.Getenv("RATE"))
+// Cost estimates an env's monthly cost at a webhook rate, line by line, beside the
+// reference design's: `cost ENV=prod RATE=10000000` (both settings, either order; RETRY, the
+// share delivered twice, from the environment, default 0.05). Prices: internal/cost
+// (us-east-1, dated); durations: docs/bench.json (`bench`); alarms, keys and rules: counted
+// in the env's synthesized template.
+func Cost(ctx context.Context, setting1, setting2 string) error {
+	settings := map[string]string{}
+	for _, s := range []string{setting1, setting2} {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || (k != "ENV" && k != "RATE") || v == "" {
+			return fmt.Errorf("cost: %q: want ENV=<name> RATE=<webhooks per month>, e.g. cost ENV=prod RATE=10000000", s)
+		}
+		settings[k] = v
+	}
+	env := settings["ENV"]
+	rate, err := strconv.ParseFloat(settings["RATE"], 64)
+	if env == "" || err != nil || rate <= 0 {
+		return fmt.Errorf("cost: want ENV=<name> RATE=<webhooks per month>, e.g. cost ENV=prod RATE=10000000")
 	}
 	retry, err := strconv.ParseFloat(envOr("RETRY", "0.05"), 64)
 	if err != nil || retry < 0 || retry > 1 {
