@@ -21,7 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// Attribute and index names of the table schema. The CDK stack (package pipeline) declares
+// Attribute and index names of the table schema. The CDK stack (package stacks/payments) declares
 // the same names; a test in tests/ checks the synthesized table against CreateTableInput.
 const (
 	AttrPK       = "pk"
