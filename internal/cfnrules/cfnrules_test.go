@@ -277,55 +277,6 @@ func TestInvokePermissions(t *testing.T) {
 	})
 }
 
-func TestConditions(t *testing.T) {
-	tmpl := parse(t, `{}`)
-	ctx := map[string]string{"aws:sourceaccount": "111111111111", "aws:securetransport": "true"}
-	for _, c := range []struct {
-		cond string
-		want bool
-	}{
-		{`{"StringEquals":{"aws:SourceAccount":"111111111111"}}`, true},
-		{`{"StringEquals":{"aws:SourceAccount":["222222222222","111111111111"]}}`, true},
-		{`{"StringEquals":{"aws:SourceAccount":"222222222222"}}`, false},
-		{`{"StringEquals":{"aws:SourceArn":"x"}}`, false},                                                       // key absent: no match
-		{`{"StringNotEquals":{"aws:SourceArn":"x"}}`, true},                                                     // negated, key absent: true
-		{`{"StringEqualsIfExists":{"aws:SourceArn":"x"}}`, true},                                                // IfExists, key absent: true
-		{`{"Null":{"aws:SourceArn":"true"}}`, true},                                                             // absent
-		{`{"Null":{"aws:SourceAccount":"true"}}`, false},                                                        // present
-		{`{"Bool":{"aws:SecureTransport":"false"}}`, false},                                                     // the TLS deny does not apply over TLS
-		{`{"StringLike":{"aws:SourceAccount":"1111*"}}`, true},                                                  // wildcard
-		{`{"StringNotLike":{"aws:SourceAccount":"1111*"}}`, false},                                              // negated wildcard
-		{`{"StringEquals":{"aws:SourceAccount":"111111111111"},"Bool":{"aws:SecureTransport":"false"}}`, false}, // AND
-		{`{"ForAllValues:StringEquals":{"aws:TagKeys":"x"}}`, true},                                             // empty set: all match
-		{`{"ForAnyValue:StringEquals":{"aws:TagKeys":"x"}}`, false},                                             // empty set: none matches
-		{`{"ForAnyValue:StringNotEquals":{"aws:TagKeys":"x"}}`, false},                                          // even negated
-	} {
-		var cond map[string]any
-		require.NoError(t, json.Unmarshal([]byte(c.cond), &cond))
-		got, err := tmpl.conditionHolds(cond, ctx)
-		require.NoError(t, err, c.cond)
-		assert.Equal(t, c.want, got, c.cond)
-	}
-	_, err := tmpl.conditionHolds(map[string]any{"IpAddress": map[string]any{"aws:SourceIp": "10.0.0.0/8"}}, ctx)
-	assert.ErrorContains(t, err, "IpAddress is not evaluated")
-	_, err = tmpl.conditionHolds(map[string]any{"NumericLessThan": map[string]any{"aws:MultiFactorAuthAge": "3600"}}, ctx)
-	assert.ErrorContains(t, err, "NumericLessThan is not evaluated", "an unknown operator is an error even when its key is absent")
-}
-
-func TestGlob(t *testing.T) {
-	for _, c := range []struct {
-		pattern, value string
-		want           bool
-	}{
-		{"*", "", true}, {"kms:GenerateDataKey*", "kms:GenerateDataKey", true}, {"kms:GenerateDataKey*", "kms:Decrypt", false},
-		{"arn:aws:cloudwatch:*:1:alarm:*", "arn:aws:cloudwatch:eu-west-1:1:alarm:x", true}, {"a?c", "abc", true},
-		{"a?c", "ac", false}, {"*/POST/hooks", "v1/POST/hooks", true}, {"a*b*c", "aXbYbZc", true}, {"a*b", "aXbY", false},
-		{"a*c", "a*bc", true}, {"a*", "a*", true},
-	} {
-		assert.Equal(t, c.want, glob(c.pattern, c.value), "%s ~ %s", c.pattern, c.value)
-	}
-}
-
 func TestCheckAssembly(t *testing.T) {
 	dir := t.TempDir()
 	nested := filepath.Join(dir, "assembly-Stage")

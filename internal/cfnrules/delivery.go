@@ -3,6 +3,8 @@ package cfnrules
 import (
 	"fmt"
 	"strings"
+
+	"github.com/payhook/payhook/internal/iam"
 )
 
 // CloudWatchPrincipal is the service principal CloudWatch alarms publish as.
@@ -77,10 +79,10 @@ func (t *Template) alarmCannotPublish(alarm, topic string) string {
 		return fmt.Sprintf("topic policies %v all apply to it, but SNS keeps only one policy per topic (the last written): merge them", policies)
 	}
 	if len(docs) > 0 {
-		d := t.evaluate(docs, request{service: CloudWatchPrincipal, action: "sns:Publish", resource: "{Ref:" + topic + "}", context: ctx})
-		if !d.allowed {
+		d := t.evaluate(docs, iam.Request{Service: CloudWatchPrincipal, Action: "sns:Publish", Resource: "{Ref:" + topic + "}", Context: ctx})
+		if !d.Allowed {
 			return fmt.Sprintf("topic policy %v does not let %s sns:Publish (%s; a topic policy replaces SNS's default policy)",
-				policies, CloudWatchPrincipal, d.why)
+				policies, CloudWatchPrincipal, d.Why)
 		}
 	}
 	key := t.prop(topic, "KmsMasterKeyId")
@@ -99,10 +101,10 @@ func (t *Template) alarmCannotPublish(alarm, topic string) string {
 		}
 		docs := []any{t.prop(k, "KeyPolicy")}
 		for _, action := range []string{"kms:GenerateDataKey", "kms:Decrypt"} {
-			d := t.evaluate(docs, request{service: CloudWatchPrincipal, action: action, resource: "{GetAtt:" + k + ".Arn}", context: ctx})
-			if !d.allowed {
+			d := t.evaluate(docs, iam.Request{Service: CloudWatchPrincipal, Action: action, Resource: "{GetAtt:" + k + ".Arn}", Context: ctx})
+			if !d.Allowed {
 				return fmt.Sprintf("the policy of key %s, which encrypts the topic, does not let %s %s (%s)",
-					t.describe(k), CloudWatchPrincipal, action, d.why)
+					t.describe(k), CloudWatchPrincipal, action, d.Why)
 			}
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/payhook/payhook/internal/iam"
 )
 
 var lambdaTypes = []string{"AWS::Lambda::Function", "AWS::Lambda::Alias", "AWS::Lambda::Version"}
@@ -84,7 +86,7 @@ func (t *Template) describeAll(ids []string) string {
 func (t *Template) permitted(target []string, principal string, sourceOK func(any) bool) bool {
 	for _, p := range t.ofType("AWS::Lambda::Permission") {
 		action, _ := t.prop(p, "Action").(string)
-		if t.prop(p, "Principal") != principal || !glob(strings.ToLower(action), "lambda:invokefunction") {
+		if t.prop(p, "Principal") != principal || !iam.Glob(strings.ToLower(action), "lambda:invokefunction") {
 			continue
 		}
 		if !slices.Equal(t.lambdaIDs(t.prop(p, "FunctionName")), target) {
@@ -127,7 +129,7 @@ func (t *Template) apiSourceMatches(src any, api []string, route string) bool {
 		return false
 	}
 	_, pattern, _ := strings.Cut(rest, "/") // any stage, as the permission's stage segment says
-	return glob(pattern, route)
+	return iam.Glob(pattern, route)
 }
 
 // eventSourceRefused explains why Lambda could not poll an SQS event source mapping's
@@ -159,17 +161,17 @@ func (t *Template) eventSourceRefused(esm string) string {
 	}
 	ctx := map[string]string{"aws:securetransport": "true"}
 	for _, action := range sqsPollActions {
-		req := request{role: "{GetAtt:" + role + ".Arn}", action: action, resource: "{GetAtt:" + queue + ".Arn}", context: ctx}
+		req := iam.Request{Role: "{GetAtt:" + role + ".Arn}", Action: action, Resource: "{GetAtt:" + queue + ".Arn}", Context: ctx}
 		if t.managedAllows(role, action) {
 			continue
 		}
-		if d := t.evaluate(identity, req); !d.allowed {
+		if d := t.evaluate(identity, req); !d.Allowed {
 			return fmt.Sprintf("event source %s: role %s of %s may not %s on queue %s (%s)",
-				t.describe(esm), t.describe(role), t.describe(fn), action, t.describe(queue), d.why)
+				t.describe(esm), t.describe(role), t.describe(fn), action, t.describe(queue), d.Why)
 		}
-		if d := t.evaluate(resourcePolicies, req); !d.allowed && strings.Contains(d.why, "denies") {
+		if d := t.evaluate(resourcePolicies, req); !d.Allowed && strings.Contains(d.Why, "denies") {
 			return fmt.Sprintf("event source %s: the policy of queue %s denies %s to role %s (%s)",
-				t.describe(esm), t.describe(queue), action, t.describe(role), d.why)
+				t.describe(esm), t.describe(queue), action, t.describe(role), d.Why)
 		}
 	}
 	return ""
