@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/payhook/payhook/internal/contract"
 	"github.com/payhook/payhook/internal/iam"
 )
 
@@ -58,7 +59,7 @@ func (t *Template) alarmContext(alarm string) map[string]string {
 		"aws:securetransport": "true",
 		"aws:sourceaccount":   account,
 		"aws:sourcearn": fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:%s",
-			partition(t.Region), t.pseudoValue("AWS::Region"), account, name),
+			contract.Partition(t.Region), t.pseudoValue("AWS::Region"), account, name),
 	}
 }
 

@@ -3,6 +3,8 @@ package cfnrules
 import (
 	"sort"
 	"strings"
+
+	"github.com/payhook/payhook/internal/contract"
 )
 
 // pseudo lists CloudFormation's pseudo parameters, which Ref and Fn::Sub may name.
@@ -128,24 +130,12 @@ func subVariables(s string) []string {
 	}
 }
 
-// partition returns the AWS partition of a region ("aws" when unknown).
-func partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	default:
-		return "aws"
-	}
-}
-
 // pseudoValue is a pseudo parameter's value in this template's environment, or a
 // placeholder that matches only itself (or a wildcard) when the environment is unknown.
 func (t *Template) pseudoValue(name string) string {
 	switch name {
 	case "AWS::Partition":
-		return partition(t.Region)
+		return contract.Partition(t.Region)
 	case "AWS::URLSuffix":
 		if strings.HasPrefix(t.Region, "cn-") {
 			return "amazonaws.com.cn"

@@ -54,6 +54,18 @@ func StageName(env string) string { return "payhook-" + env }
 // SigningSecretName is the Secrets Manager name of an env's signing secrets.
 func SigningSecretName(env string) string { return "payhook/" + env + "/signing-secrets" }
 
+// Partition is the AWS partition of a region ("aws" for a commercial or unknown one).
+func Partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	default:
+		return "aws"
+	}
+}
+
 // AWS limits that payhook's validation and its constructs both rely on.
 const (
 	// APIGatewayIntegrationTimeoutSeconds is API Gateway's (default) integration timeout.

@@ -49,3 +49,10 @@ func TestNames(t *testing.T) {
 	assert.Equal(t, "payhook-prod", StageName("prod"))
 	assert.Equal(t, "payhook/prod/signing-secrets", SigningSecretName("prod"))
 }
+
+func TestPartition(t *testing.T) {
+	assert.Equal(t, "aws", Partition("us-east-1"))
+	assert.Equal(t, "aws", Partition(""))
+	assert.Equal(t, "aws-cn", Partition("cn-north-1"))
+	assert.Equal(t, "aws-us-gov", Partition("us-gov-west-1"))
+}

@@ -1,13 +1,12 @@
 package payments
 
 import (
-	"strings"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/payhook/payhook/envs"
+	"github.com/payhook/payhook/internal/contract"
 )
 
 // Stage is the deployable unit of one environment: a Stage named payhook-<name> holding
@@ -47,15 +46,8 @@ func NewStage(scope constructs.Construct, env envs.Env, assetsDir string) *Stage
 // CloudFormation; as a literal it is a plain string in the pipeline template rather than an
 // Fn::Join, which AWS's linter (cfn-lint E3703) flags on CodePipeline action roles.
 func synthesizer(env envs.Env) awscdk.IStackSynthesizer {
-	partition := "aws"
-	switch {
-	case strings.HasPrefix(env.Region, "cn-"):
-		partition = "aws-cn"
-	case strings.HasPrefix(env.Region, "us-gov-"):
-		partition = "aws-us-gov"
-	}
 	return awscdk.NewDefaultStackSynthesizer(&awscdk.DefaultStackSynthesizerProps{
-		CloudFormationExecutionRole: jsii.String("arn:" + partition +
+		CloudFormationExecutionRole: jsii.String("arn:" + contract.Partition(env.Region) +
 			":iam::${AWS::AccountId}:role/cdk-${Qualifier}-cfn-exec-role-${AWS::AccountId}-${AWS::Region}"),
 	})
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 
+	"github.com/payhook/payhook/internal/contract"
 	"github.com/payhook/payhook/internal/emulators"
 	"github.com/payhook/payhook/services/internal/config"
 	"github.com/payhook/payhook/services/internal/secrets"
@@ -179,19 +180,19 @@ func Find(ctx context.Context, env, statePath string) (*Target, error) {
 
 // ParseProviders reads "name:scheme,name:scheme".
 func ParseProviders(s string) ([]Provider, error) {
-	if s == "" {
+	spec, err := contract.ParseProvidersSpec(s)
+	if err != nil {
+		return nil, fmt.Errorf("PAYHOOK_PROVIDERS: %w", err)
+	}
+	if len(spec) == 0 {
 		return nil, fmt.Errorf("PAYHOOK_PROVIDERS is empty: want name:scheme,...")
 	}
-	var out []Provider
-	for _, part := range strings.Split(s, ",") {
-		name, scheme, ok := strings.Cut(strings.TrimSpace(part), ":")
-		if !ok {
-			return nil, fmt.Errorf("PAYHOOK_PROVIDERS: %q is not name:scheme", part)
-		}
-		if _, err := signature.ParseScheme(scheme); err != nil {
+	out := make([]Provider, 0, len(spec))
+	for _, p := range spec {
+		if _, err := signature.ParseScheme(p.Scheme); err != nil {
 			return nil, fmt.Errorf("PAYHOOK_PROVIDERS: %w", err)
 		}
-		out = append(out, Provider{Name: name, Scheme: scheme})
+		out = append(out, Provider{Name: p.Name, Scheme: p.Scheme})
 	}
 	return out, nil
 }

@@ -13,6 +13,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -193,7 +194,7 @@ func costs(root string, r *Results) (string, error) {
 		load := cost.Workload{WebhooksPerMonth: rate, RetryFraction: 0.05}
 		r.Costs = append(r.Costs, costPoint{rate, cost.Payhook(e, load, r.Measured, counts).Total(), cost.Reference(load, r.Measured).Total()})
 	}
-	var b bytesBuffer
+	var b bytes.Buffer
 	load := cost.Workload{WebhooksPerMonth: 10e6, RetryFraction: 0.05}
 	cost.WriteMarkdown(&b, cost.Payhook(e, load, r.Measured, counts), cost.Reference(load, r.Measured))
 	return "At 10M webhooks a month (`go run mage.go cost ENV=prod RATE=10000000` prints the same from prod's synthesized template):\n\n" + b.String(), nil

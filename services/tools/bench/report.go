@@ -173,6 +173,3 @@ func chart(path string, r Results) error {
 	}
 	return f.Close()
 }
-
-// bytesBuffer is a strings.Builder with a Write method for cost.WriteMarkdown.
-type bytesBuffer = bytes.Buffer

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/payhook/payhook/internal/localrun/procs"
 )
 
 // launch is one RIE process running one function's bootstrap.
@@ -134,30 +136,11 @@ func (l *launch) functionBytes() int {
 	return n
 }
 
-// children are the RIE's child processes (the function; the RIE puts it in a process group
-// of its own).
-func (l *launch) children() []string {
-	var pids []string
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...: comm may hold spaces, so read after its ')'.
-		fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-		if len(fields) >= 2 && fields[1] == strconv.Itoa(l.cmd.Process.Pid) {
-			pids = append(pids, e.Name())
-		}
-	}
-	return pids
-}
-
 // maxRSSMB is the peak resident memory (VmHWM) of the function process.
 func (l *launch) maxRSSMB() float64 {
 	var peak float64
-	for _, pid := range l.children() {
-		status, err := os.ReadFile("/proc/" + pid + "/status")
+	for _, pid := range procs.Descendants(l.cmd.Process.Pid) {
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 		if err != nil {
 			continue
 		}
@@ -173,11 +156,9 @@ func (l *launch) maxRSSMB() float64 {
 
 // stop ends the function (its own group) and the RIE.
 func (l *launch) stop() {
-	for _, pid := range l.children() {
-		if n, err := strconv.Atoi(pid); err == nil {
-			_ = syscall.Kill(-n, syscall.SIGKILL)
-			_ = syscall.Kill(n, syscall.SIGKILL)
-		}
+	for _, pid := range procs.Descendants(l.cmd.Process.Pid) {
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
 	_ = syscall.Kill(-l.cmd.Process.Pid, syscall.SIGKILL)
 	_ = l.cmd.Wait()
