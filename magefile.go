@@ -304,6 +304,17 @@ func Local(ctx context.Context) error {
 	return nil
 }
 
+// IAM holds the local IAM targets.
+type IAM mg.Namespace
+
+// Report prints the least-privilege report of the last `mage local` run (or end-to-end test
+// run, WORKDIR): per function, the actions used, those granted but never used (or justified
+// in the stack next to the grant), and the calls denied. Fails when a grant is unused and
+// unjustified or a call was denied.
+func (IAM) Report(ctx context.Context) error {
+	return run(ctx, nil, "go", "run", "./cmd/payhook-local", "iam-report", "-workdir", envOr("WORKDIR", ".payhook"))
+}
+
 // Smoke proves a running environment end to end (ENV, default local: the stack `local` runs).
 func Smoke(ctx context.Context) error {
 	return runTool(ctx, "./services/tools/smoke")

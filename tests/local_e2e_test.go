@@ -71,10 +71,18 @@ func startLocal(t *testing.T) *localrun.Local {
 	return local.l
 }
 
-func stopLocal() {
-	if local.l != nil {
-		local.l.Stop()
+// stopLocal stops the shared local stack and, when every end-to-end test ran on it,
+// checks the least-privilege report of their calls (leastPrivilege).
+func stopLocal() error {
+	if local.l == nil {
+		return nil
 	}
+	local.l.Stop()
+	report, err := leastPrivilege(local.l.Config.WorkDir)
+	if report != "" {
+		fmt.Fprint(os.Stderr, report)
+	}
+	return err
 }
 
 type sender struct {
@@ -324,6 +332,34 @@ func TestLocalPoisonToDLQAndReplay(t *testing.T) {
 	waitStatus(t, l, "legacy", id, "accounted", 30*time.Second)
 	got, _ := total(t, l, "legacy", "ISK")
 	assert.Equal(t, int64(500), got)
+}
+
+// TestLocalDeadMessageWithoutRecordIsKept: a dead message that names no stored transaction
+// (here, not even JSON) is recorded as a failure item of its own, with its body, so nothing
+// that reached the dead-letter queue is dropped.
+func TestLocalDeadMessageWithoutRecordIsKept(t *testing.T) {
+	l := startLocal(t)
+	ctx := context.Background()
+	st := l.State()
+	out, err := l.Clients.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(st.DLQURL),
+		MessageBody: aws.String("not json " + runID())})
+	require.NoError(t, err)
+	key := map[string]ddbtypes.AttributeValue{
+		"pk": &ddbtypes.AttributeValueMemberS{Value: "FAILURE#" + aws.ToString(out.MessageId)},
+		"sk": &ddbtypes.AttributeValueMemberS{Value: "FAILURE"},
+	}
+	var item map[string]ddbtypes.AttributeValue
+	deadline := time.Now().Add(30 * time.Second)
+	for item == nil && time.Now().Before(deadline) {
+		got, err := l.Clients.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.Table), Key: key, ConsistentRead: aws.Bool(true)})
+		require.NoError(t, err)
+		if len(got.Item) > 0 {
+			item = got.Item
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	require.NotNil(t, item, "notify-failures recorded the dead message")
+	assert.Contains(t, str(item, "body"), "not json")
 }
 
 // TestLocalQueueOutageLosesNothing kills the SQS emulator while senders post. Senders see

@@ -79,6 +79,10 @@ func setup(m *testing.M) (int, error) {
 		}
 		synthesized.templates[name] = t
 	}
-	defer stopLocal()
-	return m.Run(), nil
+	code := m.Run()
+	if err := stopLocal(); err != nil {
+		fmt.Fprintln(os.Stderr, "tests:", err)
+		code = 1
+	}
+	return code, nil
 }

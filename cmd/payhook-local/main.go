@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"github.com/payhook/payhook/internal/localrun"
+	"github.com/payhook/payhook/internal/localrun/iamproxy"
 	"github.com/payhook/payhook/internal/localrun/payhook"
 	"github.com/payhook/payhook/internal/localrun/procs"
 	"github.com/payhook/payhook/internal/localrun/provision"
@@ -46,6 +47,9 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "iam-report" {
+		return iamReport(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("payhook-local", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	template := fs.String("template", "", "synthesized CloudFormation template of the stack, or its cloud assembly directory (required)")
@@ -68,8 +72,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
+	iamOff, err := iamMode(os.Getenv("PAYHOOK_IAM"))
+	if err != nil {
+		fmt.Fprintln(stderr, "payhook-local:", err)
+		return 2
+	}
 	if err := start(config{template: *template, state: *statePath, workdir: *workdir, region: *region, addr: *addr,
-		maxInstances: *maxInstances, pollers: *pollers, logs: *logs, verbose: *verbose}, stdout, stderr); err != nil {
+		maxInstances: *maxInstances, pollers: *pollers, logs: *logs, verbose: *verbose, iamOff: iamOff}, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "payhook-local:", err)
 		return 1
 	}
@@ -79,7 +88,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 type config struct {
 	template, state, workdir, region, addr string
 	maxInstances, pollers                  int
-	logs, verbose                          bool
+	logs, verbose, iamOff                  bool
 }
 
 func start(c config, stdout, stderr io.Writer) error {
@@ -160,6 +169,7 @@ func runConfig(c config, prev *localrun.State, stderr io.Writer) localrun.Config
 	cfg := localrun.Config{
 		Template: c.template, App: payhook.App{}, WorkDir: c.workdir, Region: c.region, APIAddr: c.addr,
 		MaxInstances: c.maxInstances, PollerConcurrency: c.pollers, Previous: prev, Progress: stderr,
+		IAMOff: c.iamOff,
 	}
 	if c.logs {
 		cfg.FunctionOutput = stderr
@@ -271,6 +281,12 @@ func printSummary(w io.Writer, l *localrun.Local, s *localrun.State, statePath s
 		rows = append(rows, []string{sc.LogicalID, "→ " + f.Service, sc.Expression})
 	}
 	section("Schedules", rows)
+	iamRow := []string{"enforced", "each function signs with its own key; a call its role does not allow is refused as AWS refuses it"}
+	if l.Config.IAMOff {
+		iamRow = []string{"OFF", "PAYHOOK_IAM=off: denied calls go through and are only recorded"}
+	}
+	section("IAM (calls in "+rel(filepath.Join(l.Config.WorkDir, localrun.CallsFile))+"; `go run mage.go iam:report` after a run)",
+		[][]string{iamRow})
 	section("Emulators", [][]string{
 		{"DynamoDB Local", s.Emulators.DynamoDB},
 		{"fauxqs (SQS, SNS)", s.Emulators.SQS},
@@ -334,4 +350,46 @@ func printCurls(w io.Writer, s *localrun.State) {
 		}
 	}
 	fmt.Fprintln(w, "\n`go run mage.go smoke` sends a signed webhook of every scheme and checks the whole path.")
+}
+
+// iamMode reads PAYHOOK_IAM: unset, "on" or "enforce" enforce the template's IAM; "off"
+// only records the calls it would deny.
+func iamMode(v string) (off bool, err error) {
+	switch strings.ToLower(v) {
+	case "", "on", "enforce":
+		return false, nil
+	case "off":
+		return true, nil
+	}
+	return false, fmt.Errorf("PAYHOOK_IAM=%q: want on (the default) or off", v)
+}
+
+// iamReport prints the least-privilege report of the last local run: per function, the
+// actions used, those granted but never used, and the denied calls. It exits 1 when a
+// function has an unused, unjustified grant or a denied call.
+func iamReport(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("payhook-local iam-report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	workdir := fs.String("workdir", ".payhook", "work directory of the local run")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	grants, err := iamproxy.ReadGrants(filepath.Join(*workdir, localrun.GrantsFile))
+	if err == nil {
+		var calls []iamproxy.CallRecord
+		if calls, err = iamproxy.ReadCalls(filepath.Join(*workdir, localrun.CallsFile)); err == nil {
+			reps := iamproxy.BuildReport(grants, calls)
+			fmt.Fprintf(stdout, "Least privilege over the last local run (%d calls):\n\n", len(calls))
+			if err = iamproxy.WriteReport(stdout, reps); err == nil {
+				for _, r := range reps {
+					if !r.Clean() {
+						return 1
+					}
+				}
+				return 0
+			}
+		}
+	}
+	fmt.Fprintln(stderr, "payhook-local iam-report:", err, "(run `go run mage.go local` first)")
+	return 1
 }

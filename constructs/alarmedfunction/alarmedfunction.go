@@ -3,6 +3,7 @@ package alarmedfunction
 import (
 	"fmt"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/payhook/payhook/constructs/internal/check"
 	"github.com/payhook/payhook/internal/alarm"
+	"github.com/payhook/payhook/internal/iam"
 )
 
 // ErrorRateExpression is the CloudWatch metric-math expression behind
@@ -99,6 +101,7 @@ func NewAlarmedFunction(scope constructs.Construct, id string, props *AlarmedFun
 		LogGroup:                     f.LogGroup,
 		LoggingFormat:                awslambda.LoggingFormat_JSON,
 	})
+	justifyTracing(f.Function)
 
 	f.Alias = awslambda.NewAlias(c, jsii.String("Alias"), &awslambda.AliasProps{
 		AliasName: jsii.String(AliasName),
@@ -110,6 +113,24 @@ func NewAlarmedFunction(scope constructs.Construct, id string, props *AlarmedFun
 		f.addDeploymentGroup(c, p)
 	}
 	return f
+}
+
+// justifyTracing records, on the role's default policy, why its X-Ray grants are never
+// exercised by a local run: active tracing grants xray:PutTraceSegments and
+// xray:PutTelemetryRecords for the X-Ray daemon that Lambda runs beside the function, which
+// sends the segments; the function's own code never calls X-Ray.
+func justifyTracing(fn awslambda.Function) {
+	policy := fn.Role().Node().TryFindChild(jsii.String("DefaultPolicy"))
+	if policy == nil {
+		return
+	}
+	res, ok := policy.Node().DefaultChild().(awscdk.CfnResource)
+	if !ok {
+		return
+	}
+	why := "active tracing: Lambda's X-Ray daemon sends the segments with the role, not the function's code; X-Ray is not emulated locally"
+	res.AddMetadata(jsii.String(iam.UnexercisedGrantsMetadata), map[string]any{
+		"xray:PutTraceSegments": why, "xray:PutTelemetryRecords": why})
 }
 
 // addAlarms creates the four alarms on the alias's metrics.

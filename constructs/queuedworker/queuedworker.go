@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -29,8 +29,8 @@ type QueuedWorker struct {
 	// Consumer is the function that processes Queue, invoked through
 	// Consumer.Alias.
 	Consumer *alarmedfunction.AlarmedFunction
-	// EventSource is the SQS event source on Consumer.Alias.
-	EventSource awslambdaeventsources.SqsEventSource
+	// EventSourceMapping is the SQS event source mapping on Consumer.Alias (see Consume).
+	EventSourceMapping awslambda.EventSourceMapping
 	// DeadLetterDepthAlarm fires when DeadLetterQueue holds
 	// DeadLetterDepthThreshold or more visible messages.
 	DeadLetterDepthAlarm awscloudwatch.Alarm
@@ -82,15 +82,8 @@ func NewQueuedWorker(scope constructs.Construct, id string, props *QueuedWorkerP
 	})
 
 	w.Consumer = alarmedfunction.NewAlarmedFunction(c, "Consumer", &p.Consumer)
-	w.EventSource = awslambdaeventsources.NewSqsEventSource(w.Queue, &awslambdaeventsources.SqsEventSourceProps{
-		BatchSize:               p.BatchSize,
-		MaxBatchingWindow:       p.MaxBatchingWindow,
-		MaxConcurrency:          p.MaxConcurrency,
-		ReportBatchItemFailures: jsii.Bool(true),
-	})
-	// Binding grants the consumer's role consume (and, with a KMS key,
-	// decrypt) on the queue.
-	w.Consumer.Alias.AddEventSource(w.EventSource)
+	w.EventSourceMapping = Consume(w.Consumer.Alias, w.Consumer.Function, w.Queue, &ConsumeProps{
+		BatchSize: p.BatchSize, MaxBatchingWindow: p.MaxBatchingWindow, MaxConcurrency: p.MaxConcurrency})
 
 	path := *c.Node().Path()
 	maxOverPeriod := &awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: queueAlarmPeriod()}

@@ -151,7 +151,7 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, 6, tpl.Count("AWS::CloudWatch::Alarm"))
 	assert.Len(t, w.Alarms, 6)
 	assert.Len(t, w.Consumer.Alarms, 4)
-	assert.NotNil(t, w.EventSource)
+	assert.NotNil(t, w.EventSourceMapping)
 }
 
 func TestEventSourceCappedAtReservedConcurrency(t *testing.T) {

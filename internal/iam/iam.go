@@ -18,6 +18,12 @@ import (
 	"strings"
 )
 
+// UnexercisedGrantsMetadata is the template Metadata key, on an AWS::IAM::Policy resource,
+// of the grants a local run cannot exercise: a map from action to the reason, written next
+// to the grant (constructs/alarmedfunction justifies the X-Ray grants of active tracing).
+// Local mode's least-privilege report lists such an action as justified, not unused.
+const UnexercisedGrantsMetadata = "payhook:unexercised-grants"
+
 // Request is one AWS API call, as a policy evaluation sees it.
 type Request struct {
 	// Service is the calling service principal ("cloudwatch.amazonaws.com"); "" for a role.
@@ -39,6 +45,9 @@ type Decision struct {
 	// Why explains a refusal: the denying statement, the absence of an allowing one, or what
 	// could not be evaluated.
 	Why string
+	// ExplicitDeny is true when a Deny statement applied (or a statement could not be
+	// evaluated, which refuses as firmly): no other policy can allow the request then.
+	ExplicitDeny bool
 }
 
 // Evaluator evaluates policy documents; Render turns a policy value (a string or an
@@ -91,14 +100,14 @@ func (e Evaluator) Evaluate(docs []any, req Request) Decision {
 			}
 			applies, err := e.statementApplies(st, req)
 			if err != nil {
-				return Decision{Why: name + ": " + err.Error()}
+				return Decision{Why: name + ": " + err.Error(), ExplicitDeny: true}
 			}
 			if !applies {
 				continue
 			}
 			switch st["Effect"] {
 			case "Deny":
-				return Decision{Why: name + " denies it"}
+				return Decision{Why: name + " denies it", ExplicitDeny: true}
 			case "Allow":
 				allow = name
 			}

@@ -49,6 +49,10 @@ type Config struct {
 	Log *slog.Logger
 	// NoWatchdog disables restarting an emulator that exited.
 	NoWatchdog bool
+	// IAMOff lets calls that the template's IAM denies through (PAYHOOK_IAM=off); they are
+	// still recorded as denied in <WorkDir>/calls.jsonl. By default they are refused as AWS
+	// refuses them.
+	IAMOff bool
 }
 
 // LogDir is where the function and emulator logs go.

@@ -12,6 +12,7 @@ import (
 	"github.com/payhook/payhook/internal/emulators"
 	"github.com/payhook/payhook/internal/localrun/apigw"
 	"github.com/payhook/payhook/internal/localrun/cfn"
+	"github.com/payhook/payhook/internal/localrun/iamproxy"
 	"github.com/payhook/payhook/internal/localrun/lambdarie"
 	"github.com/payhook/payhook/internal/localrun/procs"
 	"github.com/payhook/payhook/internal/localrun/provision"
@@ -52,6 +53,7 @@ type Local struct {
 	dynamo  *emulators.Process
 	queues  *emulators.Process
 	secrets *secretsemu.Server
+	iam     *iamproxy.Proxy
 	rie     string
 	builtMu sync.Mutex
 	built   map[string]string // bootstraps by name (Build)
@@ -157,6 +159,7 @@ func (l *Local) Stop() {
 		go func() { defer wg.Done(); f.Stop() }()
 	}
 	wg.Wait()
+	l.stopIAM(ctx)
 	if l.secrets != nil {
 		_ = l.secrets.Close()
 	}

@@ -61,7 +61,7 @@ func (l *Local) provision(ctx context.Context) error {
 	}
 	l.progress("  provisioned          %d tables, %d queues, %d topics, %d secrets (%s)",
 		len(l.Stack.Tables), len(l.Stack.Queues), len(l.Stack.Topics), len(l.Stack.Secrets), round(time.Since(t0)))
-	return nil
+	return l.startIAM()
 }
 
 // startFunctions starts every function of the stack under the RIE, each with the
@@ -76,6 +76,7 @@ func (l *Local) startFunctions(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("function %s: %w", spec.LogicalID, err)
 		}
+		spec, _ := l.credentials(spec)
 		starts = append(starts, func() error {
 			f, err := rt.Start(ctx, spec, bootstrap)
 			if err != nil {
@@ -98,7 +99,9 @@ func (l *Local) serve(ctx context.Context) error {
 	if err := l.serveAPIs(); err != nil {
 		return err
 	}
-	l.startPollers(runCtx)
+	if err := l.startPollers(runCtx); err != nil {
+		return err
+	}
 	l.startSchedules(runCtx)
 	if !l.Config.NoWatchdog {
 		l.wg.Add(1)
@@ -198,14 +201,24 @@ func (l *Local) serveAPIs() error {
 	return nil
 }
 
-func (l *Local) startPollers(ctx context.Context) {
+func (l *Local) startPollers(ctx context.Context) error {
 	for _, es := range l.Stack.EventSources {
-		p := &sqspoll.Poller{Source: es, SQS: l.Clients.SQS, Function: l.Functions[es.Function],
+		clients, err := l.clientsAs(es.Function)
+		if err != nil {
+			return fmt.Errorf("event source mapping %s: %w", es.LogicalID, err)
+		}
+		p := &sqspoll.Poller{Source: es, SQS: clients.SQS, Function: l.Functions[es.Function],
 			Concurrency: l.Config.PollerConcurrency, Log: l.log}
 		l.Pollers = append(l.Pollers, p)
 		l.wg.Add(1)
-		go func() { defer l.wg.Done(); _ = p.Run(ctx) }()
+		go func() {
+			defer l.wg.Done()
+			if err := p.Run(ctx); err != nil {
+				l.log.Error("event source mapping disabled", "mapping", es.LogicalID, "err", err.Error())
+			}
+		}()
 	}
+	return nil
 }
 
 func (l *Local) startSchedules(ctx context.Context) {

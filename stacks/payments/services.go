@@ -7,7 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/payhook/payhook/constructs/alarmedfunction"
@@ -118,9 +118,14 @@ func (b *builder) ingest() {
 		UsagePlanName:       b.name("plan"),
 	})
 	fn := b.s.Ingress.Handler.Function
-	b.s.Table.Grant(fn, jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:UpdateItem"))
-	b.s.Worker.Queue.GrantSendMessages(fn)
-	b.s.SigningSecret.GrantRead(fn, nil)
+	b.s.Table.Grant(fn, jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:UpdateItem"))
+	// Exactly what ingest calls: CDK's GrantSendMessages would add sqs:GetQueueAttributes and
+	// sqs:GetQueueUrl, GrantRead secretsmanager:DescribeSecret, none of which it calls.
+	b.s.Worker.Queue.Grant(fn, jsii.String("sqs:SendMessage"))
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
+		Resources: jsii.Strings(*b.s.SigningSecret.SecretArn()),
+	}))
 }
 
 // notifyFailures creates the DLQ consumer that records dead messages and alerts.
@@ -128,11 +133,10 @@ func (b *builder) notifyFailures() {
 	props := b.functionProps("notifyfailures", "notify-failures", b.e.Functions.NotifyFailures,
 		map[string]*string{contract.EnvAlertTopicARN: b.s.AlertsTopic.TopicArn()})
 	b.s.NotifyFailures = alarmedfunction.NewAlarmedFunction(b.s.Stack, "NotifyFailures", &props)
-	b.s.NotifyFailures.Alias.AddEventSource(awslambdaeventsources.NewSqsEventSource(b.s.Worker.DeadLetterQueue, &awslambdaeventsources.SqsEventSourceProps{
-		BatchSize:               jsii.Number(10),
-		ReportBatchItemFailures: jsii.Bool(true),
-		MaxConcurrency:          queuedworker.MaxConcurrencyFor(props.ReservedConcurrency),
-	}))
+	queuedworker.Consume(b.s.NotifyFailures.Alias, b.s.NotifyFailures.Function, b.s.Worker.DeadLetterQueue, &queuedworker.ConsumeProps{
+		BatchSize:      jsii.Number(10),
+		MaxConcurrency: queuedworker.MaxConcurrencyFor(props.ReservedConcurrency),
+	})
 	b.s.Table.Grant(b.s.NotifyFailures.Function, jsii.String("dynamodb:UpdateItem"), jsii.String("dynamodb:PutItem"))
 	b.s.AlertsTopic.GrantPublish(b.s.NotifyFailures.Function)
 }
@@ -152,5 +156,5 @@ func (b *builder) reconciler() {
 		Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(b.s.Reconciler.Alias, nil)},
 	})
 	b.s.Table.Grant(b.s.Reconciler.Function, jsii.String("dynamodb:Query"), jsii.String("dynamodb:UpdateItem"))
-	b.s.Worker.Queue.GrantSendMessages(b.s.Reconciler.Function)
+	b.s.Worker.Queue.Grant(b.s.Reconciler.Function, jsii.String("sqs:SendMessage"))
 }

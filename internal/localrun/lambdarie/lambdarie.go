@@ -30,6 +30,8 @@ type FunctionSpec struct {
 	ReservedConcurrency int
 	// Aliases maps alias name to alias ARN.
 	Aliases map[string]string
+	// Role is the ARN of the function's execution role.
+	Role string
 	// Runtime is the Runtime property ("" for an image function); only provided.* custom
 	// runtimes run a bootstrap.
 	Runtime string

@@ -49,13 +49,17 @@ type Clients struct {
 
 // NewClients returns SDK clients pointed at the emulators, with dummy static
 // credentials; nothing is read from the environment or shared configuration files.
-func NewClients(e Endpoints) (Clients, error) {
+func NewClients(e Endpoints) (Clients, error) { return NewClientsAs(e, "local", "local") }
+
+// NewClientsAs is NewClients signing with the given access key pair (a function's, whose
+// calls the local IAM proxy at the endpoints authorizes).
+func NewClientsAs(e Endpoints, accessKeyID, secretAccessKey string) (Clients, error) {
 	if e.DynamoDB == "" || e.Queues == "" || e.SecretsManager == "" {
 		return Clients{}, fmt.Errorf("local clients: every emulator endpoint is required, got %+v", e)
 	}
 	cfg := aws.Config{
 		Region:      e.region(),
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+		Credentials: credentials.NewStaticCredentialsProvider(accessKeyID, secretAccessKey, ""),
 	}
 	return Clients{
 		DynamoDB: dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {

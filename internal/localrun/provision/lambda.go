@@ -38,6 +38,9 @@ func (p *provisioner) function(_ context.Context, r *cfn.Resource) error {
 	f := lambdarie.FunctionSpec{LogicalID: r.LogicalID, Name: name, ARN: p.arn("lambda", "function:"+name),
 		Env: map[string]string{}, Aliases: map[string]string{}}
 	f.Runtime, _ = r.Properties["Runtime"].(string)
+	if f.Role, err = p.res.StringProperty(r, "Role"); err != nil {
+		return err
+	}
 	// Ref and Arn are known before the environment is resolved.
 	p.res.SetRef(r.LogicalID, f.Name)
 	p.res.SetAttr(r.LogicalID, "Arn", f.ARN)

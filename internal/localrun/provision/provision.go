@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"github.com/payhook/payhook/internal/localrun/cfn"
+	"github.com/payhook/payhook/internal/localrun/iamproxy"
 	"github.com/payhook/payhook/internal/localrun/lambdarie"
 )
 
@@ -111,7 +112,8 @@ func ProvisionWith(ctx context.Context, tmpl *cfn.Template, clients Clients, opt
 	if opts.StackName != "" {
 		p.res.StackName = opts.StackName
 	}
-	p.stack = &Stack{Name: p.res.StackName, Region: p.res.Region, Account: p.res.Account}
+	p.stack = &Stack{Name: p.res.StackName, Region: p.res.Region, Account: p.res.Account,
+		Access: iamproxy.NewModel(p.res.Partition, p.res.Region, p.res.Account)}
 	if err := p.run(ctx); err != nil {
 		return nil, err
 	}

@@ -190,8 +190,8 @@ func TestProvisionFixture(t *testing.T) {
 			types[u.Type]++
 		}
 		for typ, n := range map[string]int{
-			"AWS::Logs::LogGroup": 5, "AWS::IAM::Role": 5, "AWS::IAM::Policy": 4, "AWS::CloudWatch::Alarm": 4*4 + 2 + 2, "AWS::KMS::Key": 1,
-			"AWS::WAFv2::WebACL": 1, "AWS::WAFv2::WebACLAssociation": 1, "AWS::SQS::QueuePolicy": 2, "AWS::SNS::TopicPolicy": 1,
+			"AWS::Logs::LogGroup": 5, "AWS::IAM::Role ManagedPolicyArns": 4, "AWS::CloudWatch::Alarm": 4*4 + 2 + 2,
+			"AWS::KMS::Key encryption": 1, "AWS::WAFv2::WebACL": 1, "AWS::WAFv2::WebACLAssociation": 1,
 			"AWS::Lambda::Permission": 2, "AWS::ApiGateway::Account": 1, "AWS::CDK::Metadata": 1,
 			"AWS::DynamoDB::Table SSESpecification": 1, "AWS::DynamoDB::Table PointInTimeRecoverySpecification": 1,
 			"AWS::SNS::Topic KmsMasterKeyId": 1, "AWS::ApiGateway::Stage AccessLogSetting": 1, "AWS::ApiGateway::Stage TracingEnabled": 1,
@@ -212,8 +212,28 @@ func TestProvisionFixture(t *testing.T) {
 		}
 		assert.Equal(t, total+1, resources, "every non-emulated resource (and the email subscription) is listed")
 		text := provision.FormatUnsupported(st.Unsupported)
-		assert.Contains(t, text, "AWS::IAM::Role")
-		assert.Equal(t, 1, strings.Count(text, "AWS::IAM::Role "), "one line per type")
+		assert.Contains(t, text, "AWS::Logs::LogGroup")
+		assert.Equal(t, 1, strings.Count(text, "AWS::Logs::LogGroup "), "one line per type")
+	})
+
+	t.Run("access control modelled for the IAM proxy", func(t *testing.T) {
+		a := st.Access
+		require.Len(t, a.Roles, 5)
+		ingest, _ := st.Function("IngressHandlerFunctionA0B1C2D3")
+		role, ok := a.RoleNamed(ingest.Role)
+		require.True(t, ok, "the function's Role resolves to a modelled role: %s", ingest.Role)
+		require.Len(t, role.Policies, 1)
+		assert.Equal(t, "IngressHandlerFunctionServiceRoleDefaultPolicy5E6F7A8B", role.Policies[0].Name)
+		assert.Contains(t, fmt.Sprint(role.Policies[0].Document), "sqs:SendMessage")
+		assert.NotContains(t, fmt.Sprint(role.Policies[0].Document), "Fn::GetAtt", "documents are resolved")
+		topic := st.Topics[0].ARN
+		key := a.EncryptedBy[topic]
+		require.NotEmpty(t, key, "the topic is encrypted by the template's key")
+		assert.Contains(t, a.KeyPolicies, key)
+		assert.Len(t, a.ResourcePolicies[topic], 1)
+		q, _ := st.Queue("WorkerDeadLetterQueue3E2F1A0B")
+		assert.Len(t, a.ResourcePolicies[q.ARN], 1)
+		assert.Equal(t, q.ARN, a.Queues[q.Name])
 	})
 }
 
@@ -226,15 +246,15 @@ func TestProvisionReusesAPIKeys(t *testing.T) {
 
 func TestProvisionUnresolvableEnvironmentIsAnError(t *testing.T) {
 	tmpl, err := cfn.ParseTemplateBytes([]byte(`{"Resources": {
-	  "Key": {"Type": "AWS::KMS::Key"},
+	  "Acl": {"Type": "AWS::WAFv2::WebACL"},
 	  "Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Environment": {"Variables": {
-	    "PAYHOOK_SERVICE": "ingest", "KEY_ARN": {"Fn::GetAtt": ["Key", "Arn"]}}}}}
+	    "PAYHOOK_SERVICE": "ingest", "ACL_ARN": {"Fn::GetAtt": ["Acl", "Arn"]}}}}}
 	}}`))
 	require.NoError(t, err)
 	_, err = provision.Provision(context.Background(), tmpl, testenv.Clients())
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "resource Fn (AWS::Lambda::Function), property Environment.Variables.KEY_ARN")
-	assert.Contains(t, err.Error(), "AWS::KMS::Key is not emulated locally")
+	assert.Contains(t, err.Error(), "resource Fn (AWS::Lambda::Function), property Environment.Variables.ACL_ARN")
+	assert.Contains(t, err.Error(), "AWS::WAFv2::WebACL is not emulated locally")
 }
 
 func TestProvisionCircularReferences(t *testing.T) {

@@ -49,10 +49,11 @@ func (p *provisioner) createSecret(ctx context.Context, r *cfn.Resource) error {
 	p.stack.Secrets = append(p.stack.Secrets, s)
 	p.res.SetRef(r.LogicalID, s.ARN)
 	p.res.SetAttr(r.LogicalID, "Id", s.ARN)
+	p.stack.Access.Secrets[s.Name] = s.ARN
+	p.encryptedBy(r, "KmsKeyId", s.ARN)
 	p.noteIgnored(r, map[string]string{
-		"KmsKeyId":          "no encryption at rest locally",
+		"KmsKeyId":          "no encryption at rest locally (the key policy is enforced on readers)",
 		"ReplicaRegions":    "no secret replication locally",
-		"ResourcePolicy":    "resource policies are not enforced locally",
 		"RotationRules":     "secret rotation is not emulated",
 		"RotationLambdaARN": "secret rotation is not emulated",
 	})

@@ -60,7 +60,8 @@ func (p *provisioner) createTopic(ctx context.Context, r *cfn.Resource) error {
 	p.res.SetRef(r.LogicalID, t.ARN)
 	p.res.SetAttr(r.LogicalID, "TopicArn", t.ARN)
 	p.res.SetAttr(r.LogicalID, "TopicName", t.Name)
-	p.noteIgnored(r, map[string]string{"KmsMasterKeyId": "no encryption at rest locally"})
+	p.encryptedBy(r, "KmsMasterKeyId", t.ARN)
+	p.noteIgnored(r, map[string]string{"KmsMasterKeyId": "no encryption at rest locally (the key policy is enforced on publishers)"})
 	return p.inlineSubscriptions(ctx, r, t)
 }
 

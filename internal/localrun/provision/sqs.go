@@ -61,8 +61,10 @@ func (p *provisioner) createQueue(ctx context.Context, r *cfn.Resource) error {
 	p.res.SetAttr(r.LogicalID, "Arn", q.ARN)
 	p.res.SetAttr(r.LogicalID, "QueueName", q.Name)
 	p.res.SetAttr(r.LogicalID, "QueueUrl", q.URL)
+	p.stack.Access.Queues[q.Name] = q.ARN
+	p.encryptedBy(r, "KmsMasterKeyId", q.ARN)
 	p.noteIgnored(r, map[string]string{
-		"KmsMasterKeyId":               "no encryption at rest locally",
+		"KmsMasterKeyId":               "no encryption at rest locally (the key policy is enforced on callers)",
 		"KmsDataKeyReusePeriodSeconds": "no encryption at rest locally",
 	})
 	return nil

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/payhook/payhook/internal/localrun/apigw"
+	"github.com/payhook/payhook/internal/localrun/iamproxy"
 	"github.com/payhook/payhook/internal/localrun/lambdarie"
 	"github.com/payhook/payhook/internal/localrun/schedule"
 	"github.com/payhook/payhook/internal/localrun/sqspoll"
@@ -32,6 +33,9 @@ type Stack struct {
 	// Outputs are the stack outputs resolved against the local resources (API Gateway
 	// URLs still name execute-api: the runner's state rewrites them to the local server).
 	Outputs map[string]string
+	// Access is the template's access control (roles, policies, keys), resolved, for the
+	// local IAM proxy to enforce.
+	Access *iamproxy.Model
 	// Unsupported lists every resource, or setting of an emulated resource, that has
 	// no local effect, in template order of logical id.
 	Unsupported []Unsupported

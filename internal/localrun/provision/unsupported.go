@@ -10,14 +10,11 @@ import (
 
 // unsupportedReasons explains, per type, why a resource has no local counterpart.
 var unsupportedReasons = map[string]string{
-	"AWS::IAM::Role":                        "IAM is not enforced locally: every function may call every emulator",
-	"AWS::IAM::Policy":                      "IAM is not enforced locally",
 	"AWS::IAM::ManagedPolicy":               "IAM is not enforced locally",
 	"AWS::Logs::LogGroup":                   "no CloudWatch Logs: function output goes to the local log files",
 	"AWS::CloudWatch::Alarm":                "no CloudWatch metrics or alarms locally",
 	"AWS::CloudWatch::CompositeAlarm":       "no CloudWatch metrics or alarms locally",
 	"AWS::CloudWatch::Dashboard":            "no CloudWatch locally",
-	"AWS::KMS::Key":                         "no KMS locally: data at rest is not encrypted",
 	"AWS::KMS::Alias":                       "no KMS locally",
 	"AWS::WAFv2::WebACL":                    "no WAF locally: requests are not filtered or rate-limited per IP",
 	"AWS::WAFv2::WebACLAssociation":         "no WAF locally",
@@ -25,8 +22,6 @@ var unsupportedReasons = map[string]string{
 	"AWS::CodeDeploy::DeploymentGroup":      "no CodeDeploy locally: no canary, no rollback",
 	"AWS::Lambda::Permission":               "invoke permissions are not enforced locally",
 	"AWS::Lambda::EventInvokeConfig":        "asynchronous invoke settings are not emulated",
-	"AWS::SQS::QueuePolicy":                 "queue policies are not enforced locally",
-	"AWS::SNS::TopicPolicy":                 "topic policies are not enforced locally",
 	"AWS::ApiGateway::Account":              "API Gateway's account settings (CloudWatch role) have no local effect",
 	"AWS::ApiGateway::GatewayResponse":      "custom gateway responses are not emulated: API Gateway's defaults are served",
 	"AWS::ApiGateway::Authorizer":           "authorizers are not emulated",

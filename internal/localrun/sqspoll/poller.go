@@ -109,6 +109,12 @@ func (p *Poller) Run(ctx context.Context) error {
 	if p.SQS == nil || p.Function == nil {
 		return errors.New("poller: SQS and Function are required")
 	}
+	// Lambda reads the queue's attributes, with the function's role, when it enables the
+	// mapping; a role that may not (sqs:GetQueueAttributes) leaves the mapping disabled.
+	if _, err := p.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(p.Source.QueueURL),
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameVisibilityTimeout}}); err != nil {
+		return fmt.Errorf("poller %s: read the queue's attributes: %w", p.Source.LogicalID, err)
+	}
 	n := p.Concurrency
 	if n <= 0 {
 		n = 2

@@ -167,7 +167,8 @@ func NewTransaction(n notification.Notification, hash, requestID string, receive
 
 // Insert writes t unless a record with its key exists (one record per provider and
 // transaction id, however many concurrent deliveries). For an existing record it returns
-// Duplicate or Conflict and the stored record.
+// Duplicate or Conflict and the stored record, which DynamoDB returns with the failed
+// condition (ReturnValuesOnConditionCheckFailure): ingest needs no dynamodb:GetItem.
 func (s *Store) Insert(ctx context.Context, t Transaction) (InsertOutcome, *Transaction, error) {
 	item, err := attributevalue.MarshalMap(t)
 	if err != nil {
@@ -186,16 +187,12 @@ func (s *Store) Insert(ctx context.Context, t Transaction) (InsertOutcome, *Tran
 	if !errors.As(err, &ccf) {
 		return 0, nil, fmt.Errorf("put transaction %s: %w", t.PK, err)
 	}
-	var existing *Transaction
-	if len(ccf.Item) > 0 {
-		existing = new(Transaction)
-		if err := attributevalue.UnmarshalMap(ccf.Item, existing); err != nil {
-			return 0, nil, fmt.Errorf("decode existing transaction %s: %w", t.PK, err)
-		}
-	} else if existing, err = s.Get(ctx, t.Provider, t.TransactionID); err != nil {
-		return 0, nil, err
-	} else if existing == nil {
-		return 0, nil, fmt.Errorf("put transaction %s: condition failed but no record found", t.PK)
+	if len(ccf.Item) == 0 {
+		return 0, nil, fmt.Errorf("put transaction %s: the condition failed without the existing record", t.PK)
+	}
+	existing := new(Transaction)
+	if err := attributevalue.UnmarshalMap(ccf.Item, existing); err != nil {
+		return 0, nil, fmt.Errorf("decode existing transaction %s: %w", t.PK, err)
 	}
 	if existing.PayloadHash == t.PayloadHash {
 		return Duplicate, existing, nil

@@ -1,0 +1,100 @@
+package iamproxy
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+)
+
+// CallRecord is one authorization decision, a line of calls.jsonl.
+type CallRecord struct {
+	Time time.Time `json:"time"`
+	// Function is the caller's logical id; Role its role's ARN.
+	Function string `json:"function"`
+	Role     string `json:"role"`
+	// Operation is the API operation called ("dynamodb:TransactWriteItems").
+	Operation string `json:"operation"`
+	// Action and Resource are what was authorized; Via is the action that implied this one
+	// (a KMS permission that publishing to an encrypted topic needs), "" otherwise.
+	Action   string `json:"action"`
+	Resource string `json:"resource"`
+	Via      string `json:"via,omitempty"`
+	Allowed  bool   `json:"allowed"`
+	// Enforced is false when the call went through although denied (PAYHOOK_IAM=off).
+	Enforced bool   `json:"enforced"`
+	Why      string `json:"why,omitempty"`
+}
+
+// CallLog appends CallRecords to a JSON Lines file; it is safe for concurrent use.
+type CallLog struct {
+	mu  sync.Mutex
+	f   *os.File
+	w   *bufio.Writer
+	err error
+}
+
+// CreateCallLog truncates (or creates) the file at path and returns a log writing to it.
+func CreateCallLog(path string) (*CallLog, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("call log: %w", err)
+	}
+	return &CallLog{f: f, w: bufio.NewWriter(f)}, nil
+}
+
+// Record appends one decision; a nil log records nothing. Each record is flushed so that a
+// reader (the report, a test) sees every call made so far.
+func (l *CallLog) Record(c CallRecord) {
+	if l == nil {
+		return
+	}
+	b, err := json.Marshal(c)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err == nil && l.err == nil {
+		_, _ = l.w.Write(append(b, '\n'))
+		l.err = l.w.Flush()
+	}
+}
+
+// Close flushes and closes the file, returning the first write error.
+func (l *CallLog) Close() error {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.w.Flush(); err != nil && l.err == nil {
+		l.err = err
+	}
+	if err := l.f.Close(); err != nil && l.err == nil {
+		l.err = err
+	}
+	return l.err
+}
+
+// ReadCalls reads the records of a calls.jsonl file.
+func ReadCalls(path string) ([]CallRecord, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read calls: %w", err)
+	}
+	defer f.Close()
+	var out []CallRecord
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		var c CallRecord
+		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		out = append(out, c)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,190 @@
+package provision
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/payhook/payhook/internal/localrun/cfn"
+	"github.com/payhook/payhook/internal/localrun/iamproxy"
+	"github.com/payhook/payhook/internal/localrun/randid"
+)
+
+// Access control resource types: nothing is created for them, they are modelled
+// (Stack.Access) for the local IAM proxy (internal/localrun/iamproxy) to enforce.
+const (
+	TypeRole            = "AWS::IAM::Role"
+	TypePolicy          = "AWS::IAM::Policy"
+	TypeQueuePolicy     = "AWS::SQS::QueuePolicy"
+	TypeTopicPolicy     = "AWS::SNS::TopicPolicy"
+	TypeSecretPolicy    = "AWS::SecretsManager::ResourcePolicy"
+	TypeKey             = "AWS::KMS::Key"
+	reasonUnresolvable  = "not enforced locally: it cannot be resolved: "
+	reasonManagedPolicy = "managed policies are not in the template: their grants do not apply locally (AWSLambdaBasicExecutionRole grants CloudWatch Logs, which is not emulated)"
+)
+
+func init() {
+	register(TypeRole, (*provisioner).role)
+	register(TypePolicy, (*provisioner).policy)
+	register(TypeQueuePolicy, (*provisioner).queuePolicy)
+	register(TypeTopicPolicy, (*provisioner).topicPolicy)
+	register(TypeSecretPolicy, (*provisioner).secretPolicy)
+	register(TypeKey, (*provisioner).key)
+}
+
+func (p *provisioner) role(_ context.Context, r *cfn.Resource) error {
+	name, err := p.physicalName(r, "RoleName", 64, "")
+	if err != nil {
+		return err
+	}
+	path, err := p.res.StringProperty(r, "Path")
+	if err != nil {
+		return err
+	}
+	if path == "" {
+		path = "/"
+	}
+	role := &iamproxy.Role{LogicalID: r.LogicalID, Name: name,
+		ARN: fmt.Sprintf("arn:%s:iam::%s:role%s%s", p.res.Partition, p.res.Account, path, name)}
+	p.stack.Access.Roles[role.ARN] = role
+	p.res.SetRef(r.LogicalID, name)
+	p.res.SetAttr(r.LogicalID, "Arn", role.ARN)
+	p.res.SetAttr(r.LogicalID, "RoleId", "AROA"+strings.ToUpper(randid.Hex(8)))
+	inline, _, err := p.res.Property(r, "Policies")
+	if err != nil {
+		return err
+	}
+	for i, raw := range cfn.AsList(inline) {
+		m := cfn.AsMap(raw)
+		doc := p.statements(r, fmt.Sprintf("Policies[%d]", i), m["PolicyDocument"])
+		role.Policies = append(role.Policies, iamproxy.Policy{Name: r.LogicalID + "/" + cfn.AsString(m["PolicyName"]), Document: doc})
+	}
+	managed, _, err := p.res.Property(r, "ManagedPolicyArns")
+	if err != nil {
+		return err
+	}
+	for _, m := range cfn.AsList(managed) {
+		role.ManagedPolicies = append(role.ManagedPolicies, cfn.AsString(m))
+	}
+	p.noteIgnored(r, map[string]string{"ManagedPolicyArns": reasonManagedPolicy,
+		"PermissionsBoundary": "permissions boundaries are not enforced locally"})
+	return nil
+}
+
+// policy attaches an AWS::IAM::Policy to its roles, with the grants its metadata justifies
+// (iamproxy.JustificationKey).
+func (p *provisioner) policy(_ context.Context, r *cfn.Resource) error {
+	doc := p.statements(r, "PolicyDocument", r.Properties["PolicyDocument"])
+	justified := map[string]string{}
+	for action, why := range cfn.AsMap(r.Metadata[iamproxy.JustificationKey]) {
+		justified[action] = cfn.AsString(why)
+	}
+	roles, _, err := p.res.Property(r, "Roles")
+	if err != nil {
+		return err
+	}
+	for _, raw := range cfn.AsList(roles) {
+		name := cfn.AsString(raw)
+		arn := fmt.Sprintf("arn:%s:iam::%s:role/%s", p.res.Partition, p.res.Account, name)
+		for a, role := range p.stack.Access.Roles {
+			if role.Name == name {
+				arn = a
+			}
+		}
+		if err := p.stack.Access.AddPolicy(arn, iamproxy.Policy{Name: r.LogicalID, Document: doc, Justified: justified}); err != nil {
+			p.unsupported(r.LogicalID, r.Type, reasonUnresolvable+err.Error())
+		}
+	}
+	p.res.SetRef(r.LogicalID, r.LogicalID)
+	p.noteIgnored(r, map[string]string{"Users": "IAM users do not exist locally", "Groups": "IAM groups do not exist locally"})
+	return nil
+}
+
+// statements resolves a policy document statement by statement: a statement that cannot
+// be resolved (it names a resource that is not emulated) is left out and listed, so the
+// rest of the document is still enforced.
+func (p *provisioner) statements(r *cfn.Resource, prop string, raw any) map[string]any {
+	doc := map[string]any{}
+	var kept []any
+	for i, st := range cfn.AsList(cfn.AsMap(raw)["Statement"]) {
+		v, err := p.res.Resolve(st)
+		if err != nil {
+			p.unsupported(r.LogicalID, fmt.Sprintf("%s %s.Statement[%d]", r.Type, prop, i), reasonUnresolvable+err.Error())
+			continue
+		}
+		kept = append(kept, v)
+	}
+	doc["Statement"] = kept
+	return doc
+}
+
+func (p *provisioner) queuePolicy(_ context.Context, r *cfn.Resource) error {
+	doc := p.statements(r, "PolicyDocument", r.Properties["PolicyDocument"])
+	urls, _, err := p.res.Property(r, "Queues")
+	if err != nil {
+		return err
+	}
+	for _, u := range cfn.AsList(urls) {
+		for _, q := range p.stack.Queues {
+			if q.URL == cfn.AsString(u) {
+				p.stack.Access.ResourcePolicies[q.ARN] = append(p.stack.Access.ResourcePolicies[q.ARN], doc)
+			}
+		}
+	}
+	p.res.SetRef(r.LogicalID, r.LogicalID)
+	return nil
+}
+
+func (p *provisioner) topicPolicy(_ context.Context, r *cfn.Resource) error {
+	doc := p.statements(r, "PolicyDocument", r.Properties["PolicyDocument"])
+	topics, _, err := p.res.Property(r, "Topics")
+	if err != nil {
+		return err
+	}
+	for _, t := range cfn.AsList(topics) {
+		arn := cfn.AsString(t)
+		p.stack.Access.ResourcePolicies[arn] = append(p.stack.Access.ResourcePolicies[arn], doc)
+	}
+	p.res.SetRef(r.LogicalID, r.LogicalID)
+	return nil
+}
+
+func (p *provisioner) secretPolicy(_ context.Context, r *cfn.Resource) error {
+	doc := p.statements(r, "ResourcePolicy", r.Properties["ResourcePolicy"])
+	arn, err := p.res.StringProperty(r, "SecretId")
+	if err != nil {
+		return err
+	}
+	if byName, ok := p.stack.Access.Secrets[arn]; ok {
+		arn = byName
+	}
+	p.stack.Access.ResourcePolicies[arn] = append(p.stack.Access.ResourcePolicies[arn], doc)
+	p.res.SetRef(r.LogicalID, arn)
+	return nil
+}
+
+// key models a customer managed KMS key: its policy is enforced on the callers of what it
+// encrypts; the data itself is not encrypted locally.
+func (p *provisioner) key(_ context.Context, r *cfn.Resource) error {
+	id := randid.UUID()
+	arn := p.arn("kms", "key/"+id)
+	p.stack.Access.KeyPolicies[arn] = []any{p.statements(r, "KeyPolicy", r.Properties["KeyPolicy"])}
+	p.res.SetRef(r.LogicalID, id)
+	p.res.SetAttr(r.LogicalID, "Arn", arn)
+	p.res.SetAttr(r.LogicalID, "KeyId", id)
+	p.unsupported(r.LogicalID, r.Type+" encryption", "no KMS locally: data at rest is not encrypted (the key policy is enforced on callers)")
+	return nil
+}
+
+// encryptedBy records that the key a property names (a key ARN of the template) encrypts
+// the resource; an AWS managed key or an alias needs no caller permission and is skipped.
+func (p *provisioner) encryptedBy(r *cfn.Resource, prop, resourceARN string) {
+	v, ok, err := p.res.Property(r, prop)
+	if err != nil || !ok {
+		return
+	}
+	key := cfn.AsString(v)
+	if _, modelled := p.stack.Access.KeyPolicies[key]; modelled {
+		p.stack.Access.EncryptedBy[resourceARN] = key
+	}
+}

@@ -1,0 +1,142 @@
+package tests
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/payhook/payhook/internal/localrun"
+	"github.com/payhook/payhook/internal/localrun/iamproxy"
+	"github.com/payhook/payhook/internal/localrun/payhook"
+)
+
+// Local mode enforces the template's IAM: the end-to-end tests above run with it on, and
+// leastPrivilege checks, once they all ran, that none of their calls was denied and that
+// every action a payhook function is granted was used (or is justified next to its grant).
+
+// leastPrivilege returns the report of the shared local stack's run when every end-to-end
+// test ran (a -run filter exercises only part of the grants), and an error when a function
+// was denied a call or holds an unused, unjustified grant.
+func leastPrivilege(workDir string) (string, error) {
+	if f := flag.Lookup("test.run"); f == nil || f.Value.String() != "" {
+		return "", nil
+	}
+	grants, err := iamproxy.ReadGrants(filepath.Join(workDir, localrun.GrantsFile))
+	if err != nil {
+		return "", err
+	}
+	calls, err := iamproxy.ReadCalls(filepath.Join(workDir, localrun.CallsFile))
+	if err != nil {
+		return "", err
+	}
+	reps := iamproxy.BuildReport(grants, calls)
+	var b strings.Builder
+	if err := iamproxy.WriteReport(&b, reps); err != nil {
+		return "", err
+	}
+	for _, r := range reps {
+		if !r.Clean() {
+			return b.String(), fmt.Errorf("least privilege: %s has unused grants or denied calls", r.Function)
+		}
+	}
+	return b.String(), nil
+}
+
+// withoutGrant returns the template with action removed from the policies of the function
+// whose PAYHOOK_SERVICE is service.
+func withoutGrant(t *testing.T, tmpl map[string]any, service, action string) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(tmpl)
+	require.NoError(t, err)
+	var out map[string]any
+	require.NoError(t, json.Unmarshal(b, &out))
+	resources := out["Resources"].(map[string]any)
+	role := ""
+	for _, r := range resources {
+		r := r.(map[string]any)
+		props, _ := r["Properties"].(map[string]any)
+		vars, _ := props["Environment"].(map[string]any)
+		if env, _ := vars["Variables"].(map[string]any); r["Type"] == "AWS::Lambda::Function" && env["PAYHOOK_SERVICE"] == service {
+			role = props["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+		}
+	}
+	require.NotEmpty(t, role, "no function runs %s", service)
+	removed := 0
+	for _, r := range resources {
+		r := r.(map[string]any)
+		if r["Type"] != "AWS::IAM::Policy" {
+			continue
+		}
+		props := r["Properties"].(map[string]any)
+		if fmt.Sprint(props["Roles"]) != fmt.Sprint([]any{map[string]any{"Ref": role}}) {
+			continue
+		}
+		doc := props["PolicyDocument"].(map[string]any)
+		for _, st := range doc["Statement"].([]any) {
+			st := st.(map[string]any)
+			actions, ok := st["Action"].([]any)
+			if !ok {
+				actions = []any{st["Action"]}
+			}
+			kept := slices.DeleteFunc(slices.Clone(actions), func(a any) bool { return a == action })
+			removed += len(actions) - len(kept)
+			st["Action"] = kept
+		}
+	}
+	require.Equal(t, 1, removed, "%s's role grants %s once", service, action)
+	return out
+}
+
+func TestLocalMissingGrantFailsAsInAWS(t *testing.T) {
+	// GIVEN the local template with ingest's sqs:SendMessage grant removed
+	tmpl := withoutGrant(t, synthesized.templates["local"], "ingest", "sqs:SendMessage")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "payhook-local-Payments.template.json")
+	b, err := json.Marshal(tmpl)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, b, 0o644))
+	region := ""
+	for _, e := range synthesized.envs {
+		if e.Name == "local" {
+			region = e.Region
+		}
+	}
+	// WHEN it runs locally (IAM enforced, the default) and a provider posts a webhook
+	l, err := localrun.Start(context.Background(), localrun.Config{Template: path, App: payhook.App{}, Region: region,
+		WorkDir: filepath.Join(dir, "work"), Root: "..", Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	defer l.Stop()
+	s := newSender(t, l)
+	p := s.provider("acme")
+	id := "nogrant-" + runID()
+	code, ans := s.post(p, body(p.Name, id, "10.00", "EUR"))
+
+	// THEN SQS refuses the send as AWS would, ingest answers 503 (the provider retries) and
+	// the notification waits on the outbox
+	assert.Equal(t, 503, code, "%v", ans)
+	rec := record(t, l, p.Name, id)
+	require.NotNil(t, rec, "the notification is stored before the send")
+	assert.True(t, strings.HasPrefix(str(rec, "gsi1pk"), "OUTBOX#"), "it stays on the outbox for the reconciler: %v", rec["gsi1pk"])
+	calls, err := iamproxy.ReadCalls(filepath.Join(dir, "work", localrun.CallsFile))
+	require.NoError(t, err)
+	var denied []string
+	for _, c := range calls {
+		if !c.Allowed {
+			denied = append(denied, c.Action)
+			assert.Contains(t, c.Why, "no identity-based policy allows the sqs:SendMessage action")
+		}
+	}
+	assert.Contains(t, denied, "sqs:SendMessage")
+	assert.NotContains(t, denied, "dynamodb:PutItem", "only the missing grant is denied")
+}
