@@ -73,3 +73,58 @@ func TestNagGates(t *testing.T) {
 		})
 	}
 }
+
+// TestNagSuppressionsArePerResource: a stack-wide suppression would hide the same finding
+// on any future resource, so every accepted finding is recorded on the resources it holds
+// for, and none on the stack.
+func TestNagSuppressionsArePerResource(t *testing.T) {
+	for name, tmpl := range synthesized.templates {
+		t.Run(name, func(t *testing.T) {
+			md, _ := tmpl["Metadata"].(map[string]any)
+			assert.NotContains(t, md, "cdk_nag", "a stack-wide cdk-nag suppression")
+			suppressed := 0
+			for id, r := range tmpl["Resources"].(map[string]any) {
+				rmd, _ := r.(map[string]any)["Metadata"].(map[string]any)
+				nag, ok := rmd["cdk_nag"].(map[string]any)
+				if !ok {
+					continue
+				}
+				suppressed++
+				for _, rule := range nag["rules_to_suppress"].([]any) {
+					reason, _ := rule.(map[string]any)["reason"].(string)
+					assert.NotEmpty(t, reason, "%s: a suppression without a reason", id)
+				}
+			}
+			assert.NotZero(t, suppressed, "the accepted findings are on their resources")
+		})
+	}
+}
+
+// TestOnlyXRayIsGrantedOnEveryResource keeps the one accepted Resource::* finding
+// (AwsSolutions-IAM5 on the functions' default policies) true: the only actions granted on
+// every resource are X-Ray's, which accept nothing else.
+func TestOnlyXRayIsGrantedOnEveryResource(t *testing.T) {
+	xray := map[string]bool{"xray:PutTraceSegments": true, "xray:PutTelemetryRecords": true}
+	for name, tmpl := range synthesized.templates {
+		for id, r := range tmpl["Resources"].(map[string]any) {
+			r := r.(map[string]any)
+			if r["Type"] != "AWS::IAM::Policy" {
+				continue
+			}
+			doc := r["Properties"].(map[string]any)["PolicyDocument"].(map[string]any)
+			for _, st := range doc["Statement"].([]any) {
+				st := st.(map[string]any)
+				if st["Resource"] != "*" {
+					continue
+				}
+				actions, ok := st["Action"].([]any)
+				if !ok {
+					actions = []any{st["Action"]}
+				}
+				for _, a := range actions {
+					assert.True(t, xray[a.(string)], "%s %s: %v granted on every resource", name, id, a)
+				}
+			}
+		}
+	}
+}

@@ -76,7 +76,7 @@ type WebhookIngressProps struct {
 	// Default: 2000 (DefaultWafRateLimit).
 	WafRateLimit *float64
 
-	// AccessLogRetention of the access log group.
+	// AccessLogRetention of the access log group and of the WAF log group.
 	//
 	// Default: awslogs.RetentionDays_ONE_MONTH (DefaultAccessLogRetention).
 	AccessLogRetention awslogs.RetentionDays

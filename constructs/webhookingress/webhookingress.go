@@ -46,6 +46,11 @@ type WebhookIngress struct {
 	WebAclAssociation awswafv2.CfnWebACLAssociation
 	// AccessLogGroup receives the stage's JSON access logs.
 	AccessLogGroup awslogs.LogGroup
+	// WafLogGroup receives WebAcl's records of blocked and counted requests
+	// (aws-waf-logs-<unique name>, RedactedHeaders redacted, AccessLogRetention).
+	WafLogGroup awslogs.LogGroup
+	// WafLogging sends WebAcl's logs to WafLogGroup.
+	WafLogging awswafv2.CfnLoggingConfiguration
 	// Handler is the function behind POST /<Path>, invoked through
 	// Handler.Alias.
 	Handler *alarmedfunction.AlarmedFunction
@@ -124,6 +129,7 @@ func NewWebhookIngress(scope constructs.Construct, id string, props *WebhookIngr
 	w.UsagePlan.AddApiKey(w.ApiKey, nil)
 
 	w.WebAcl, w.WebAclAssociation = newWebACL(c, w.Api, w.Stage, *p.WafRateLimit)
+	w.WafLogGroup, w.WafLogging = newWafLogging(c, w.WebAcl, p)
 
 	w.addAlarms(c, p)
 	w.Alarms = append([]awscloudwatch.IAlarm{w.Server5xxAlarm, w.LatencyAlarm}, w.Handler.Alarms...)

@@ -188,14 +188,14 @@ func TestDefaults(t *testing.T) {
 	assert.Zero(t, tpl.Count("Custom::LogRetention"))
 }
 
-// accessLogGroup returns the log group that is not the handler's.
+// accessLogGroup returns the log group that is neither the handler's nor WAF's.
 func accessLogGroup(t *testing.T, tpl tu.Template) (string, map[string]any) {
 	t.Helper()
 	_, fn := tpl.One(t, "AWS::Lambda::Function")
 	handlerLogs := jsonOf(tu.Get(fn, "LoggingConfig", "LogGroup"))
-	require.Equal(t, 2, tpl.Count("AWS::Logs::LogGroup"))
+	require.Equal(t, 3, tpl.Count("AWS::Logs::LogGroup"), "the handler's, the access logs and WAF's")
 	for id, p := range tpl.Resources("AWS::Logs::LogGroup") {
-		if jsonOf(tu.Ref(id)) != handlerLogs {
+		if name, _ := p["LogGroupName"].(string); jsonOf(tu.Ref(id)) != handlerLogs && !strings.HasPrefix(name, webhookingress.WafLogGroupPrefix) {
 			return id, p
 		}
 	}
@@ -403,4 +403,38 @@ func canaryIngress(t *testing.T) (awscdk.Stack, *webhookingress.WebhookIngress) 
 			DeploymentConfig: awscodedeploy.LambdaDeploymentConfig_CANARY_10PERCENT_5MINUTES(),
 		},
 	})
+}
+
+func TestWafLogsBlockedRequestsWithSecretsRedacted(t *testing.T) {
+	// GIVEN an ingress with a week of log retention
+	// WHEN it is synthesized
+	w, _, tpl := synth(t, &webhookingress.WebhookIngressProps{AccessLogRetention: awslogs.RetentionDays_ONE_WEEK}, nil)
+
+	// THEN the WebACL logs to an aws-waf-logs- group, by its ARN without ":*"
+	aclID, _ := tpl.One(t, "AWS::WAFv2::WebACL")
+	_, cfg := tpl.One(t, "AWS::WAFv2::LoggingConfiguration")
+	assert.Equal(t, tu.GetAtt(aclID, "Arn"), cfg["ResourceArn"])
+	groupID, group := tpl.Where(t, "AWS::Logs::LogGroup", func(p map[string]any) bool {
+		name, _ := p["LogGroupName"].(string)
+		return strings.HasPrefix(name, webhookingress.WafLogGroupPrefix)
+	})
+	require.NotNil(t, group, "a log group named aws-waf-logs-…")
+	assert.EqualValues(t, 7, group["RetentionInDays"], "the env's retention")
+	dest := jsonOf(cfg["LogDestinationConfigs"])
+	assert.Contains(t, dest, `:log-group:`)
+	assert.Contains(t, dest, groupID)
+	assert.NotContains(t, dest, ":*")
+	assert.NotNil(t, w.WafLogging)
+
+	// AND the API key and both signature headers are redacted
+	var redacted []string
+	for _, f := range cfg["RedactedFields"].([]any) {
+		redacted = append(redacted, tu.Get(f, "SingleHeader", "Name").(string))
+	}
+	assert.Equal(t, []string{"x-api-key", "webhook-signature", "stripe-signature"}, redacted)
+
+	// AND blocked (and counted) requests are kept, allowed ones dropped
+	assert.Equal(t, "DROP", tu.Get(cfg, "LoggingFilter", "DefaultBehavior"))
+	assert.JSONEq(t, `[{"ActionCondition":{"Action":"BLOCK"}},{"ActionCondition":{"Action":"COUNT"}}]`,
+		jsonOf(tu.Get(cfg, "LoggingFilter", "Filters", 0, "Conditions")))
 }

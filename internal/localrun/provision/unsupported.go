@@ -18,6 +18,7 @@ var unsupportedReasons = map[string]string{
 	"AWS::KMS::Alias":                       "no KMS locally",
 	"AWS::WAFv2::WebACL":                    "no WAF locally: requests are not filtered or rate-limited per IP",
 	"AWS::WAFv2::WebACLAssociation":         "no WAF locally",
+	"AWS::WAFv2::LoggingConfiguration":      "no WAF locally, so no WAF logs",
 	"AWS::CodeDeploy::Application":          "no CodeDeploy locally: the alias always runs the current build",
 	"AWS::CodeDeploy::DeploymentGroup":      "no CodeDeploy locally: no canary, no rollback",
 	"AWS::Lambda::Permission":               "invoke permissions are not enforced locally",
