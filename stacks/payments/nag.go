@@ -29,7 +29,7 @@ var nagSuppressions = []nagSuppression{
 			"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
 			"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited"}},
 	{id: "AwsSolutions-IAM5", types: []string{"AWS::IAM::Policy"}, pathSuffix: "/ServiceRole/DefaultPolicy/Resource",
-		reason: "A function role's default policy: X-Ray PutTraceSegments/PutTelemetryRecords accept only Resource * (TestOnlyXRayIsGrantedOnEveryResource keeps * to them); table grants name the table's own indexes (table/index/*) for the outbox and failure lists; KMS GenerateDataKey* on the alerts key is what SNS publishing to an encrypted topic needs.",
+		reason:    "A function role's default policy: X-Ray PutTraceSegments/PutTelemetryRecords accept only Resource * (TestOnlyXRayIsGrantedOnEveryResource keeps * to them); table grants name the table's own indexes (table/index/*) for the outbox and failure lists; KMS GenerateDataKey* on the alerts key is what SNS publishing to an encrypted topic needs.",
 		appliesTo: []any{"Resource::*", "Action::kms:GenerateDataKey*", &cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<Table[A-Z0-9]+\.Arn>\/index\/\*$/g`)}}},
 	{id: "AwsSolutions-APIG2", types: []string{"AWS::ApiGateway::RestApi"},
 		reason: "The ingest function validates every request itself so senders get field-level 400/413/415 JSON errors; an API Gateway validator would answer first with generic messages."},
