@@ -53,6 +53,9 @@ func Build(scope constructs.Construct, cfg AppConfig) (*Built, error) {
 		if pc, err = envs.LoadPipeline(filepath.Join(cfg.EnvsDir, envs.PipelineFile)); err != nil {
 			return nil, err
 		}
+		if err = envs.CheckPipelineAccount(list, pc); err != nil {
+			return nil, err
+		}
 	}
 	if missing := lambdabuild.Missing(cfg.AssetsDir); len(missing) > 0 {
 		return nil, fmt.Errorf("no bootstrap for %s in %s: run `go run mage.go build` first", strings.Join(missing, ", "), cfg.AssetsDir)

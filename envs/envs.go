@@ -71,9 +71,11 @@ const (
 // (API Gateway, ingest Lambda, DynamoDB table, SQS queue and DLQ, accounting
 // and notify-failures Lambdas, SNS alerts) and how the pipeline promotes into it.
 type Env struct {
+	// accountAt is "file:line" of the account field (set by LoadDir), for cross-file errors.
+	accountAt string
 	// Environment name, the suffix of every resource name; must equal the file's base name.
 	Name string `yaml:"name" schema:"required;pattern=^[a-z][a-z0-9-]{1,15}$"`
-	// AWS account id (12 digits, quoted in YAML). Optional: when empty the stage deploys to the pipeline's account.
+	// AWS account id (12 digits, quoted in YAML). Optional: when empty the stage deploys to the pipeline's account. Required with retain_data, and distinct from every env without it and from the pipeline's (PCI DSS environment separation).
 	Account string `yaml:"account" schema:"pattern=^[0-9]{12}$"`
 	// AWS region, for example us-east-1 or eu-central-1.
 	Region string `yaml:"region" schema:"required;pattern=^(us|eu|ap|sa|ca|me|af|il|mx)-(north|south|east|west|central|northeast|southeast|northwest|southwest)-[1-9]$"`

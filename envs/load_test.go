@@ -154,6 +154,7 @@ func badCases() []badCase {
 		{"ingest-timeout", "functions.ingest.timeout_seconds", "must be at most 29 for ingest (API Gateway's integration timeout), got 30", true},
 		{"memory-64", "functions.notify_failures.memory_mb", "must be between 128 and 10240, got 64", true},
 		{"retain-approval", "retain_data", "retain_data requires approval: manual", true},
+		{"retain-noacct", "retain_data", "retain_data requires account: an environment that keeps payment data runs in an AWS account of its own", true},
 		{"retain-unsigned", "providers[2].scheme", "scheme none (unsigned) is not allowed with retain_data: true", true},
 		{"bad-email", "alarms.emails[1]", `must be an e-mail address, got "ops-at-example.com"`, true},
 		{"log-retention", "log_retention_days", "must be one of 1, 3, 5, 7, 14, 30,", true},
@@ -446,4 +447,29 @@ func TestFieldPath(t *testing.T) {
 			assert.Equal(t, tc.want, tc.path.String())
 		})
 	}
+}
+
+func TestRetainedDataNeedsAnAccountOfItsOwn(t *testing.T) {
+	dir := t.TempDir()
+	prod := strings.Replace(fmt.Sprintf(minimalEnv, "prod"), "order: 1", "order: 2", 1) +
+		"retain_data: true\napproval: manual\naccount: \"222222222222\"\n"
+	writeFile(t, dir, "prod.yaml", prod)
+	writeFile(t, dir, "dev.yaml", fmt.Sprintf(minimalEnv, "dev")+"account: \"222222222222\"\n")
+
+	// GIVEN dev (no retained data) in prod's account: refused, naming both files and lines
+	_, err := LoadDir(dir)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), filepath.Join(dir, "prod.yaml")+":")
+	assert.Contains(t, err.Error(), `account: 222222222222 is also the account of dev (`+filepath.Join(dir, "dev.yaml")+":")
+	assert.Contains(t, err.Error(), "PCI DSS environment separation")
+
+	// GIVEN dev in another account: loaded; prod in the pipeline's account is refused
+	writeFile(t, dir, "dev.yaml", fmt.Sprintf(minimalEnv, "dev")+"account: \"333333333333\"\n")
+	list, err := LoadDir(dir)
+	require.NoError(t, err)
+	require.NoError(t, CheckPipelineAccount(list, Pipeline{Account: "111111111111"}))
+	err = CheckPipelineAccount(list, Pipeline{Account: "222222222222"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "is the pipeline's account")
+	assert.Regexp(t, `prod\.yaml:\d+: account:`, err.Error())
 }

@@ -151,8 +151,11 @@ func (g *generator) object(t reflect.Type, def reflect.Value) (map[string]any, e
 	required := []string{}
 	for i := range t.NumField() {
 		f := t.Field(i)
+		if !f.IsExported() {
+			continue // bookkeeping of the loader, not a field of the file
+		}
 		key := yamlKey(f)
-		if key == "" || !f.IsExported() {
+		if key == "" {
 			return nil, fmt.Errorf("%s.%s: no yaml key", t.Name(), f.Name)
 		}
 		doc := g.docs[t.Name()+"."+f.Name]
@@ -351,7 +354,7 @@ func crossFieldSchema(t reflect.Type) []any {
 			map[string]any{
 				"if": when("retain_data", map[string]any{"const": true}),
 				"then": map[string]any{
-					"required": []string{"approval"},
+					"required": []string{"approval", "account"},
 					"properties": map[string]any{
 						"approval":  map[string]any{"const": ApprovalManual},
 						"providers": map[string]any{"items": map[string]any{"properties": map[string]any{"scheme": map[string]any{"not": map[string]any{"const": SchemeNone}}}}},

@@ -244,7 +244,8 @@ func TestSchemaAgreesWithValidator(t *testing.T) {
 		{"tag key starting with aws:", fmt.Sprintf(minimalEnv, "xx") + "tags:\n  \"aws:x\": y\n", false},
 		{"tags", fmt.Sprintf(minimalEnv, "xx") + "tags:\n  team: payments\n", true},
 		{"batch 11 with a window", strings.Replace(fmt.Sprintf(minimalEnv, "xx"), "batch_size: 10", "batch_size: 11\n  batching_window_seconds: 1", 1), true},
-		{"retained data with approval", fmt.Sprintf(minimalEnv, "xx") + "retain_data: true\napproval: manual\n", true},
+		{"retained data with approval and an account", fmt.Sprintf(minimalEnv, "xx") + "retain_data: true\napproval: manual\naccount: \"222222222222\"\n", true},
+		{"retained data without an account", fmt.Sprintf(minimalEnv, "xx") + "retain_data: true\napproval: manual\n", false},
 	}
 	for _, tc := range more {
 		t.Run(tc.name, func(t *testing.T) {

@@ -112,6 +112,9 @@ func (e Env) issues(has func(fieldPath) bool) ([]issue, error) {
 		if e.Approval != ApprovalManual {
 			c.add(fieldPath{"retain_data"}, "retain_data requires approval: manual")
 		}
+		if e.Account == "" {
+			c.add(fieldPath{"retain_data"}, "retain_data requires account: an environment that keeps payment data runs in an AWS account of its own, apart from every environment that does not (PCI DSS environment separation)")
+		}
 		for i, p := range e.Providers {
 			if p.Scheme == SchemeNone {
 				c.add(fieldPath{"providers"}.index(i).child("scheme"),

@@ -96,9 +96,12 @@ func TestValidate(t *testing.T) {
 		{"valid", func(*Env) {}, nil},
 		{"local env without order", func(e *Env) { e.LocalOnly, e.Order = true, 0 }, nil},
 		{"prod-like", func(e *Env) {
-			e.RetainData, e.Approval = true, ApprovalManual
+			e.RetainData, e.Approval, e.Account = true, ApprovalManual, "222222222222"
 			e.Functions.Ingest.ReservedConcurrency = ptr(10)
 		}, nil},
+		{"retained data without an account", func(e *Env) {
+			e.RetainData, e.Approval = true, ApprovalManual
+		}, []string{"retain_data: retain_data requires account: an environment that keeps payment data runs in an AWS account of its own, apart from every environment that does not (PCI DSS environment separation)"}},
 		{"deployable env without order", func(e *Env) { e.Order = 0 }, []string{"order: required unless local_only is true"}},
 		{"local env with approval and retained data", func(e *Env) {
 			e.LocalOnly, e.Approval, e.RetainData = true, ApprovalManual, true
@@ -111,6 +114,7 @@ func TestValidate(t *testing.T) {
 			e.Providers = append(e.Providers, Provider{Name: "legacy", Scheme: SchemeNone})
 		}, []string{
 			"providers[2].scheme: scheme none (unsigned) is not allowed with retain_data: true",
+			"retain_data: retain_data requires account: an environment that keeps payment data runs in an AWS account of its own, apart from every environment that does not (PCI DSS environment separation)",
 			"retain_data: retain_data requires approval: manual",
 		}},
 		{"bad reserved concurrency", func(e *Env) { e.Functions.Accounting.ReservedConcurrency = ptr(0) },

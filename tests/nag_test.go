@@ -17,11 +17,16 @@ import (
 	"github.com/payhook/payhook/app"
 )
 
-// applyNag runs the AwsSolutions and PCI DSS 3.2.1 packs over every stage.
+// applyNag runs the AwsSolutions and PCI DSS 3.2.1 packs over every stage and the pipeline
+// stack.
 func applyNag(b *app.Built) {
 	for _, st := range b.Stages {
 		awscdk.Aspects_Of(st.Stage).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 		awscdk.Aspects_Of(st.Stage).Add(cdknag.NewPCIDSS321Checks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	}
+	if b.Delivery != nil {
+		awscdk.Aspects_Of(b.Delivery.Stack).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+		awscdk.Aspects_Of(b.Delivery.Stack).Add(cdknag.NewPCIDSS321Checks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	}
 }
 
