@@ -116,7 +116,22 @@ func TestPipelineShape(t *testing.T) {
 	assert.Contains(t, v.buildspec(t, v.action(t, "Build", "Synth")), "cdk.out")
 	synthProject := v.Resources[v.action(t, "Build", "Synth").Configuration["ProjectName"].(map[string]any)["Ref"].(string)]
 	assert.Contains(t, fmt.Sprint(synthProject.Props["Environment"]), contract.GoToolchain, "Go pinned for CodeBuild")
-	assert.Contains(t, fmt.Sprint(synthProject.Props["Cache"]), "S3", "module and build caches kept in S3")
+	synthSpec := v.buildspec(t, v.action(t, "Build", "Synth"))
+	assert.Regexp(t, `(?s)go mod verify.*go run mage.go pipeline:synth`, synthSpec, "the cached modules are verified before they are used")
+	assert.Contains(t, synthSpec, "cp ci/cdk-cli/package.json ci/cdk-cli/package-lock.json cdk.out/cdk-cli/")
+	assert.Contains(t, fmt.Sprint(synthProject.Props["Cache"]), "gomod", "only the module cache is kept")
+	assert.NotContains(t, synthSpec, "/root/.cache/go-build/**", "the build cache cannot be verified: never kept")
+	for id, r := range v.Resources {
+		if r.Type != "AWS::CodeBuild::Project" {
+			continue
+		}
+		// Every project's artifacts are encrypted with the pipeline's customer managed key.
+		key := fmt.Sprint(r.Props["EncryptionKey"])
+		assert.Contains(t, key, "Fn::GetAtt", "%s: a key of the stack, not alias/aws/s3", id)
+		if c, ok := r.Props["Cache"].(map[string]any); ok && c["Type"] != "NO_CACHE" {
+			assert.Equal(t, synthProject, r, "%s: only the synth step reads or writes the build cache (%v)", id, c)
+		}
+	}
 
 	// Approvals exactly where configured, after the permissions check.
 	for _, e := range synthesized.envs {
@@ -164,7 +179,36 @@ func TestPipelineShape(t *testing.T) {
 		get := v.roleStatement(t, project, "apigateway:GET")
 		assert.Equal(t, map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/" + contract.EnvTag: e.Name}}, get["Condition"], stage)
 	}
-	assert.Zero(t, v.Counts["AWS::KMS::Key"], "one account: no cross-account keys")
+}
+
+// TestPipelineToolsArePinned: no step installs a tool at whatever version the registry
+// serves that day, and the asset role starts only the asset projects.
+func TestPipelineToolsArePinned(t *testing.T) {
+	v := readPipeline(t, synthesized.outdir, synthesized.built.Delivery)
+	for _, a := range []action{v.action(t, "UpdatePipeline", "SelfMutate"), v.action(t, "payhook-prod", "CheckPermissions-prod.Check")} {
+		spec := v.buildspec(t, a)
+		assert.NotContains(t, spec, "npm install -g aws-cdk", a.Name)
+		assert.Contains(t, spec, "npm ci --prefix cdk-cli", "%s installs the CLI from ci/cdk-cli's lockfile", a.Name)
+	}
+	assets, err := filepath.Glob(filepath.Join(synthesized.outdir, "buildspec-*FileAsset*.yaml"))
+	require.NoError(t, err)
+	require.NotEmpty(t, assets)
+	for _, f := range assets {
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		assert.Contains(t, string(b), "cdk-assets@"+contract.CDKAssetsVersion, f)
+	}
+	for id, r := range v.Resources {
+		if r.Type != "AWS::IAM::Policy" {
+			continue
+		}
+		for _, st := range r.Props["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			st := st.(map[string]any)
+			if strings.Contains(fmt.Sprint(st["Action"]), "codebuild:StartBuild") {
+				assert.NotEqual(t, "*", st["Resource"], "%s: codebuild:StartBuild on every project", id)
+			}
+		}
+	}
 }
 
 // TestCodeDeployPerStrategy: canary and linear envs shift the alias with CodeDeploy and
@@ -259,16 +303,4 @@ func TestAddingAnEnvFileAddsAStage(t *testing.T) {
 	built, v = buildPipelineIn(t, "WithoutQA", dir)
 	assert.NotContains(t, built.Stages, "qa")
 	assert.Equal(t, "payhook-prod", v.Stages[len(v.Stages)-1])
-}
-
-// TestCrossAccountKeysOnlyWhenNeeded: an env in another account than the pipeline's makes
-// the pipeline encrypt its artifacts with a KMS key other accounts can use.
-func TestCrossAccountKeysOnlyWhenNeeded(t *testing.T) {
-	dir := copyDir(t, "../envs")
-	b, err := os.ReadFile(filepath.Join(dir, "prod.yaml"))
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "prod.yaml"),
-		[]byte(strings.Replace(string(b), "region: us-east-1", "account: \"222222222222\"\nregion: us-east-1", 1)), 0o644))
-	_, v := buildPipelineIn(t, "CrossAccount", dir)
-	assert.Equal(t, 1, v.Counts["AWS::KMS::Key"])
 }

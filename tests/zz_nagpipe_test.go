@@ -1,9 +1,9 @@
 package tests
 
 import (
-	"os"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -16,7 +16,10 @@ func TestZZDumpPipelineNag(t *testing.T) {
 		files, _ := filepath.Glob(filepath.Join(synthesized.outdir, "*"))
 		t.Fatal(files)
 	}
-	var md map[string][]struct{ Type string; Data any }
+	var md map[string][]struct {
+		Type string
+		Data any
+	}
 	json.Unmarshal(b, &md)
 	counts := map[string]int{}
 	for path, es := range md {
@@ -30,7 +33,11 @@ func TestZZDumpPipelineNag(t *testing.T) {
 		}
 	}
 	var ks []string
-	for k := range counts { ks = append(ks, k) }
+	for k := range counts {
+		ks = append(ks, k)
+	}
 	sort.Strings(ks)
-	for _, k := range ks { fmt.Println(counts[k], k) }
+	for _, k := range ks {
+		fmt.Println(counts[k], k)
+	}
 }

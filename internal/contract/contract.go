@@ -75,11 +75,19 @@ const (
 	SQSVisibilityFactor = 6
 )
 
-// Pinned tool versions: the CDK CLI must match package.json, Go the go directive of go.mod
-// (tests check both).
+// Pinned tool versions: the CDK CLI must match package.json and ci/cdk-cli/package.json,
+// cdk-assets ci/cdk-cli/package.json, Go the go directive of go.mod (tests check all).
 const (
-	GoToolchain   = "go1.26.8"
-	CDKCLIVersion = "2.1148.1"
+	GoToolchain      = "go1.26.8"
+	CDKCLIVersion    = "2.1148.1"
+	CDKAssetsVersion = "4.7.3"
+)
+
+// PipelineCLIDir is where the pipeline's lockfile of the CDK CLI and cdk-assets lives in the
+// repository (ci/cdk-cli) and, copied by the synth step, in the cloud assembly (cdk-cli).
+const (
+	PipelineCLISource = "ci/cdk-cli"
+	PipelineCLIDir    = "cdk-cli"
 )
 
 // Provider is one configured webhook provider and its signature scheme.

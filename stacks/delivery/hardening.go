@@ -1,0 +1,138 @@
+package delivery
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/payhook/payhook/internal/contract"
+)
+
+// installPinnedCLI installs the CDK CLI and cdk-assets from the lockfile the synth step copied
+// into the cloud assembly (contract.PipelineCLIDir), instead of `npm install -g aws-cdk…`,
+// which resolves whatever the registry serves that day.
+var installPinnedCLI = fmt.Sprintf(`npm ci --prefix %[1]s --no-audit --no-fund && ln -sf "$PWD/%[1]s/node_modules/.bin/cdk" /usr/local/bin/cdk`,
+	contract.PipelineCLIDir)
+
+// harden tightens what CDK Pipelines generates and offers no option for: the self-mutation
+// and permission-check projects install the CLI from the lockfile, and the asset
+// publishing role may start only the asset projects.
+func (d *Stack) harden() error {
+	for _, p := range d.projects() {
+		if err := d.pinCLI(p); err != nil {
+			return err
+		}
+	}
+	return d.scopeAssetStartBuild()
+}
+
+// projects are the CodeBuild projects of the pipeline, by path.
+func (d *Stack) projects() []awscodebuild.CfnProject {
+	var out []awscodebuild.CfnProject
+	for _, c := range *d.Pipeline.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		if p, ok := c.(awscodebuild.CfnProject); ok && *awscdk.CfnResource_IsCfnResource(c) &&
+			*p.CfnResourceType() == "AWS::CodeBuild::Project" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// pinCLI rewrites a project's buildspec where it installs the CDK CLI from the registry.
+func (d *Stack) pinCLI(p awscodebuild.CfnProject) error {
+	source := d.Stack.Resolve(p.Source())
+	changed := false
+	rewritten := rewriteStrings(source, func(s string) string {
+		for _, install := range []string{"npm install -g aws-cdk@" + contract.CDKCLIVersion, "npm install -g aws-cdk"} {
+			if strings.Contains(s, install) {
+				changed = true
+				return strings.ReplaceAll(s, install, installPinnedCLI)
+			}
+		}
+		return s
+	})
+	if !changed {
+		return nil
+	}
+	var spec any
+	for k, v := range rewritten.(map[string]any) {
+		if strings.EqualFold(k, "BuildSpec") {
+			spec = v
+		}
+	}
+	if spec == nil {
+		return fmt.Errorf("project %s: no buildspec to pin the CDK CLI in", *p.Node().Path())
+	}
+	p.AddPropertyOverride(jsii.String("Source.BuildSpec"), spec)
+	return nil
+}
+
+// rewriteStrings applies f to every string in a resolved CloudFormation value.
+func rewriteStrings(v any, f func(string) string) any {
+	switch x := v.(type) {
+	case string:
+		return f(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = rewriteStrings(e, f)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = rewriteStrings(e, f)
+		}
+		return out
+	}
+	return v
+}
+
+// scopeAssetStartBuild limits the asset publishing role's codebuild:StartBuild (and
+// BatchGetBuilds, StopBuild), which CDK Pipelines grants on every project of the account,
+// to the pipeline's asset projects.
+func (d *Stack) scopeAssetStartBuild() error {
+	assets := d.Pipeline.Node().TryFindChild(jsii.String("Assets"))
+	if assets == nil {
+		return nil
+	}
+	var arns []any
+	for _, p := range d.projects() {
+		if strings.Contains(*p.Node().Path(), "/Assets/") {
+			arns = append(arns, d.Stack.Resolve(p.AttrArn()))
+		}
+	}
+	sort.Slice(arns, func(i, j int) bool { return fmt.Sprint(arns[i]) < fmt.Sprint(arns[j]) })
+	policy := assets.Node().TryFindChild(jsii.String("FileRole"))
+	if policy == nil {
+		return nil
+	}
+	def, ok := policy.Node().TryFindChild(jsii.String("DefaultPolicy")).(awsiam.Policy)
+	if !ok {
+		return fmt.Errorf("pipeline assets: the file role has no default policy")
+	}
+	cfn, ok := def.Node().DefaultChild().(awsiam.CfnPolicy)
+	if !ok {
+		return fmt.Errorf("pipeline assets: the file role's policy is not an AWS::IAM::Policy")
+	}
+	doc, _ := d.Stack.Resolve(cfn.PolicyDocument()).(map[string]any)
+	statements, _ := doc["Statement"].([]any)
+	scoped := false
+	for _, raw := range statements {
+		st, _ := raw.(map[string]any)
+		if st["Resource"] == "*" && strings.Contains(fmt.Sprint(st["Action"]), "codebuild:StartBuild") {
+			st["Resource"] = arns
+			scoped = true
+		}
+	}
+	if scoped {
+		cfn.AddPropertyOverride(jsii.String("PolicyDocument"), doc)
+	}
+	return nil
+}
