@@ -36,6 +36,18 @@ func nagFindings(t *testing.T, env string) (errs, warns []string) {
 	// Annotations of a stack go to its <artifact>.metadata.json beside the template.
 	files, err := filepath.Glob(filepath.Join(*synthesized.built.Stages[env].Outdir(), "*.metadata.json"))
 	require.NoError(t, err)
+	return readFindings(t, files)
+}
+
+// pipelineNagFindings reads the annotations of the pipeline stack.
+func pipelineNagFindings(t *testing.T) (errs, warns []string) {
+	t.Helper()
+	d := synthesized.built.Delivery
+	return readFindings(t, []string{filepath.Join(synthesized.outdir, *d.ArtifactId()+".metadata.json")})
+}
+
+func readFindings(t *testing.T, files []string) (errs, warns []string) {
+	t.Helper()
 	require.NotEmpty(t, files)
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -66,7 +78,8 @@ func nagFindings(t *testing.T, env string) (errs, warns []string) {
 }
 
 // TestNagGates fails on any unsuppressed cdk-nag error of the AwsSolutions or PCI DSS
-// 3.2.1 packs in any environment. Suppressions live with their reasons in pipeline/nag.go.
+// 3.2.1 packs in any environment and in the pipeline stack. Suppressions live, per
+// resource, with their reasons in stacks/payments/nag.go and stacks/delivery/nag.go.
 func TestNagGates(t *testing.T) {
 	for _, e := range synthesized.envs {
 		t.Run(e.Name, func(t *testing.T) {
@@ -77,13 +90,29 @@ func TestNagGates(t *testing.T) {
 			}
 		})
 	}
+	t.Run("pipeline", func(t *testing.T) {
+		errs, warns := pipelineNagFindings(t)
+		assert.Empty(t, errs, "cdk-nag errors:\n%s", strings.Join(errs, "\n"))
+		if len(warns) > 0 {
+			t.Logf("cdk-nag warnings (%d):\n%s", len(warns), strings.Join(warns, "\n"))
+		}
+	})
 }
 
 // TestNagSuppressionsArePerResource: a stack-wide suppression would hide the same finding
 // on any future resource, so every accepted finding is recorded on the resources it holds
 // for, and none on the stack.
 func TestNagSuppressionsArePerResource(t *testing.T) {
+	templates := map[string]map[string]any{}
 	for name, tmpl := range synthesized.templates {
+		templates[name] = tmpl
+	}
+	b, err := os.ReadFile(filepath.Join(synthesized.outdir, *synthesized.built.Delivery.TemplateFile()))
+	require.NoError(t, err)
+	var pipeline map[string]any
+	require.NoError(t, json.Unmarshal(b, &pipeline))
+	templates["pipeline"] = pipeline
+	for name, tmpl := range templates {
 		t.Run(name, func(t *testing.T) {
 			md, _ := tmpl["Metadata"].(map[string]any)
 			assert.NotContains(t, md, "cdk_nag", "a stack-wide cdk-nag suppression")

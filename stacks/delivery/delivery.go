@@ -22,6 +22,7 @@ import (
 
 	"github.com/payhook/payhook/envs"
 	"github.com/payhook/payhook/internal/contract"
+	"github.com/payhook/payhook/internal/nagsuppress"
 	"github.com/payhook/payhook/stacks/payments"
 )
 
@@ -105,6 +106,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 	if err := d.harden(); err != nil {
 		panic(fmt.Errorf("delivery: %w", err))
 	}
+	nagsuppress.Apply(d.Stack, nagSuppressions)
 	return d
 }
 

@@ -95,8 +95,8 @@ func rewriteStrings(v any, f func(string) string) any {
 }
 
 // scopeAssetStartBuild limits the asset publishing role's codebuild:StartBuild (and
-// BatchGetBuilds, StopBuild), which CDK Pipelines grants on every project of the account,
-// to the pipeline's asset projects.
+// BatchGetBuilds, StopBuild), and its CodeBuild log and report group grants, which CDK
+// Pipelines gives on every project of the account, to the pipeline's asset projects.
 func (d *Stack) scopeAssetStartBuild() error {
 	assets := d.Pipeline.Node().TryFindChild(jsii.String("Assets"))
 	if assets == nil {
@@ -121,18 +121,45 @@ func (d *Stack) scopeAssetStartBuild() error {
 	if !ok {
 		return fmt.Errorf("pipeline assets: the file role's policy is not an AWS::IAM::Policy")
 	}
+	var logs, reports []any
+	for _, p := range d.projects() {
+		if !strings.Contains(*p.Node().Path(), "/Assets/") {
+			continue
+		}
+		for _, r := range []struct {
+			to           *[]any
+			kind, suffix string
+		}{{&logs, "logs", ":*"}, {&reports, "codebuild", "-*"}} {
+			c := &awscdk.ArnComponents{Service: jsii.String(r.kind), Resource: jsii.String("report-group"),
+				ResourceName: jsii.String(*p.Ref() + r.suffix)}
+			if r.kind == "logs" {
+				c.Resource, c.ResourceName, c.ArnFormat = jsii.String("log-group"), jsii.String("/aws/codebuild/"+*p.Ref()+r.suffix), awscdk.ArnFormat_COLON_RESOURCE_NAME
+			}
+			*r.to = append(*r.to, d.Stack.Resolve(d.Stack.FormatArn(c)))
+		}
+	}
 	doc, _ := d.Stack.Resolve(cfn.PolicyDocument()).(map[string]any)
 	statements, _ := doc["Statement"].([]any)
 	scoped := false
 	for _, raw := range statements {
 		st, _ := raw.(map[string]any)
-		if st["Resource"] == "*" && strings.Contains(fmt.Sprint(st["Action"]), "codebuild:StartBuild") {
+		res := fmt.Sprint(st["Resource"])
+		switch {
+		case st["Resource"] == "*" && strings.Contains(fmt.Sprint(st["Action"]), "codebuild:StartBuild"):
 			st["Resource"] = arns
-			scoped = true
+		case strings.Contains(res, "log-group:/aws/codebuild/*"):
+			st["Resource"] = logs
+		case strings.Contains(res, "report-group/*"):
+			st["Resource"] = reports
+		default:
+			continue
 		}
+		scoped = true
 	}
 	if scoped {
-		cfn.AddPropertyOverride(jsii.String("PolicyDocument"), doc)
+		// Set on the resource itself (not as an override), so that what checks the construct
+		// tree (cdk-nag) sees what is deployed.
+		cfn.SetPolicyDocument(doc)
 	}
 	return nil
 }
