@@ -353,7 +353,9 @@ func runTool(ctx context.Context, pkg string, args ...string) error {
 		if err != nil {
 			return err
 		}
-		vars["PAYHOOK_PROVIDERS"] = e.ProvidersSpec()
+		// A deployed env is probed as its smoke provider only: its notifications land in
+		// the smoke provider's totals, never in a real provider's.
+		vars["PAYHOOK_PROVIDERS"] = contract.SmokeProvidersSpec()
 		vars["AWS_REGION"] = e.Region
 	}
 	return run(ctx, vars, "go", append([]string{"run", pkg, "-env", env}, args...)...)

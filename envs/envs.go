@@ -262,6 +262,12 @@ func (e Env) ProvidersSpec() string {
 	return contract.ProvidersSpec(list)
 }
 
+// IngestProvidersSpec is ProvidersSpec followed by the smoke provider, which every
+// environment accepts (contract.SmokeProvider).
+func (e Env) IngestProvidersSpec() string {
+	return e.ProvidersSpec() + "," + contract.SmokeProvidersSpec()
+}
+
 // Deployable reports whether the environment is a pipeline stage, that is not
 // local-only.
 func (e Env) Deployable() bool {

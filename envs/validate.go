@@ -93,6 +93,11 @@ func (e Env) issues(has func(fieldPath) bool) ([]issue, error) {
 
 	first := map[string]int{}
 	for i, p := range e.Providers {
+		if p.Name == contract.SmokeProvider {
+			c.add(fieldPath{"providers"}.index(i).child("name"),
+				fmt.Sprintf("%q is reserved: every environment has this smoke provider, with its own secret", p.Name))
+			continue
+		}
 		if j, dup := first[p.Name]; dup {
 			c.add(fieldPath{"providers"}.index(i).child("name"),
 				fmt.Sprintf("duplicate provider name %q (also providers[%d])", p.Name, j))

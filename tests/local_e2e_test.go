@@ -29,6 +29,7 @@ import (
 	"github.com/stretchr/testify/require"
 	stripewebhook "github.com/stripe/stripe-go/v82/webhook"
 
+	"github.com/payhook/payhook/internal/contract"
 	"github.com/payhook/payhook/internal/localrun"
 	"github.com/payhook/payhook/internal/localrun/payhook"
 	"github.com/payhook/payhook/internal/localrun/procs"
@@ -493,4 +494,35 @@ func TestLocalCtrlCLeavesNoProcess(t *testing.T) {
 	require.NotNil(t, after, "state file kept after Ctrl-C:\n%s", out.String())
 	assert.False(t, after.Running)
 	assert.Empty(t, after.Pids)
+}
+
+// TestLocalSmokeTouchesOnlyTheSmokeProvider runs the smoke test exactly as the pipeline's
+// smoke step does (PAYHOOK_PROVIDERS names the smoke provider alone): it passes, the smoke
+// provider's total moves, and no real provider's total does.
+func TestLocalSmokeTouchesOnlyTheSmokeProvider(t *testing.T) {
+	l := startLocal(t)
+	s := newSender(t, l)
+	smoke := s.provider(contract.SmokeProvider)
+	require.NotEmpty(t, smoke.Secret, "the smoke provider has its own local secret")
+	type totals struct{ minor, count int64 }
+	read := func() map[string]totals {
+		out := map[string]totals{}
+		for _, p := range s.state.Providers {
+			m, c := total(t, l, p.Name, "EUR")
+			out[p.Name] = totals{m, c}
+		}
+		return out
+	}
+	before := read()
+	t.Setenv("PAYHOOK_PROVIDERS", contract.SmokeProvidersSpec())
+	out := runGo(t, "run", "./services/tools/smoke", "-env", "local", "-state", writeState(t, l))
+	assert.Contains(t, out, "("+contract.SmokeProvider+")")
+	after := read()
+	for name, b := range before {
+		if name == contract.SmokeProvider {
+			assert.Greater(t, after[name].minor, b.minor, "the smoke provider's own total moved")
+			continue
+		}
+		assert.Equal(t, b, after[name], "%s's totals are untouched by the smoke test", name)
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/payhook/payhook/app"
 	"github.com/payhook/payhook/envs"
 	"github.com/payhook/payhook/internal/contract"
+	"github.com/payhook/payhook/internal/iam"
 	"github.com/payhook/payhook/stacks/delivery"
 )
 
@@ -175,9 +176,31 @@ func TestPipelineShape(t *testing.T) {
 		assert.Contains(t, v.buildspec(t, smoke), "go run mage.go smoke")
 		project := v.Resources[smoke.Configuration["ProjectName"].(map[string]any)["Ref"].(string)]
 		assert.Contains(t, fmt.Sprint(project.Props["Environment"]), "Name:ENV Type:PLAINTEXT Value:"+e.Name)
+		if e.Account != "" && e.Account != *synthesized.built.Delivery.Account() {
+			// In another account it assumes the env's smoke role, which is checked there.
+			assume := v.roleStatement(t, project, "sts:AssumeRole")
+			assert.Equal(t, "arn:aws:iam::"+e.Account+":role/"+contract.SmokeRoleName(e.Name), assume["Resource"], stage)
+			assert.Contains(t, v.buildspec(t, smoke), "credential_source = EcsContainer")
+			continue
+		}
 		// It may read API keys only where they carry this env's tag.
 		get := v.roleStatement(t, project, "apigateway:GET")
 		assert.Equal(t, map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/" + contract.EnvTag: e.Name}}, get["Condition"], stage)
+		// It signs as the smoke provider only, with the smoke secret only, and reads only the
+		// smoke provider's items (evaluated as AWS does, with the request's leading key).
+		assert.Contains(t, fmt.Sprint(project.Props["Environment"]), "Name:PAYHOOK_PROVIDERS Type:PLAINTEXT Value:"+contract.SmokeProvidersSpec())
+		assert.Contains(t, fmt.Sprint(v.roleStatement(t, project, "secretsmanager:GetSecretValue")["Resource"]), contract.SmokeSecretName(e.Name)+"-*")
+		read := v.roleStatement(t, project, "[dynamodb:GetItem dynamodb:Query]")
+		ev := iam.Evaluator{} // plain strings: the condition's values are literal
+		doc := map[string]any{"Statement": []any{map[string]any{"Effect": "Allow", "Action": read["Action"], "Resource": "*", "Condition": read["Condition"]}}}
+		for key, allowed := range map[string]bool{
+			"TXN#" + contract.SmokeProvider + "#tx1": true, "TOTAL#" + contract.SmokeProvider + "#2026-11-30": true,
+			"TXN#acme#tx1": false, "TOTAL#stripe#2026-11-30": false, "FAILURE#m1": false,
+		} {
+			d := ev.Evaluate([]any{doc}, iam.Request{Role: "smoke", Action: "dynamodb:GetItem", Resource: "table",
+				Context: map[string]string{"dynamodb:leadingkeys": key}})
+			assert.Equal(t, allowed, d.Allowed, "%s: GetItem on %s (%s)", stage, key, d.Why)
+		}
 	}
 }
 
@@ -303,4 +326,46 @@ func TestAddingAnEnvFileAddsAStage(t *testing.T) {
 	built, v = buildPipelineIn(t, "WithoutQA", dir)
 	assert.NotContains(t, built.Stages, "qa")
 	assert.Equal(t, "payhook-prod", v.Stages[len(v.Stages)-1])
+}
+
+// TestSmokeRoleInAnotherAccount: an env in its own account holds the role its smoke step
+// assumes; only the pipeline's smoke project role of that env may assume it, and it may read
+// the smoke provider's secret and items only. Envs in the pipeline's account have none.
+func TestSmokeRoleInAnotherAccount(t *testing.T) {
+	pipelineAccount := *synthesized.built.Delivery.Account()
+	for _, e := range synthesized.envs {
+		if !e.Deployable() {
+			continue
+		}
+		rs := resources(t, e.Name)
+		var roles []resource
+		for _, r := range rs {
+			if r.Type == "AWS::IAM::Role" && r.Props["RoleName"] == contract.SmokeRoleName(e.Name) {
+				roles = append(roles, r)
+			}
+		}
+		if e.Account == "" || e.Account == pipelineAccount {
+			assert.Empty(t, roles, "%s shares the pipeline's account: no smoke role", e.Name)
+			continue
+		}
+		require.Len(t, roles, 1, e.Name)
+		trust := roles[0].Props["AssumeRolePolicyDocument"].(map[string]any)["Statement"].([]any)[0].(map[string]any)
+		assert.Equal(t, "arn:aws:iam::"+pipelineAccount+":role/"+contract.SmokeProjectRoleName(e.Name), trust["Principal"].(map[string]any)["AWS"])
+		var granted []string
+		for _, r := range rs {
+			if r.Type != "AWS::IAM::Policy" || !strings.Contains(fmt.Sprint(r.Props["Roles"]), "SmokeRole") {
+				continue
+			}
+			for _, st := range r.Props["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+				granted = append(granted, fmt.Sprint(st.(map[string]any)["Action"]))
+				if fmt.Sprint(st.(map[string]any)["Action"]) == "[dynamodb:GetItem dynamodb:Query]" {
+					assert.Contains(t, fmt.Sprint(st), "TXN#"+contract.SmokeProvider+"#*")
+				}
+				if st.(map[string]any)["Action"] == "secretsmanager:GetSecretValue" {
+					assert.Contains(t, fmt.Sprint(st), contract.SmokeSecretName(e.Name))
+				}
+			}
+		}
+		assert.ElementsMatch(t, []string{"apigateway:GET", "secretsmanager:GetSecretValue", "[dynamodb:GetItem dynamodb:Query]"}, granted)
+	}
 }

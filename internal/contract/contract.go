@@ -9,6 +9,8 @@
 package contract
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -18,12 +20,14 @@ const (
 	EnvTableName        = "TABLE_NAME"         // DynamoDB table (every function)
 	EnvQueueURL         = "QUEUE_URL"          // accounting queue (ingest, reconciler)
 	EnvSigningSecretARN = "SIGNING_SECRET_ARN" // providers' signing secrets (ingest)
-	EnvProviders        = "PROVIDERS"          // provider:scheme list, see ProvidersSpec (ingest)
-	EnvMaxBodyBytes     = "MAX_BODY_BYTES"     // body limit, 413 above (ingest)
-	EnvAlertTopicARN    = "ALERT_TOPIC_ARN"    // alerts topic (notify-failures)
-	EnvUnaccountedAfter = "UNACCOUNTED_AFTER"  // re-send bound, a Go duration (reconciler)
-	EnvPayhookEnv       = "PAYHOOK_ENV"        // env name, a metric dimension (every function)
-	EnvPayhookService   = "PAYHOOK_SERVICE"    // service directory, for local mode (every function)
+	// EnvSmokeSigningSecretARN is the smoke provider's own signing secret (ingest).
+	EnvSmokeSigningSecretARN = "SMOKE_SIGNING_SECRET_ARN"
+	EnvProviders             = "PROVIDERS"         // provider:scheme list, see ProvidersSpec (ingest)
+	EnvMaxBodyBytes          = "MAX_BODY_BYTES"    // body limit, 413 above (ingest)
+	EnvAlertTopicARN         = "ALERT_TOPIC_ARN"   // alerts topic (notify-failures)
+	EnvUnaccountedAfter      = "UNACCOUNTED_AFTER" // re-send bound, a Go duration (reconciler)
+	EnvPayhookEnv            = "PAYHOOK_ENV"       // env name, a metric dimension (every function)
+	EnvPayhookService        = "PAYHOOK_SERVICE"   // service directory, for local mode (every function)
 )
 
 // Outputs of the payments stack, read by smoke, replay and the pipeline's post-steps.
@@ -35,7 +39,57 @@ const (
 	OutputDLQURL    = "DlqUrl"
 	OutputTopicARN  = "AlertTopicArn"
 	OutputSecretARN = "SigningSecretArn"
+	// OutputSmokeSecretARN is the smoke provider's signing secret, the only one the
+	// pipeline's smoke step may read.
+	OutputSmokeSecretARN = "SmokeSigningSecretArn"
 )
+
+// The smoke provider: every environment accepts it besides its own providers, with its own
+// signing secret, so that a smoke test signs as it and is accounted in its own totals,
+// never in a real provider's.
+const (
+	SmokeProvider = "payhook-smoke"
+	SmokeScheme   = "standard-webhooks"
+)
+
+// SmokeProvidersSpec is the PROVIDERS form of the smoke provider alone.
+func SmokeProvidersSpec() string { return SmokeProvider + ":" + SmokeScheme }
+
+// SmokeRoleName is the role, in an env's own account, that the pipeline's smoke step of that
+// env assumes when the env is in another account than the pipeline's.
+func SmokeRoleName(env string) string { return "payhook-" + env + "-smoke" }
+
+// SmokeProjectRoleName is the role of an env's smoke step in the pipeline's account: the one
+// principal SmokeRoleName trusts.
+func SmokeProjectRoleName(env string) string { return "payhook-pipeline-smoke-" + env }
+
+// SmokeSecretName is the Secrets Manager name of an env's smoke signing secret.
+func SmokeSecretName(env string) string { return "payhook/" + env + "/smoke-signing-secret" }
+
+// DecodeSigningSecrets reads a signing secret's value: a JSON object from provider name to
+// its secrets, a list (several during a rotation) or one string (what CloudFormation's
+// GenerateSecretString writes for the smoke secret).
+func DecodeSigningSecrets(value string) (map[string][]string, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(value), &raw); err != nil {
+		return nil, errors.New("not a JSON object of provider name to secrets")
+	}
+	out := make(map[string][]string, len(raw))
+	for name, v := range raw {
+		var one string
+		if err := json.Unmarshal(v, &one); err == nil {
+			out[name] = []string{one}
+			continue
+		}
+		var list []string
+		if err := json.Unmarshal(v, &list); err != nil {
+			// Name the provider, never the value: it is secret.
+			return nil, fmt.Errorf("provider %q: want a secret or a list of secrets", name)
+		}
+		out[name] = list
+	}
+	return out, nil
+}
 
 // Names of deployed things.
 const (

@@ -51,6 +51,9 @@ type Config struct {
 	QueueURL string `envconfig:"QUEUE_URL" required:"true"`
 	// SigningSecretARN is the Secrets Manager secret holding the providers' signing secrets.
 	SigningSecretARN string `envconfig:"SIGNING_SECRET_ARN" required:"true"`
+	// SmokeSigningSecretARN is the smoke provider's own signing secret; "" reads the smoke
+	// provider's secrets from SigningSecretARN like any other's.
+	SmokeSigningSecretARN string `envconfig:"SMOKE_SIGNING_SECRET_ARN"`
 	// Providers maps each configured provider to its signature scheme:
 	// "acme:standard-webhooks,stripe:stripe,legacy:none".
 	Providers map[string]string `envconfig:"PROVIDERS" required:"true"`

@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/payhook/payhook/internal/contract"
 	"github.com/payhook/payhook/services/internal/config"
 	"github.com/payhook/payhook/services/internal/secrets"
 	"github.com/payhook/payhook/services/internal/store"
@@ -23,11 +24,22 @@ func main() {
 		Store:        &store.Store{DB: config.DynamoDB(awsCfg), Table: cfg.TableName},
 		Queue:        config.SQS(awsCfg),
 		QueueURL:     cfg.QueueURL,
-		Secrets:      &secrets.Cache{Client: config.SecretsManager(awsCfg), SecretID: cfg.SigningSecretARN},
+		Secrets:      cfg.secrets(config.SecretsManager(awsCfg)),
 		Providers:    schemes,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Log:          log,
 		Metrics:      telemetry.NewMetrics(os.Stdout, "payhook", map[string]string{"Service": "ingest", "Env": cfg.Env}),
 	}
 	lambda.Start(h.Handle)
+}
+
+// secrets is where the signing secrets come from: SigningSecretARN, and the smoke
+// provider's own secret when the stack gives it one.
+func (c Config) secrets(client secrets.Getter) SecretSource {
+	main := &secrets.Cache{Client: client, SecretID: c.SigningSecretARN}
+	if c.SmokeSigningSecretARN == "" {
+		return main
+	}
+	return secrets.ByProvider{Default: main, Own: map[string]secrets.Source{
+		contract.SmokeProvider: &secrets.Cache{Client: client, SecretID: c.SmokeSigningSecretARN}}}
 }

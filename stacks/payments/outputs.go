@@ -33,6 +33,7 @@ func (b *builder) tagsAndOutputs() {
 	out(contract.OutputDLQURL, s.Worker.DeadLetterQueue.QueueUrl(), "Dead-letter queue")
 	out(contract.OutputTopicARN, s.AlertsTopic.TopicArn(), "Alerts topic")
 	out(contract.OutputSecretARN, s.SigningSecret.SecretArn(), "Provider signing secrets")
+	out(contract.OutputSmokeSecretARN, s.SmokeSigningSecret.SecretArn(), "The smoke provider's signing secret")
 	out("IngestFunctionName", s.Ingress.Handler.Function.FunctionName(), "Ingest function")
 	out("AccountingFunctionName", s.Worker.Consumer.Function.FunctionName(), "Accounting function")
 	out("NotifyFailuresFunctionName", s.NotifyFailures.Function.FunctionName(), "Notify-failures function")

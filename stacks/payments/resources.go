@@ -48,6 +48,18 @@ func (b *builder) signingSecret() {
 		Description:   jsii.String("payhook " + b.e.Name + `: webhook signing secrets, JSON {"<provider>": ["whsec_..."]}`),
 		RemovalPolicy: b.removal,
 	})
+	// {"payhook-smoke": "<32 letters and digits>"}: valid base64, so a Standard Webhooks key.
+	b.s.SmokeSigningSecret = awssecretsmanager.NewSecret(b.s.Stack, jsii.String("SmokeSigningSecret"), &awssecretsmanager.SecretProps{
+		SecretName:  jsii.String(contract.SmokeSecretName(b.e.Name)),
+		Description: jsii.String("payhook " + b.e.Name + ": the smoke provider's signing secret (" + contract.SmokeProvider + ")"),
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			SecretStringTemplate: jsii.String("{}"),
+			GenerateStringKey:    jsii.String(contract.SmokeProvider),
+			PasswordLength:       jsii.Number(32),
+			ExcludePunctuation:   jsii.Bool(true),
+		},
+		RemovalPolicy: b.removal,
+	})
 }
 
 // newAlerts creates the alerts topic and the customer-managed key that encrypts it. Both

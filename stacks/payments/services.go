@@ -96,10 +96,11 @@ func (b *builder) ingest() {
 	e := b.e
 	b.s.Ingress = webhookingress.NewWebhookIngress(b.s.Stack, "Ingress", &webhookingress.WebhookIngressProps{
 		Handler: b.functionProps("ingest", "ingest", e.Functions.Ingest, map[string]*string{
-			contract.EnvQueueURL:         b.s.Worker.Queue.QueueUrl(),
-			contract.EnvSigningSecretARN: b.s.SigningSecret.SecretArn(),
-			contract.EnvProviders:        jsii.String(e.ProvidersSpec()),
-			contract.EnvMaxBodyBytes:     jsii.String(fmt.Sprint(e.API.MaxBodyBytes)),
+			contract.EnvQueueURL:              b.s.Worker.Queue.QueueUrl(),
+			contract.EnvSigningSecretARN:      b.s.SigningSecret.SecretArn(),
+			contract.EnvSmokeSigningSecretARN: b.s.SmokeSigningSecret.SecretArn(),
+			contract.EnvProviders:             jsii.String(e.IngestProvidersSpec()),
+			contract.EnvMaxBodyBytes:          jsii.String(fmt.Sprint(e.API.MaxBodyBytes)),
 		}),
 		ApiName:             b.name("api"),
 		Description:         jsii.String("payhook " + e.Name + ": payment notification webhooks"),
@@ -124,7 +125,7 @@ func (b *builder) ingest() {
 	b.s.Worker.Queue.Grant(fn, jsii.String("sqs:SendMessage"))
 	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
-		Resources: jsii.Strings(*b.s.SigningSecret.SecretArn()),
+		Resources: jsii.Strings(*b.s.SigningSecret.SecretArn(), *b.s.SmokeSigningSecret.SecretArn()),
 	}))
 }
 

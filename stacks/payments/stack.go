@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
@@ -30,6 +31,9 @@ type StackProps struct {
 	// AssetsDir holds <service>/bootstrap for every service (required; `mage build` writes
 	// build/).
 	AssetsDir string
+	// PipelineAccount is the account of the pipeline that deploys the stack; when it differs
+	// from Env.Account the stack holds SmokeRole for the pipeline's smoke step (default: none).
+	PipelineAccount string
 }
 
 // Stack is one environment of the payment-notification system. Every building block is
@@ -44,6 +48,12 @@ type Stack struct {
 	AlertsTopic awssns.Topic
 	// SigningSecret holds the providers' webhook signing secrets.
 	SigningSecret awssecretsmanager.Secret
+	// SmokeRole is what the pipeline's smoke step assumes when this env is in another
+	// account than the pipeline's (nil otherwise).
+	SmokeRole awsiam.Role
+	// SmokeSigningSecret holds the smoke provider's signing secret, generated at creation;
+	// the pipeline's smoke step may read it and nothing of SigningSecret.
+	SmokeSigningSecret awssecretsmanager.Secret
 	// Worker is the accounting queue, its DLQ and the accounting function.
 	Worker *queuedworker.QueuedWorker
 	// Ingress is the API, WAF and the ingest function.
@@ -95,6 +105,9 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 	b.serviceAlarms()
 	b.tagsAndOutputs()
 	b.dashboard()
+	if a := props.PipelineAccount; a != "" && props.Env.Account != "" && a != props.Env.Account {
+		b.smokeRole(a)
+	}
 	SuppressAcceptedNagFindings(stack)
 	return b.s
 }

@@ -19,6 +19,12 @@ type Stage struct {
 
 // NewStage builds the stage of env. Its stack is named payhook-<name>.
 func NewStage(scope constructs.Construct, env envs.Env, assetsDir string) *Stage {
+	return NewPipelineStage(scope, env, assetsDir, "")
+}
+
+// NewPipelineStage is NewStage for a pipeline in pipelineAccount: an env in another account
+// gets the role its smoke step assumes (Stack.SmokeRole).
+func NewPipelineStage(scope constructs.Construct, env envs.Env, assetsDir, pipelineAccount string) *Stage {
 	var where *awscdk.Environment
 	if env.Account != "" || env.Region != "" {
 		where = &awscdk.Environment{Region: jsii.String(env.Region)}
@@ -34,8 +40,9 @@ func NewStage(scope constructs.Construct, env envs.Env, assetsDir string) *Stage
 			Description: jsii.String("payhook " + env.Name + ": serverless payment-notification webhooks"),
 			// Account and region come from the stage.
 		},
-		Env:       env,
-		AssetsDir: assetsDir,
+		Env:             env,
+		AssetsDir:       assetsDir,
+		PipelineAccount: pipelineAccount,
 	})
 	return &Stage{Stage: stage, Payments: p}
 }

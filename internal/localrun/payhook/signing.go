@@ -62,10 +62,36 @@ func signingSecrets(tmpl *cfn.Template, res *cfn.Resolver) (map[string][]Provide
 			continue
 		}
 		found := false
+		// The smoke provider's secrets live in a secret of their own when the function
+		// names one (SMOKE_SIGNING_SECRET_ARN).
+		own := map[string][]Provider{}
+		if sref, ok := cfn.LookupPath(r.Properties, "Environment.Variables."+contract.EnvSmokeSigningSecretARN); ok {
+			for _, pr := range providers {
+				if pr.Name == contract.SmokeProvider {
+					for _, target := range cfn.References(sref) {
+						own[target] = append(own[target], pr)
+					}
+				}
+			}
+		}
+		shared := providers
+		if len(own) > 0 {
+			shared = nil
+			for _, pr := range providers {
+				if pr.Name != contract.SmokeProvider {
+					shared = append(shared, pr)
+				}
+			}
+		}
+		for target, list := range own {
+			if t, ok := tmpl.Resources[target]; ok && t.Type == provision.TypeSecret {
+				signing[target] = mergeProviders(signing[target], list)
+			}
+		}
 		if sref, ok := cfn.LookupPath(r.Properties, "Environment.Variables."+contract.EnvSigningSecretARN); ok {
 			for _, target := range cfn.References(sref) {
 				if t, ok := tmpl.Resources[target]; ok && t.Type == provision.TypeSecret {
-					signing[target] = mergeProviders(signing[target], providers)
+					signing[target] = mergeProviders(signing[target], shared)
 					found = true
 				}
 			}
@@ -144,9 +170,9 @@ func Providers(ctx context.Context, tmpl *cfn.Template, st *provision.Stack, c p
 		if err != nil {
 			return nil, fmt.Errorf("read back signing secret %s: %w", s.LogicalID, err)
 		}
-		var doc map[string][]string
-		if err := json.Unmarshal([]byte(aws.ToString(got.SecretString)), &doc); err != nil {
-			return nil, fmt.Errorf("signing secret %s is not a JSON object of provider to secrets: %w", s.LogicalID, err)
+		doc, err := contract.DecodeSigningSecrets(aws.ToString(got.SecretString))
+		if err != nil {
+			return nil, fmt.Errorf("signing secret %s: %w", s.LogicalID, err)
 		}
 		for _, pr := range providers {
 			pr.SecretARN = s.ARN

@@ -78,8 +78,9 @@ func ReadLocalState(path string) (LocalState, error) {
 	return s, nil
 }
 
-// Local returns the target described by the local stack's state file. It points this
-// process's AWS SDK at the emulators, as local mode's functions are.
+// Local returns the target described by the local stack's state file, with the providers
+// PAYHOOK_PROVIDERS names when it is set. It points this process's AWS SDK at the
+// emulators, as local mode's functions are.
 func Local(ctx context.Context, path string) (*Target, error) {
 	s, err := ReadLocalState(path)
 	if err != nil {
@@ -95,8 +96,37 @@ func Local(ctx context.Context, path string) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Target{Env: strings.TrimPrefix(s.Stack, "payhook-"), Endpoint: s.Endpoint, APIKey: s.APIKey, Providers: s.Providers,
+	providers, err := only(s.Providers, os.Getenv("PAYHOOK_PROVIDERS"))
+	if err != nil {
+		return nil, err
+	}
+	return &Target{Env: strings.TrimPrefix(s.Stack, "payhook-"), Endpoint: s.Endpoint, APIKey: s.APIKey, Providers: providers,
 		Store: &store.Store{DB: config.DynamoDB(cfg), Table: s.Table}, QueueURL: s.QueueURL}, nil
+}
+
+// only keeps the providers a PAYHOOK_PROVIDERS value names (all of them when it is empty),
+// as a deployed target has only those: a local probe can so run exactly as the pipeline's.
+func only(all []Provider, spec string) ([]Provider, error) {
+	if spec == "" {
+		return all, nil
+	}
+	want, err := ParseProviders(spec)
+	if err != nil {
+		return nil, err
+	}
+	var out []Provider
+	for _, w := range want {
+		found := false
+		for _, p := range all {
+			if p.Name == w.Name {
+				out, found = append(out, p), true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("PAYHOOK_PROVIDERS names %s, which the local stack does not have", w.Name)
+		}
+	}
+	return out, nil
 }
 
 // Deployed returns the target of a deployed environment. Outputs come from the PAYHOOK_*
@@ -139,8 +169,13 @@ func Deployed(ctx context.Context, env string) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The same decoding ingest uses; one fetch serves every provider.
-	cache := &secrets.Cache{Client: config.SecretsManager(cfg), SecretID: out["SigningSecretArn"]}
+	// The same decoding ingest uses; one fetch serves every provider. The smoke provider
+	// alone reads its own secret (the smoke step may read no other).
+	secretARN := out["SigningSecretArn"]
+	if len(providers) == 1 && providers[0].Name == contract.SmokeProvider && out["SmokeSigningSecretArn"] != "" {
+		secretARN = out["SmokeSigningSecretArn"]
+	}
+	cache := &secrets.Cache{Client: config.SecretsManager(cfg), SecretID: secretARN}
 	for i, p := range providers {
 		s, err := cache.For(ctx, p.Name)
 		if err != nil {

@@ -14,7 +14,6 @@ package secrets
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -22,6 +21,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/payhook/payhook/internal/contract"
 )
 
 // Getter is the one Secrets Manager call the cache needs.
@@ -95,12 +96,44 @@ func (c *Cache) fetchLocked(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%w: get secret value: %w", ErrUnavailable, err)
 	}
-	var values map[string][]string
-	if err := json.Unmarshal([]byte(aws.ToString(out.SecretString)), &values); err != nil {
-		// Say nothing of the content: it is secret.
-		return fmt.Errorf("%w: secret is not a JSON object of provider name to a list of secrets", ErrUnavailable)
+	values, err := contract.DecodeSigningSecrets(aws.ToString(out.SecretString))
+	if err != nil {
+		// The error says nothing of the content: it is secret.
+		return fmt.Errorf("%w: secret: %w", ErrUnavailable, err)
 	}
 	c.values = values
 	c.fetched = c.now()
 	return nil
+}
+
+// Source yields a provider's signing secrets; *Cache is one.
+type Source interface {
+	For(ctx context.Context, provider string) ([]string, error)
+	Refresh(ctx context.Context) (bool, error)
+}
+
+// ByProvider reads some providers' secrets from their own Source (the smoke provider's
+// secret is a secret of its own, readable by the smoke test), every other one's from Default.
+type ByProvider struct {
+	Default Source
+	Own     map[string]Source
+}
+
+// For returns the provider's secrets from its own source, else from Default.
+func (b ByProvider) For(ctx context.Context, provider string) ([]string, error) {
+	if s, ok := b.Own[provider]; ok {
+		return s.For(ctx, provider)
+	}
+	return b.Default.For(ctx, provider)
+}
+
+// Refresh refreshes every source; it reports whether any fetched again.
+func (b ByProvider) Refresh(ctx context.Context) (bool, error) {
+	any, err := b.Default.Refresh(ctx)
+	for _, s := range b.Own {
+		got, e := s.Refresh(ctx)
+		any = any || got
+		err = errors.Join(err, e)
+	}
+	return any, err
 }
