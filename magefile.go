@@ -304,6 +304,13 @@ func Local(ctx context.Context) error {
 	return nil
 }
 
+// Nag reports cdk-nag's findings per stack and pack (AwsSolutions, PCI DSS 3.2.1, NIST 800-53
+// R5), open and suppressed; informational: tests gate AwsSolutions and PCI DSS 3.2.1.
+func Nag(ctx context.Context) error {
+	mg.CtxDeps(ctx, Build)
+	return run(ctx, nil, "go", "run", "./cmd/nagreport")
+}
+
 // IAM holds the local IAM targets.
 type IAM mg.Namespace
 

@@ -58,7 +58,7 @@ func configTags(t *testing.T, service string) map[string]bool {
 // set is ignored, and every name is spelled as internal/contract spells it.
 func TestServicesReadWhatTheStackSets(t *testing.T) {
 	known := map[string]bool{}
-	for _, n := range []string{contract.EnvTableName, contract.EnvQueueURL, contract.EnvSigningSecretARN, contract.EnvProviders,
+	for _, n := range []string{contract.EnvTableName, contract.EnvQueueURL, contract.EnvSigningSecretARN, contract.EnvSmokeSigningSecretARN, contract.EnvProviders,
 		contract.EnvMaxBodyBytes, contract.EnvAlertTopicARN, contract.EnvUnaccountedAfter, contract.EnvPayhookEnv, contract.EnvPayhookService} {
 		known[n] = true
 	}

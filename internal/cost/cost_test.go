@@ -19,7 +19,8 @@ func TestCountTemplateOfProd(t *testing.T) {
 	c, err := CountTemplate(body)
 	require.NoError(t, err)
 	// 25 alarms, 4 of them error-rate alarms on metric math over 2 metrics each.
-	assert.Equal(t, TemplateCounts{AlarmMetrics: 21 + 4*2, Dashboards: 1, KMSKeys: 1, Secrets: 1, WAFRules: 4}, c)
+	// Two secrets: the providers' signing secrets and the smoke provider's.
+	assert.Equal(t, TemplateCounts{AlarmMetrics: 21 + 4*2, Dashboards: 1, KMSKeys: 1, Secrets: 2, WAFRules: 4}, c)
 }
 
 func measured() Measured {

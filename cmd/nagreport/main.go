@@ -1,0 +1,136 @@
+// Command nagreport synthesizes every environment and the pipeline with three cdk-nag packs
+// (AwsSolutions, PCI DSS 3.2.1, NIST 800-53 R5) and prints, per stack and pack, the findings
+// left open and those suppressed (with a reason, on their resources). It is what
+// `go run mage.go nag` runs. It reports; it does not gate: tests/ gates AwsSolutions and
+// PCI DSS 3.2.1 (TestNagGates), NIST 800-53 R5 is informational.
+package main
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/payhook/payhook/app"
+)
+
+func main() {
+	err := run(os.Stdout)
+	jsii.Close()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "nagreport:", err)
+		os.Exit(1)
+	}
+}
+
+func run(w io.Writer) error {
+	out, err := os.MkdirTemp("", "payhook-nag-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(out)
+	cdkApp := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(out)})
+	built, err := app.Build(cdkApp, app.AppConfig{EnvsDir: "envs", AssetsDir: "build", WithPipeline: true})
+	if err != nil {
+		return err
+	}
+	var targets []awscdk.Aspects
+	for _, st := range built.Stages {
+		targets = append(targets, awscdk.Aspects_Of(st.Stage))
+	}
+	if built.Delivery != nil {
+		targets = append(targets, awscdk.Aspects_Of(built.Delivery.Stack))
+	}
+	for _, a := range targets {
+		props := &cdknag.NagPackProps{Reports: jsii.Bool(true)}
+		a.Add(cdknag.NewAwsSolutionsChecks(props), nil)
+		a.Add(cdknag.NewPCIDSS321Checks(props), nil)
+		a.Add(cdknag.NewNIST80053R5Checks(props), nil)
+	}
+	cdkApp.Synth(nil)
+	counts, err := readReports(out)
+	if err != nil {
+		return err
+	}
+	return print(w, counts)
+}
+
+// count is one stack's findings under one pack.
+type count struct {
+	stack, pack      string
+	open, suppressed int
+}
+
+// readReports reads cdk-nag's CSV reports (<pack>-<stack>-NagReport.csv, one row per rule
+// and resource) anywhere under dir.
+func readReports(dir string) ([]count, error) {
+	byKey := map[string]*count{}
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, "-NagReport.csv") {
+			return err
+		}
+		pack, stack, _ := strings.Cut(strings.TrimSuffix(filepath.Base(path), "-NagReport.csv"), "-")
+		stack = strings.TrimPrefix(stack, "-")
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		rows, err := csv.NewReader(f).ReadAll()
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		c := byKey[stack+"/"+pack]
+		if c == nil {
+			c = &count{stack: stack, pack: pack}
+			byKey[stack+"/"+pack] = c
+		}
+		for _, r := range rows[1:] {
+			if len(r) < 3 {
+				continue
+			}
+			switch r[2] {
+			case "Non-Compliant":
+				c.open++
+			case "Suppressed":
+				c.suppressed++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(byKey) == 0 {
+		return nil, errors.New("cdk-nag wrote no report")
+	}
+	out := make([]count, 0, len(byKey))
+	for _, c := range byKey {
+		out = append(out, *c)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].stack != out[j].stack {
+			return out[i].stack < out[j].stack
+		}
+		return out[i].pack < out[j].pack
+	})
+	return out, nil
+}
+
+func print(w io.Writer, counts []count) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "stack\tpack\topen\tsuppressed")
+	for _, c := range counts {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", c.stack, c.pack, c.open, c.suppressed)
+	}
+	return tw.Flush()
+}
