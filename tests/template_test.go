@@ -100,7 +100,7 @@ func TestEveryEnvironmentIsSynthesized(t *testing.T) {
 				"AWS::SNS::Subscription": len(e.Alarms.Emails), "AWS::WAFv2::WebACL": 1,
 				"AWS::WAFv2::WebACLAssociation": 1, "AWS::ApiGateway::RestApi": 1, "AWS::ApiGateway::Method": 1,
 				"AWS::ApiGateway::UsagePlan": 1, "AWS::ApiGateway::ApiKey": 1, "AWS::Lambda::EventSourceMapping": 2,
-				"AWS::CloudWatch::Alarm": 25, "AWS::Events::Rule": 1, "AWS::SecretsManager::Secret": 1,
+				"AWS::CloudWatch::Alarm": 25, "AWS::Events::Rule": 1, "AWS::SecretsManager::Secret": 2, // signing + smoke
 				"AWS::CodeDeploy::DeploymentGroup": deployGroups,
 			}, pick(counts, "AWS::Lambda::Function", "AWS::Lambda::Alias", "AWS::DynamoDB::Table", "AWS::SQS::Queue",
 				"AWS::SNS::Topic", "AWS::KMS::Key", "AWS::SNS::Subscription", "AWS::WAFv2::WebACL",
