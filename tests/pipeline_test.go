@@ -119,7 +119,6 @@ func TestPipelineShape(t *testing.T) {
 	assert.Contains(t, fmt.Sprint(synthProject.Props["Environment"]), contract.GoToolchain, "Go pinned for CodeBuild")
 	synthSpec := v.buildspec(t, v.action(t, "Build", "Synth"))
 	assert.Regexp(t, `(?s)go mod verify.*go run mage.go pipeline:synth`, synthSpec, "the cached modules are verified before they are used")
-	assert.Contains(t, synthSpec, "cp ci/cdk-cli/package.json ci/cdk-cli/package-lock.json cdk.out/cdk-cli/")
 	assert.Contains(t, fmt.Sprint(synthProject.Props["Cache"]), "gomod", "only the module cache is kept")
 	assert.NotContains(t, synthSpec, "/root/.cache/go-build/**", "the build cache cannot be verified: never kept")
 	for id, r := range v.Resources {
@@ -210,17 +209,27 @@ func TestPipelineToolsArePinned(t *testing.T) {
 	v := readPipeline(t, synthesized.outdir, synthesized.built.Delivery)
 	for _, a := range []action{v.action(t, "UpdatePipeline", "SelfMutate"), v.action(t, "payhook-prod", "CheckPermissions-prod.Check")} {
 		spec := v.buildspec(t, a)
+		ref := a.Configuration["ProjectName"].(map[string]any)["Ref"].(string)
+		assert.True(t, json.Valid([]byte(joinedBuildspec(v.Resources[ref].Props["Source"].(map[string]any)["BuildSpec"]))),
+			"%s: the rewritten buildspec is still JSON", a.Name)
 		assert.NotContains(t, spec, "npm install -g aws-cdk", a.Name)
 		assert.Contains(t, spec, "npm ci --prefix cdk-cli", "%s installs the CLI from ci/cdk-cli's lockfile", a.Name)
 	}
+	// The asset steps' buildspecs are files of the assembly: cmd/cdk rewrites them after
+	// synth, as here, to install cdk-assets from the lockfile it copies beside them.
+	require.NoError(t, delivery.LockCLIInstalls(synthesized.outdir, ".."))
 	assets, err := filepath.Glob(filepath.Join(synthesized.outdir, "buildspec-*FileAsset*.yaml"))
 	require.NoError(t, err)
 	require.NotEmpty(t, assets)
 	for _, f := range assets {
 		b, err := os.ReadFile(f)
 		require.NoError(t, err)
-		assert.Contains(t, string(b), "cdk-assets@"+contract.CDKAssetsVersion, f)
+		assert.Contains(t, string(b), "npm ci --prefix cdk-cli", f)
+		assert.NotContains(t, string(b), "npm install -g", f)
 	}
+	lock, err := os.ReadFile(filepath.Join(synthesized.outdir, contract.PipelineCLIDir, "package-lock.json"))
+	require.NoError(t, err)
+	assert.Contains(t, string(lock), `"node_modules/cdk-assets"`)
 	for id, r := range v.Resources {
 		if r.Type != "AWS::IAM::Policy" {
 			continue
@@ -368,4 +377,23 @@ func TestSmokeRoleInAnotherAccount(t *testing.T) {
 		}
 		assert.ElementsMatch(t, []string{"apigateway:GET", "secretsmanager:GetSecretValue", "[dynamodb:GetItem dynamodb:Query]"}, granted)
 	}
+}
+
+// joinedBuildspec renders a buildspec (a string, or an Fn::Join whose tokens become "X").
+func joinedBuildspec(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	var b strings.Builder
+	join, _ := v.(map[string]any)["Fn::Join"].([]any)
+	if len(join) == 2 {
+		for _, part := range join[1].([]any) {
+			if s, ok := part.(string); ok {
+				b.WriteString(s)
+			} else {
+				b.WriteString("X")
+			}
+		}
+	}
+	return b.String()
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/payhook/payhook/app"
 	"github.com/payhook/payhook/internal/cfnrules"
+	"github.com/payhook/payhook/stacks/delivery"
 )
 
 func main() {
@@ -37,15 +38,22 @@ func main() {
 
 func run() error {
 	cdkApp := awscdk.NewApp(nil)
-	if _, err := app.Build(cdkApp, app.AppConfig{
+	built, err := app.Build(cdkApp, app.AppConfig{
 		EnvsDir:      getenv("PAYHOOK_ENVS_DIR", "envs"),
 		AssetsDir:    getenv("PAYHOOK_ASSETS_DIR", "build"),
 		Only:         os.Getenv("PAYHOOK_ENV"),
 		WithPipeline: os.Getenv("PAYHOOK_PIPELINE") != "0",
-	}); err != nil {
+	})
+	if err != nil {
 		return err
 	}
 	asm := cdkApp.Synth(nil)
+	if built.Delivery != nil {
+		// The pipeline's later steps install their tools from the lockfile in the assembly.
+		if err := delivery.LockCLIInstalls(*asm.Directory(), "."); err != nil {
+			return err
+		}
+	}
 	return gate(*asm.Directory())
 }
 

