@@ -5,6 +5,7 @@ package app
 
 import (
 	"fmt"
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"path/filepath"
 	"strings"
 
@@ -29,6 +30,10 @@ type AppConfig struct {
 	// environment becomes a stage of it (under the pipeline stack) instead of a top-level
 	// stage. Local-only environments stay top-level either way.
 	WithPipeline bool
+	// Aspects are added to every stage and to the pipeline stack (cdk-nag's packs). A stage
+	// of the pipeline gets them before the pipeline synthesizes it, which is the only time
+	// its aspects run.
+	Aspects []awscdk.IAspect
 }
 
 // Built is what Build added to the App.
@@ -71,12 +76,15 @@ func Build(scope constructs.Construct, cfg AppConfig) (*Built, error) {
 			continue // a stage of the pipeline, below
 		}
 		b.Stages[e.Name] = payments.NewStage(scope, e, cfg.AssetsDir)
+		addAspects(b.Stages[e.Name].Stage, cfg.Aspects)
 	}
 	if !found {
 		return nil, fmt.Errorf("no environment named %q in %s", cfg.Only, cfg.EnvsDir)
 	}
 	if cfg.WithPipeline && cfg.Only == "" {
-		b.Delivery = delivery.NewStack(scope, contract.PipelineStackID, &delivery.StackProps{Pipeline: pc, Envs: list, AssetsDir: cfg.AssetsDir})
+		b.Delivery = delivery.NewStack(scope, contract.PipelineStackID, &delivery.StackProps{Pipeline: pc, Envs: list,
+			AssetsDir: cfg.AssetsDir, StageAspects: cfg.Aspects})
+		addAspects(b.Delivery.Stack, cfg.Aspects)
 		for name, st := range b.Delivery.Stages {
 			b.Stages[name] = st
 		}
@@ -121,4 +129,10 @@ func StackPath(env string, alone, deployable bool) string {
 		path = contract.PipelineStackID + "/" + path
 	}
 	return path
+}
+
+func addAspects(c constructs.IConstruct, aspects []awscdk.IAspect) {
+	for _, a := range aspects {
+		awscdk.Aspects_Of(c).Add(a, nil)
+	}
 }

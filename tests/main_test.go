@@ -58,11 +58,11 @@ func setup(m *testing.M) (int, error) {
 	}
 	synthesized.outdir = filepath.Join(tmp, "cdk.out")
 	synthesized.app = awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(synthesized.outdir)})
-	built, err := app.Build(synthesized.app, app.AppConfig{EnvsDir: "../envs", AssetsDir: synthesized.assets, WithPipeline: true})
+	built, err := app.Build(synthesized.app, app.AppConfig{EnvsDir: "../envs", AssetsDir: synthesized.assets, WithPipeline: true,
+		Aspects: nagPacks()})
 	if err != nil {
 		return 1, err
 	}
-	applyNag(built)
 	synthesized.app.Synth(nil)
 	synthesized.envs = built.Envs
 	synthesized.built = built

@@ -14,20 +14,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/payhook/payhook/app"
 )
 
-// applyNag runs the AwsSolutions and PCI DSS 3.2.1 packs over every stage and the pipeline
-// stack.
-func applyNag(b *app.Built) {
-	for _, st := range b.Stages {
-		awscdk.Aspects_Of(st.Stage).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-		awscdk.Aspects_Of(st.Stage).Add(cdknag.NewPCIDSS321Checks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-	}
-	if b.Delivery != nil {
-		awscdk.Aspects_Of(b.Delivery.Stack).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-		awscdk.Aspects_Of(b.Delivery.Stack).Add(cdknag.NewPCIDSS321Checks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-	}
+// nagPacks are the AwsSolutions and PCI DSS 3.2.1 packs, which app.Build adds to every stage
+// (before the pipeline synthesizes it) and to the pipeline stack.
+func nagPacks() []awscdk.IAspect {
+	return []awscdk.IAspect{cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}),
+		cdknag.NewPCIDSS321Checks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)})}
 }
 
 // nagFindings reads the error and warning annotations of an environment's assembly.

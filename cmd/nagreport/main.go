@@ -39,22 +39,11 @@ func run(w io.Writer) error {
 	}
 	defer os.RemoveAll(out)
 	cdkApp := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(out)})
-	built, err := app.Build(cdkApp, app.AppConfig{EnvsDir: "envs", AssetsDir: "build", WithPipeline: true})
-	if err != nil {
+	props := &cdknag.NagPackProps{Reports: jsii.Bool(true)}
+	if _, err := app.Build(cdkApp, app.AppConfig{EnvsDir: "envs", AssetsDir: "build", WithPipeline: true,
+		Aspects: []awscdk.IAspect{cdknag.NewAwsSolutionsChecks(props), cdknag.NewPCIDSS321Checks(props),
+			cdknag.NewNIST80053R5Checks(props)}}); err != nil {
 		return err
-	}
-	var targets []awscdk.Aspects
-	for _, st := range built.Stages {
-		targets = append(targets, awscdk.Aspects_Of(st.Stage))
-	}
-	if built.Delivery != nil {
-		targets = append(targets, awscdk.Aspects_Of(built.Delivery.Stack))
-	}
-	for _, a := range targets {
-		props := &cdknag.NagPackProps{Reports: jsii.Bool(true)}
-		a.Add(cdknag.NewAwsSolutionsChecks(props), nil)
-		a.Add(cdknag.NewPCIDSS321Checks(props), nil)
-		a.Add(cdknag.NewNIST80053R5Checks(props), nil)
 	}
 	cdkApp.Synth(nil)
 	counts, err := readReports(out)

@@ -47,6 +47,9 @@ type StackProps struct {
 	Envs []envs.Env
 	// AssetsDir holds the built services.
 	AssetsDir string
+	// StageAspects are added to every stage before the pipeline synthesizes it (a stage's
+	// aspects run only then).
+	StageAspects []awscdk.IAspect
 }
 
 // Stack is the CDK Pipelines stack: a connection source, one synth step, and one
@@ -92,6 +95,9 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 				e.Account = pc.Account
 			}
 			st := payments.NewPipelineStage(stack, e, props.AssetsDir, pc.Account)
+			for _, a := range props.StageAspects {
+				awscdk.Aspects_Of(st.Stage).Add(a, nil)
+			}
 			d.Stages[e.Name] = st
 			names = append(names, e.Name)
 			w.AddStage(st.Stage, &pipelines.AddStageOpts{
