@@ -13,7 +13,6 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
 )
 
 // nagPacks are the AwsSolutions and PCI DSS 3.2.1 packs, which app.Build adds to every stage
