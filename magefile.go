@@ -350,8 +350,9 @@ func Clean() error {
 
 // ---- helpers ----
 
-// runTool runs a probe command against ENV (default local). For a deployed env it passes the
-// env file's providers, which the stack outputs do not carry.
+// runTool runs a probe command against ENV (default local). A deployed env is probed as its
+// smoke provider alone (PAYHOOK_PROVIDERS, unless set), so smoke, loadtest and replay there
+// never sign as, or count for, a real provider.
 func runTool(ctx context.Context, pkg string, args ...string) error {
 	env := envOr("ENV", "local")
 	vars := map[string]string{}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -140,7 +141,11 @@ func TestOnlyXRayIsGrantedOnEveryResource(t *testing.T) {
 			doc := r["Properties"].(map[string]any)["PolicyDocument"].(map[string]any)
 			for _, st := range doc["Statement"].([]any) {
 				st := st.(map[string]any)
-				if st["Resource"] != "*" {
+				resources, ok := st["Resource"].([]any)
+				if !ok {
+					resources = []any{st["Resource"]}
+				}
+				if !slices.Contains(resources, any("*")) {
 					continue
 				}
 				actions, ok := st["Action"].([]any)

@@ -119,6 +119,7 @@ func TestPipelineShape(t *testing.T) {
 	assert.Contains(t, fmt.Sprint(synthProject.Props["Environment"]), contract.GoToolchain, "Go pinned for CodeBuild")
 	synthSpec := v.buildspec(t, v.action(t, "Build", "Synth"))
 	assert.Regexp(t, `(?s)go mod verify.*go run mage.go pipeline:synth`, synthSpec, "the cached modules are verified before they are used")
+	assert.Regexp(t, `(?s)rm -rf [^,]*golang.org/toolchain@\*.*go mod verify`, synthSpec, "no cached toolchain runs before it is checked")
 	assert.Contains(t, fmt.Sprint(synthProject.Props["Cache"]), "gomod", "only the module cache is kept")
 	assert.NotContains(t, synthSpec, "/root/.cache/go-build/**", "the build cache cannot be verified: never kept")
 	for id, r := range v.Resources {

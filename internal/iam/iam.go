@@ -122,7 +122,7 @@ func (e Evaluator) Evaluate(docs []any, req Request) Decision {
 // statementApplies reports whether a statement matches the request's principal, action,
 // resource and condition.
 func (e Evaluator) statementApplies(st map[string]any, req Request) (bool, error) {
-	if p, ok := st["Principal"]; ok && !e.principalMatches(p, req) {
+	if p, ok := st["Principal"]; ok && !e.principalMatches(p, req, st["Effect"] == "Deny") {
 		return false, nil
 	}
 	if _, ok := st["NotPrincipal"]; ok {
@@ -151,7 +151,11 @@ func (e Evaluator) statementApplies(st map[string]any, req Request) (bool, error
 	return e.conditionHolds(cond, req.Context)
 }
 
-func (e Evaluator) principalMatches(p any, req Request) bool {
+// principalMatches reports whether a statement's Principal names the request's caller. In a
+// Deny, an account ("123456789012" or its root ARN) names every principal of that account,
+// as AWS applies it; in an Allow it only delegates to the account's identity policies, which
+// the caller evaluates separately, so it does not match a role here.
+func (e Evaluator) principalMatches(p any, req Request, deny bool) bool {
 	if p == "*" {
 		return true
 	}
@@ -170,11 +174,23 @@ func (e Evaluator) principalMatches(p any, req Request) bool {
 		return false
 	}
 	for _, a := range list(m["AWS"]) {
-		if s, ok := e.render(a); ok && (s == "*" || s == req.Role) {
+		s, ok := e.render(a)
+		if ok && (s == "*" || s == req.Role || deny && sameAccount(s, req.Role)) {
 			return true
 		}
 	}
 	return false
+}
+
+// sameAccount reports whether principal is the account ("123456789012" or
+// "arn:<partition>:iam::123456789012:root") of the role ARN.
+func sameAccount(principal, role string) bool {
+	parts := strings.Split(role, ":")
+	if len(parts) < 6 || parts[4] == "" {
+		return false
+	}
+	account := parts[4]
+	return principal == account || strings.HasPrefix(principal, "arn:") && strings.HasSuffix(principal, ":iam::"+account+":root")
 }
 
 // anyMatches reports whether one of the patterns (a string or a list, intrinsics rendered)

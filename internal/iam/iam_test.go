@@ -138,3 +138,25 @@ func TestGlob(t *testing.T) {
 		assert.Equal(t, c.want, Glob(c.pattern, c.value), "%s ~ %s", c.pattern, c.value)
 	}
 }
+
+func TestADenyNamingTheAccountAppliesToItsRoles(t *testing.T) {
+	role := "arn:aws:iam::111122223333:role/fn"
+	req := Request{Role: role, Action: "sqs:SendMessage", Resource: "arn:aws:sqs:us-east-1:111122223333:q"}
+	for _, p := range []string{"111122223333", "arn:aws:iam::111122223333:root"} {
+		deny := map[string]any{"Statement": []any{
+			map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": role}, "Action": "sqs:*", "Resource": "*"},
+			map[string]any{"Effect": "Deny", "Principal": map[string]any{"AWS": p}, "Action": "sqs:SendMessage", "Resource": "*"},
+		}}
+		d := Evaluator{}.Evaluate([]any{deny}, req)
+		assert.False(t, d.Allowed, p)
+		assert.True(t, d.ExplicitDeny, p)
+		// An Allow naming the account only delegates to IAM: it does not allow the role here.
+		allow := map[string]any{"Statement": []any{
+			map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": p}, "Action": "sqs:*", "Resource": "*"}}}
+		assert.False(t, Evaluator{}.Evaluate([]any{allow}, req).Allowed, p)
+	}
+	other := map[string]any{"Statement": []any{
+		map[string]any{"Effect": "Deny", "Principal": map[string]any{"AWS": "444455556666"}, "Action": "*", "Resource": "*"},
+		map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": role}, "Action": "*", "Resource": "*"}}}
+	assert.True(t, Evaluator{}.Evaluate([]any{other}, req).Allowed, "another account's Deny does not apply")
+}

@@ -15,7 +15,7 @@ import (
 type staticSecrets map[string][]string
 
 func (s staticSecrets) For(_ context.Context, p string) ([]string, error) { return s[p], nil }
-func (s staticSecrets) Refresh(context.Context) (bool, error)             { return false, nil }
+func (s staticSecrets) Refresh(context.Context, string) (bool, error)     { return false, nil }
 
 // BenchmarkIngestPath measures everything ingest does to a request before its first I/O:
 // header handling, size and media-type checks, strict decoding, signature verification,

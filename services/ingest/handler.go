@@ -86,7 +86,8 @@ func (c Config) Schemes() (map[string]signature.Scheme, error) {
 // SecretSource yields a provider's signing secrets (package secrets' Cache).
 type SecretSource interface {
 	For(ctx context.Context, provider string) ([]string, error)
-	Refresh(ctx context.Context) (bool, error)
+	// Refresh re-reads the secrets that hold provider's.
+	Refresh(ctx context.Context, provider string) (bool, error)
 }
 
 // Handler handles webhook deliveries.
@@ -315,7 +316,7 @@ func (h *Handler) verify(ctx context.Context, log *slog.Logger, scheme signature
 		// Maybe the secrets were rotated or fixed since they were cached: re-read them (at
 		// most once per MinRefresh) before refusing. If they cannot be re-read, a genuine
 		// delivery signed with a new secret must not get 401.
-		refreshed, rerr := h.Secrets.Refresh(ctx)
+		refreshed, rerr := h.Secrets.Refresh(ctx, provider)
 		if rerr != nil {
 			log.Error("signing secrets unavailable on refresh", "provider", provider, "err", rerr.Error())
 			return unavailable("secrets")

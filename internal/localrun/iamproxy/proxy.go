@@ -112,26 +112,38 @@ func (p *Proxy) Close(ctx context.Context) error {
 	if p.srv == nil {
 		return nil
 	}
-	return p.srv.Shutdown(ctx)
+	if err := p.srv.Shutdown(ctx); err != nil {
+		// Out of time (a long poll in flight): close what is left rather than leave it open.
+		return errors.Join(err, p.srv.Close())
+	}
+	return nil
 }
 
 // ServeHTTP authorizes one call and forwards it, or answers as the service does when it
 // refuses it.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	query := r.Header.Get("X-Amz-Target") == ""
 	key, service, err := credentialScope(r.Header.Get("Authorization"))
 	if err != nil {
-		p.refuse(w, service, r.Header.Get("X-Amz-Target") == "", denial{status: http.StatusForbidden,
-			code: "MissingAuthenticationToken", message: err.Error()})
+		code := "MissingAuthenticationTokenException"
+		if query {
+			code = "MissingAuthenticationToken"
+		}
+		p.refuse(w, service, query, denial{status: http.StatusForbidden, code: code, message: err.Error()})
 		return
 	}
 	p.mu.RLock()
 	pr, known := p.principals[key]
 	fwd := p.forward[service]
 	p.mu.RUnlock()
-	query := r.Header.Get("X-Amz-Target") == ""
 	if !known {
-		p.refuse(w, service, query, denial{status: http.StatusForbidden, code: "UnrecognizedClientException",
-			message: "The security token included in the request is invalid: access key " + key + " is not one the local stack issued."})
+		// DynamoDB answers 400 UnrecognizedClientException; the query protocols 403 InvalidClientTokenId.
+		d := denial{status: http.StatusBadRequest, code: "UnrecognizedClientException",
+			message: "The security token included in the request is invalid: access key " + key + " is not one the local stack issued."}
+		if query {
+			d.status, d.code = http.StatusForbidden, "InvalidClientTokenId"
+		}
+		p.refuse(w, service, query, d)
 		return
 	}
 	if fwd == nil {
@@ -146,8 +158,18 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	req, err := p.Model.parseRequest(service, r.Header, body)
+	if err == nil && len(req.calls) == 0 {
+		err = fmt.Errorf("%s %s names no resource to authorize", service, req.operation)
+	}
 	if err != nil {
-		// Fail closed: a call the proxy cannot read is one it cannot authorize.
+		// Fail closed: a call the proxy cannot read is one it cannot authorize. With
+		// enforcement off it goes through, recorded as denied.
+		p.Calls.Record(CallRecord{Time: time.Now().UTC(), Function: pr.Function, Role: pr.Role.ARN,
+			Operation: service + ":" + req.operation, Enforced: p.Enforce, Why: err.Error()})
+		if !p.Enforce {
+			fwd.ServeHTTP(w, r)
+			return
+		}
 		p.refuse(w, service, query, denial{status: http.StatusBadRequest, code: "AccessDeniedException",
 			message: "payhook local IAM cannot authorize this request: " + err.Error()})
 		return
@@ -203,6 +225,8 @@ func accessDenied(req request, kms bool, msg string) denial {
 		return denial{status: http.StatusBadRequest, code: "KMSAccessDenied", message: msg}
 	case req.service == ServiceSNS:
 		return denial{status: http.StatusForbidden, code: "AuthorizationError", message: msg}
+	case req.service == ServiceSQS && kms && req.query:
+		return denial{status: http.StatusBadRequest, code: "KMS.AccessDeniedException", message: msg}
 	case req.service == ServiceSQS && kms:
 		return denial{status: http.StatusBadRequest, code: "KmsAccessDenied", message: msg, queryError: "KMS.AccessDeniedException;Sender"}
 	case req.service == ServiceSQS && req.query:

@@ -200,3 +200,22 @@ func TestReportListsUsedUnusedJustifiedAndDenied(t *testing.T) {
 	assert.Equal(t, 2, r.Denied[0].Count)
 	assert.False(t, r.Clean())
 }
+
+func TestRequestsWithoutAResourceOrWithPartiQLAreRefused(t *testing.T) {
+	f := start(t, true)
+	ctx := context.Background()
+	c := f.as(t, ingest)
+	_, err := c.DynamoDB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddbtypes.TransactWriteItem{}})
+	assert.Equal(t, "AccessDeniedException", apiCode(err), "nothing to authorize is refused, not forwarded: %v", err)
+	_, err = c.DynamoDB.ExecuteStatement(ctx, &dynamodb.ExecuteStatementInput{Statement: aws.String(`SELECT * FROM "` + f.st.Tables[0].Name + `"`)})
+	assert.Equal(t, "AccessDeniedException", apiCode(err), "PartiQL is not evaluated locally, so refused: %v", err)
+
+	off := start(t, false)
+	_, err = off.as(t, ingest).DynamoDB.ExecuteStatement(ctx, &dynamodb.ExecuteStatementInput{Statement: aws.String(`SELECT * FROM "` + off.st.Tables[0].Name + `"`)})
+	assert.NotEqual(t, "AccessDeniedException", apiCode(err), "PAYHOOK_IAM=off lets it through: %v", err)
+	calls, err := iamproxy.ReadCalls(off.calls)
+	require.NoError(t, err)
+	require.NotEmpty(t, calls)
+	assert.False(t, calls[len(calls)-1].Allowed)
+	assert.Contains(t, calls[len(calls)-1].Why, "names no resource to authorize")
+}

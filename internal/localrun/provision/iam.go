@@ -15,17 +15,19 @@ import (
 const (
 	TypeRole            = "AWS::IAM::Role"
 	TypePolicy          = "AWS::IAM::Policy"
+	TypeManagedPolicy   = "AWS::IAM::ManagedPolicy"
 	TypeQueuePolicy     = "AWS::SQS::QueuePolicy"
 	TypeTopicPolicy     = "AWS::SNS::TopicPolicy"
 	TypeSecretPolicy    = "AWS::SecretsManager::ResourcePolicy"
 	TypeKey             = "AWS::KMS::Key"
 	reasonUnresolvable  = "not enforced locally: it cannot be resolved: "
-	reasonManagedPolicy = "managed policies are not in the template: their grants do not apply locally (AWSLambdaBasicExecutionRole grants CloudWatch Logs, which is not emulated)"
+	reasonManagedPolicy = "AWS managed policies are not in the template: their grants do not apply locally (AWSLambdaBasicExecutionRole grants CloudWatch Logs, which is not emulated)"
 )
 
 func init() {
 	register(TypeRole, (*provisioner).role)
 	register(TypePolicy, (*provisioner).policy)
+	register(TypeManagedPolicy, (*provisioner).policy)
 	register(TypeQueuePolicy, (*provisioner).queuePolicy)
 	register(TypeTopicPolicy, (*provisioner).topicPolicy)
 	register(TypeSecretPolicy, (*provisioner).secretPolicy)
@@ -63,15 +65,26 @@ func (p *provisioner) role(_ context.Context, r *cfn.Resource) error {
 	if err != nil {
 		return err
 	}
+	aws := false
 	for _, m := range cfn.AsList(managed) {
-		role.ManagedPolicies = append(role.ManagedPolicies, cfn.AsString(m))
+		arn := cfn.AsString(m)
+		if pol, ok := p.managed[arn]; ok {
+			role.Policies = append(role.Policies, pol) // a customer managed policy of the template
+			continue
+		}
+		role.ManagedPolicies = append(role.ManagedPolicies, arn)
+		aws = true
 	}
-	p.noteIgnored(r, map[string]string{"ManagedPolicyArns": reasonManagedPolicy,
+	if aws {
+		p.unsupported(r.LogicalID, r.Type+" ManagedPolicyArns", reasonManagedPolicy)
+	}
+	p.noteIgnored(r, map[string]string{
 		"PermissionsBoundary": "permissions boundaries are not enforced locally"})
 	return nil
 }
 
-// policy attaches an AWS::IAM::Policy to its roles, with the grants its metadata justifies
+// policy attaches an AWS::IAM::Policy (or a customer managed AWS::IAM::ManagedPolicy, by its
+// Roles property) to its roles, with the grants its metadata justifies
 // (iamproxy.JustificationKey).
 func (p *provisioner) policy(_ context.Context, r *cfn.Resource) error {
 	doc := p.statements(r, "PolicyDocument", r.Properties["PolicyDocument"])
@@ -95,24 +108,52 @@ func (p *provisioner) policy(_ context.Context, r *cfn.Resource) error {
 			p.unsupported(r.LogicalID, r.Type, reasonUnresolvable+err.Error())
 		}
 	}
-	p.res.SetRef(r.LogicalID, r.LogicalID)
+	if r.Type == TypeManagedPolicy {
+		// A customer managed policy of the template: referred to by its ARN.
+		name, err := p.physicalName(r, "ManagedPolicyName", 128, "")
+		if err != nil {
+			return err
+		}
+		arn := fmt.Sprintf("arn:%s:iam::%s:policy/%s", p.res.Partition, p.res.Account, name)
+		p.managed[arn] = iamproxy.Policy{Name: r.LogicalID, Document: doc, Justified: justified}
+		p.res.SetRef(r.LogicalID, arn)
+	} else {
+		p.res.SetRef(r.LogicalID, r.LogicalID)
+	}
 	p.noteIgnored(r, map[string]string{"Users": "IAM users do not exist locally", "Groups": "IAM groups do not exist locally"})
 	return nil
 }
 
-// statements resolves a policy document statement by statement: a statement that cannot
-// be resolved (it names a resource that is not emulated) is left out and listed, so the
-// rest of the document is still enforced.
+// statements resolves a policy document statement by statement. An Allow that cannot be
+// resolved (it names a resource that is not emulated) is left out and listed: fewer grants
+// can only refuse more. A Deny that cannot be resolved is kept, widened to every resource
+// and without its condition, so that nothing AWS would refuse is allowed locally.
 func (p *provisioner) statements(r *cfn.Resource, prop string, raw any) map[string]any {
 	doc := map[string]any{}
 	var kept []any
 	for i, st := range cfn.AsList(cfn.AsMap(raw)["Statement"]) {
 		v, err := p.res.Resolve(st)
-		if err != nil {
-			p.unsupported(r.LogicalID, fmt.Sprintf("%s %s.Statement[%d]", r.Type, prop, i), reasonUnresolvable+err.Error())
+		if err == nil {
+			kept = append(kept, v)
 			continue
 		}
-		kept = append(kept, v)
+		where := fmt.Sprintf("%s %s.Statement[%d]", r.Type, prop, i)
+		m := cfn.AsMap(st)
+		if m["Effect"] != "Deny" {
+			p.unsupported(r.LogicalID, where, reasonUnresolvable+err.Error())
+			continue
+		}
+		wide := map[string]any{"Effect": "Deny", "Resource": "*"}
+		for _, k := range []string{"Action", "NotAction", "Principal"} {
+			if x, ok := m[k]; ok {
+				var rerr error
+				if wide[k], rerr = p.res.Resolve(x); rerr != nil {
+					wide[k] = "*"
+				}
+			}
+		}
+		kept = append(kept, wide)
+		p.unsupported(r.LogicalID, where, "a Deny that cannot be resolved is enforced on every resource, without its condition: "+err.Error())
 	}
 	doc["Statement"] = kept
 	return doc
@@ -169,6 +210,7 @@ func (p *provisioner) key(_ context.Context, r *cfn.Resource) error {
 	id := randid.UUID()
 	arn := p.arn("kms", "key/"+id)
 	p.stack.Access.KeyPolicies[arn] = []any{p.statements(r, "KeyPolicy", r.Properties["KeyPolicy"])}
+	p.keyIDs[id] = arn
 	p.res.SetRef(r.LogicalID, id)
 	p.res.SetAttr(r.LogicalID, "Arn", arn)
 	p.res.SetAttr(r.LogicalID, "KeyId", id)
@@ -176,15 +218,27 @@ func (p *provisioner) key(_ context.Context, r *cfn.Resource) error {
 	return nil
 }
 
-// encryptedBy records that the key a property names (a key ARN of the template) encrypts
-// the resource; an AWS managed key or an alias needs no caller permission and is skipped.
+// encryptedBy records that the key a property names (by ARN or key id) encrypts the
+// resource. An AWS managed key (alias/aws/...) needs no caller permission. A key the local
+// stack does not model (an alias of the template, another account's key) is listed: its
+// permissions are not checked locally.
 func (p *provisioner) encryptedBy(r *cfn.Resource, prop, resourceARN string) {
 	v, ok, err := p.res.Property(r, prop)
 	if err != nil || !ok {
+		if err != nil {
+			p.unsupported(r.LogicalID, r.Type+" "+prop, "the key's permissions are not checked locally: "+err.Error())
+		}
 		return
 	}
 	key := cfn.AsString(v)
+	if arn, byID := p.keyIDs[key]; byID {
+		key = arn
+	}
 	if _, modelled := p.stack.Access.KeyPolicies[key]; modelled {
 		p.stack.Access.EncryptedBy[resourceARN] = key
+		return
+	}
+	if !strings.HasPrefix(key, "alias/aws/") {
+		p.unsupported(r.LogicalID, r.Type+" "+prop, "key "+key+" is not a key of the template: its permissions are not checked locally")
 	}
 }

@@ -107,6 +107,8 @@ func ProvisionWith(ctx context.Context, tmpl *cfn.Template, clients Clients, opt
 		versions: map[string]int{},
 		api:      map[string]*apiParts{},
 		apiByID:  map[string]string{},
+		keyIDs:   map[string]string{},
+		managed:  map[string]iamproxy.Policy{},
 	}
 	p.res.Emulated = Emulated
 	if opts.StackName != "" {
@@ -138,6 +140,10 @@ type provisioner struct {
 	apiByID map[string]string
 	// apiAcct holds API keys and usage plans.
 	apiAcct *apiAccount
+	// keyIDs maps a KMS key's id to its ARN (iam.go).
+	keyIDs map[string]string
+	// managed holds the template's customer managed policies by ARN (iam.go).
+	managed map[string]iamproxy.Policy
 }
 
 func (p *provisioner) run(ctx context.Context) error {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/payhook/payhook/internal/localrun/apigw"
 	"github.com/payhook/payhook/internal/localrun/cfn"
+	"github.com/payhook/payhook/internal/localrun/iamproxy"
 	"github.com/payhook/payhook/internal/localrun/internal/testenv"
 	"github.com/payhook/payhook/internal/localrun/lambdarie"
 	"github.com/payhook/payhook/internal/localrun/provision"
@@ -320,4 +321,33 @@ func TestProvisionHooks(t *testing.T) {
 		&secretsmanager.GetSecretValueInput{SecretId: aws.String(st.Secrets[0].ARN)})
 	require.NoError(t, err)
 	assert.Equal(t, `{"mine":true}`, aws.ToString(out.SecretString))
+}
+
+func TestAccessControlFailsClosed(t *testing.T) {
+	tmpl, err := cfn.ParseTemplateBytes([]byte(`{"Resources": {
+	  "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}},
+	  "Managed": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"Roles": [{"Ref": "Role"}],
+	    "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "sns:Publish", "Resource": {"Ref": "Topic"}}]}}},
+	  "Acl": {"Type": "AWS::WAFv2::WebACL"},
+	  "Inline": {"Type": "AWS::IAM::Policy", "Properties": {"Roles": [{"Ref": "Role"}], "PolicyDocument": {"Statement": [
+	    {"Effect": "Deny", "Action": "sns:Publish", "Resource": {"Fn::GetAtt": ["Acl", "Arn"]}},
+	    {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": {"Fn::GetAtt": ["Acl", "Arn"]}}]}}},
+	  "Key": {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": {"Statement": []}}},
+	  "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"KmsMasterKeyId": {"Ref": "Key"}}}
+	}}`))
+	require.NoError(t, err)
+	st := testenv.ProvisionTemplate(t, tmpl, provision.Options{})
+	require.Len(t, st.Access.Roles, 1)
+	var role *iamproxy.Role
+	for _, r := range st.Access.Roles {
+		role = r
+	}
+	require.Len(t, role.Policies, 2, "the customer managed policy is attached by its Roles")
+	doc := fmt.Sprint(role.Policies)
+	assert.Contains(t, doc, "Effect:Deny Resource:*", "a Deny that cannot be resolved is kept, on every resource")
+	assert.NotContains(t, doc, "sqs:SendMessage", "an Allow that cannot be resolved is left out")
+	topic := st.Topics[0].ARN
+	assert.Contains(t, st.Access.EncryptedBy[topic], ":key/", "a key named by its id (Ref) is the key of the topic")
+	d := st.Access.Decide(role, iamproxy.Call{Action: "sns:Publish", Resource: topic})
+	assert.False(t, d.Allowed, "the widened Deny wins over the managed policy's Allow")
 }

@@ -10,7 +10,6 @@ import (
 
 // unsupportedReasons explains, per type, why a resource has no local counterpart.
 var unsupportedReasons = map[string]string{
-	"AWS::IAM::ManagedPolicy":               "IAM is not enforced locally",
 	"AWS::Logs::LogGroup":                   "no CloudWatch Logs: function output goes to the local log files",
 	"AWS::CloudWatch::Alarm":                "no CloudWatch metrics or alarms locally",
 	"AWS::CloudWatch::CompositeAlarm":       "no CloudWatch metrics or alarms locally",

@@ -78,7 +78,7 @@ func (c *Cache) For(ctx context.Context, provider string) ([]string, error) {
 
 // Refresh re-reads the secret if the cached values are older than MinRefresh, and reports
 // whether it did.
-func (c *Cache) Refresh(ctx context.Context) (bool, error) {
+func (c *Cache) Refresh(ctx context.Context, _ string) (bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	minAge := c.MinRefresh
@@ -106,34 +106,33 @@ func (c *Cache) fetchLocked(ctx context.Context) error {
 	return nil
 }
 
-// Source yields a provider's signing secrets; *Cache is one.
+// Source yields a provider's signing secrets and re-reads them on demand.
 type Source interface {
 	For(ctx context.Context, provider string) ([]string, error)
-	Refresh(ctx context.Context) (bool, error)
+	Refresh(ctx context.Context, provider string) (bool, error)
 }
 
-// ByProvider reads some providers' secrets from their own Source (the smoke provider's
-// secret is a secret of its own, readable by the smoke test), every other one's from Default.
+// ByProvider reads some providers' secrets from their own Cache (the smoke provider's secret
+// is a secret of its own, readable by the smoke test), every other one's from Default.
 type ByProvider struct {
-	Default Source
-	Own     map[string]Source
+	Default *Cache
+	Own     map[string]*Cache
 }
 
-// For returns the provider's secrets from its own source, else from Default.
+func (b ByProvider) cache(provider string) *Cache {
+	if c, ok := b.Own[provider]; ok {
+		return c
+	}
+	return b.Default
+}
+
+// For returns the provider's secrets from its own cache, else from Default.
 func (b ByProvider) For(ctx context.Context, provider string) ([]string, error) {
-	if s, ok := b.Own[provider]; ok {
-		return s.For(ctx, provider)
-	}
-	return b.Default.For(ctx, provider)
+	return b.cache(provider).For(ctx, provider)
 }
 
-// Refresh refreshes every source; it reports whether any fetched again.
-func (b ByProvider) Refresh(ctx context.Context) (bool, error) {
-	any, err := b.Default.Refresh(ctx)
-	for _, s := range b.Own {
-		got, e := s.Refresh(ctx)
-		any = any || got
-		err = errors.Join(err, e)
-	}
-	return any, err
+// Refresh re-reads only the secret that holds provider's: another secret's trouble never
+// turns this provider's 401 into a 503.
+func (b ByProvider) Refresh(ctx context.Context, provider string) (bool, error) {
+	return b.cache(provider).Refresh(ctx, provider)
 }
