@@ -142,3 +142,54 @@ func TestLocalMissingGrantFailsAsInAWS(t *testing.T) {
 	assert.Contains(t, denied, "sqs:SendMessage")
 	assert.NotContains(t, denied, "dynamodb:PutItem", "only the missing grant is denied")
 }
+
+// TestFunctionsAreGrantedTheSameInEveryEnv: the least-privilege report is measured on the
+// local template; it holds for staging and prod because every env grants each service
+// exactly the same actions (deployment groups, retention and approvals aside).
+func TestFunctionsAreGrantedTheSameInEveryEnv(t *testing.T) {
+	grants := func(tmpl map[string]any) map[string][]string {
+		res := tmpl["Resources"].(map[string]any)
+		service := map[string]string{} // role logical id → PAYHOOK_SERVICE
+		for _, r := range res {
+			r := r.(map[string]any)
+			props, _ := r["Properties"].(map[string]any)
+			vars, _ := props["Environment"].(map[string]any)
+			env, _ := vars["Variables"].(map[string]any)
+			if r["Type"] == "AWS::Lambda::Function" && env["PAYHOOK_SERVICE"] != nil {
+				service[props["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)] = env["PAYHOOK_SERVICE"].(string)
+			}
+		}
+		out := map[string][]string{}
+		for _, r := range res {
+			r := r.(map[string]any)
+			if r["Type"] != "AWS::IAM::Policy" {
+				continue
+			}
+			props := r["Properties"].(map[string]any)
+			for _, role := range props["Roles"].([]any) {
+				svc, ok := service[role.(map[string]any)["Ref"].(string)]
+				if !ok {
+					continue
+				}
+				for _, st := range props["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+					actions, ok := st.(map[string]any)["Action"].([]any)
+					if !ok {
+						actions = []any{st.(map[string]any)["Action"]}
+					}
+					for _, a := range actions {
+						out[svc] = append(out[svc], a.(string))
+					}
+				}
+			}
+		}
+		for svc := range out {
+			slices.Sort(out[svc])
+		}
+		return out
+	}
+	want := grants(synthesized.templates["local"])
+	require.Len(t, want, 4, "the four services")
+	for name, tmpl := range synthesized.templates {
+		assert.Equal(t, want, grants(tmpl), "%s grants each service what local does", name)
+	}
+}

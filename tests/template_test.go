@@ -98,13 +98,13 @@ func TestEveryEnvironmentIsSynthesized(t *testing.T) {
 				"AWS::Lambda::Function": 4, "AWS::Lambda::Alias": 4, "AWS::DynamoDB::Table": 1,
 				"AWS::SQS::Queue": 2, "AWS::SNS::Topic": 1, "AWS::KMS::Key": 1,
 				"AWS::SNS::Subscription": len(e.Alarms.Emails), "AWS::WAFv2::WebACL": 1,
-				"AWS::WAFv2::WebACLAssociation": 1, "AWS::ApiGateway::RestApi": 1, "AWS::ApiGateway::Method": 1,
-				"AWS::ApiGateway::UsagePlan": 1, "AWS::ApiGateway::ApiKey": 1, "AWS::Lambda::EventSourceMapping": 2,
+				"AWS::WAFv2::WebACLAssociation": 1, "AWS::WAFv2::LoggingConfiguration": 1,
+				"AWS::ApiGateway::RestApi": 1, "AWS::ApiGateway::Method": 1, "AWS::ApiGateway::UsagePlan": 1, "AWS::ApiGateway::ApiKey": 1, "AWS::Lambda::EventSourceMapping": 2,
 				"AWS::CloudWatch::Alarm": 25, "AWS::Events::Rule": 1, "AWS::SecretsManager::Secret": 2, // signing + smoke
 				"AWS::CodeDeploy::DeploymentGroup": deployGroups,
 			}, pick(counts, "AWS::Lambda::Function", "AWS::Lambda::Alias", "AWS::DynamoDB::Table", "AWS::SQS::Queue",
 				"AWS::SNS::Topic", "AWS::KMS::Key", "AWS::SNS::Subscription", "AWS::WAFv2::WebACL",
-				"AWS::WAFv2::WebACLAssociation", "AWS::ApiGateway::RestApi", "AWS::ApiGateway::Method",
+				"AWS::WAFv2::WebACLAssociation", "AWS::WAFv2::LoggingConfiguration", "AWS::ApiGateway::RestApi", "AWS::ApiGateway::Method",
 				"AWS::ApiGateway::UsagePlan", "AWS::ApiGateway::ApiKey", "AWS::Lambda::EventSourceMapping",
 				"AWS::CloudWatch::Alarm", "AWS::Events::Rule", "AWS::SecretsManager::Secret", "AWS::CodeDeploy::DeploymentGroup"))
 			assert.Zero(t, counts["Custom::LogRetention"], "explicit log groups, not the deprecated custom resource")

@@ -9,9 +9,10 @@ package cdktest
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 
@@ -147,7 +148,7 @@ func (tpl Template) One(t testing.TB, typ string) (string, map[string]any) {
 	t.Helper()
 	rs := tpl.Resources(typ)
 	if len(rs) != 1 {
-		t.Fatalf("want exactly one %s, got %d: %v", typ, len(rs), keys(rs))
+		t.Fatalf("want exactly one %s, got %d: %v", typ, len(rs), slices.Sorted(maps.Keys(rs)))
 	}
 	for id, p := range rs {
 		return id, p
@@ -236,13 +237,4 @@ func MustPanic(t testing.TB, f func()) string {
 		t.Fatalf("expected a panic, got none")
 	}
 	return msg
-}
-
-func keys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -2,9 +2,13 @@ package cfnrules
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/payhook/payhook/internal/iam"
 )
 
 // CloudFormation's quotas per template (AWS CloudFormation User Guide, "Understand
@@ -101,7 +105,7 @@ func checkLogicalIDs(t *Template) []Finding {
 	for _, section := range []struct {
 		name string
 		ids  []string
-	}{{"resource", keys(t.Resources)}, {"output", keys(t.Outputs)}, {"parameter", keys(t.Parameters)}, {"condition", keys(t.Conditions)}} {
+	}{{"resource", slices.Sorted(maps.Keys(t.Resources))}, {"output", slices.Sorted(maps.Keys(t.Outputs))}, {"parameter", slices.Sorted(maps.Keys(t.Parameters))}, {"condition", slices.Sorted(maps.Keys(t.Conditions))}} {
 		for _, id := range section.ids {
 			if !alphanumeric.MatchString(id) || len(id) > maxLogicalID {
 				out = append(out, Finding{RuleLogicalID, fmt.Sprintf("%s logical id %q must be 1-%d letters and digits", section.name, id, maxLogicalID)})
@@ -147,16 +151,16 @@ func checkReferences(t *Template) []Finding {
 			}
 		}
 	}
-	for _, id := range keys(t.Resources) {
+	for _, id := range slices.Sorted(maps.Keys(t.Resources)) {
 		r := t.Resources[id]
 		check(t.describe(id), []any{r.Properties, r.UpdatePolicy, r.CreationPolicy, r.Metadata})
-		for _, d := range list(r.DependsOn) {
+		for _, d := range iam.Values(r.DependsOn) {
 			if s, _ := d.(string); t.Resources[s] == nil {
 				bad(t.describe(id), reference{target: fmt.Sprint(d), via: "DependsOn"})
 			}
 		}
 	}
-	for _, id := range keys(t.Outputs) {
+	for _, id := range slices.Sorted(maps.Keys(t.Outputs)) {
 		check("output "+id, t.Outputs[id])
 	}
 	return out
@@ -170,7 +174,7 @@ type edge struct {
 // dependencies returns, for each resource, the resources CloudFormation must create first.
 func (t *Template) dependencies() map[string][]edge {
 	deps := map[string][]edge{}
-	for _, id := range keys(t.Resources) {
+	for _, id := range slices.Sorted(maps.Keys(t.Resources)) {
 		r := t.Resources[id]
 		seen := map[string]bool{}
 		add := func(to, via string) {
@@ -179,7 +183,7 @@ func (t *Template) dependencies() map[string][]edge {
 				deps[id] = append(deps[id], edge{to, via})
 			}
 		}
-		for _, d := range list(r.DependsOn) {
+		for _, d := range iam.Values(r.DependsOn) {
 			if s, ok := d.(string); ok {
 				add(s, "DependsOn")
 			}
@@ -188,7 +192,7 @@ func (t *Template) dependencies() map[string][]edge {
 			name string
 			v    any
 		}{{"UpdatePolicy", r.UpdatePolicy}, {"CreationPolicy", r.CreationPolicy}, {"Metadata", r.Metadata}}
-		for _, k := range keys(r.Properties) {
+		for _, k := range slices.Sorted(maps.Keys(r.Properties)) {
 			parts = append(parts, struct {
 				name string
 				v    any
@@ -236,7 +240,7 @@ func checkCycles(t *Template) []Finding {
 		}
 		state[id] = done
 	}
-	for _, id := range keys(t.Resources) {
+	for _, id := range slices.Sorted(maps.Keys(t.Resources)) {
 		if state[id] == unvisited {
 			visit(id)
 		}
@@ -258,13 +262,4 @@ func (t *Template) cyclePath(path []step, start string) string {
 	}
 	fmt.Fprintf(&b, "      %s", t.describe(start))
 	return b.String()
-}
-
-func keys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

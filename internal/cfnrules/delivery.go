@@ -23,7 +23,7 @@ func checkAlarmDelivery(t *Template) []Finding {
 	for _, alarm := range t.ofType("AWS::CloudWatch::Alarm") {
 		seen := map[string]bool{}
 		for _, prop := range []string{"AlarmActions", "OKActions", "InsufficientDataActions"} {
-			for _, action := range list(t.prop(alarm, prop)) {
+			for _, action := range iam.Values(t.prop(alarm, prop)) {
 				for _, topic := range t.resourceIDs(action) {
 					if t.Resources[topic].Type != "AWS::SNS::Topic" || seen[topic] {
 						continue
@@ -69,7 +69,7 @@ func (t *Template) alarmCannotPublish(alarm, topic string) string {
 	ctx := t.alarmContext(alarm)
 	var policies, docs []any
 	for _, id := range t.ofType("AWS::SNS::TopicPolicy") {
-		for _, ref := range list(t.prop(id, "Topics")) {
+		for _, ref := range iam.Values(t.prop(id, "Topics")) {
 			if ids := t.resourceIDs(ref); len(ids) == 1 && ids[0] == topic {
 				policies = append(policies, id)
 				docs = append(docs, t.prop(id, "PolicyDocument"))

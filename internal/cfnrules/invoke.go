@@ -42,7 +42,7 @@ func checkInvokePermissions(t *Template) []Finding {
 		}
 	}
 	for _, rule := range t.ofType("AWS::Events::Rule") {
-		for _, tg := range list(t.prop(rule, "Targets")) {
+		for _, tg := range iam.Values(t.prop(rule, "Targets")) {
 			tm, _ := tg.(map[string]any)
 			target := t.lambdaIDs(tm["Arn"])
 			if len(target) == 0 {
@@ -153,7 +153,7 @@ func (t *Template) eventSourceRefused(esm string) string {
 	identity := t.rolePolicies(role)
 	var resourcePolicies []any
 	for _, qp := range t.ofType("AWS::SQS::QueuePolicy") {
-		for _, q := range list(t.prop(qp, "Queues")) {
+		for _, q := range iam.Values(t.prop(qp, "Queues")) {
 			if slices.Contains(t.resourceIDs(q), queue) {
 				resourcePolicies = append(resourcePolicies, t.prop(qp, "PolicyDocument"))
 			}
@@ -192,7 +192,7 @@ func (t *Template) functionOf(ids []string) string {
 // rolePolicies returns the identity policy documents attached to role in the template.
 func (t *Template) rolePolicies(role string) []any {
 	var docs []any
-	for _, p := range list(t.prop(role, "Policies")) {
+	for _, p := range iam.Values(t.prop(role, "Policies")) {
 		if m, ok := p.(map[string]any); ok {
 			docs = append(docs, m["PolicyDocument"])
 		}
@@ -204,7 +204,7 @@ func (t *Template) rolePolicies(role string) []any {
 			}
 		}
 	}
-	for _, arn := range list(t.prop(role, "ManagedPolicyArns")) {
+	for _, arn := range iam.Values(t.prop(role, "ManagedPolicyArns")) {
 		if ids := t.resourceIDs(arn); len(ids) == 1 && t.Resources[ids[0]].Type == "AWS::IAM::ManagedPolicy" {
 			docs = append(docs, t.prop(ids[0], "PolicyDocument"))
 		}
@@ -214,7 +214,7 @@ func (t *Template) rolePolicies(role string) []any {
 
 // managedAllows reports whether an AWS managed policy attached to role grants action.
 func (t *Template) managedAllows(role, action string) bool {
-	for _, arn := range list(t.prop(role, "ManagedPolicyArns")) {
+	for _, arn := range iam.Values(t.prop(role, "ManagedPolicyArns")) {
 		s, ok := t.render(arn)
 		if !ok {
 			continue

@@ -122,15 +122,3 @@ func (t *Template) prop(id, name string) any {
 	}
 	return nil
 }
-
-// list returns v as a list: a list as is, nil as empty, anything else as one element.
-func list(v any) []any {
-	switch x := v.(type) {
-	case nil:
-		return nil
-	case []any:
-		return x
-	default:
-		return []any{x}
-	}
-}

@@ -14,7 +14,8 @@ package iam
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -64,7 +65,9 @@ func (e Evaluator) render(v any) (string, bool) {
 	return s, ok
 }
 
-func list(v any) []any {
+// Values returns a policy element as a list: a list as is, nil as empty, anything else (a
+// string, an intrinsic) as one element, as IAM reads Action, Resource, Statement and the like.
+func Values(v any) []any {
 	switch x := v.(type) {
 	case nil:
 		return nil
@@ -75,15 +78,6 @@ func list(v any) []any {
 	}
 }
 
-func sortedKeys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // Evaluate applies AWS's evaluation order to the statements of docs (policy documents of
 // one kind, all identity or all resource policies): an explicit Deny wins, then an Allow,
 // otherwise the implicit deny. A statement that cannot be evaluated (an unknown condition
@@ -92,7 +86,7 @@ func (e Evaluator) Evaluate(docs []any, req Request) Decision {
 	var allow string
 	for _, doc := range docs {
 		d, _ := doc.(map[string]any)
-		for i, raw := range list(d["Statement"]) {
+		for i, raw := range Values(d["Statement"]) {
 			st, _ := raw.(map[string]any)
 			name := fmt.Sprintf("statement %d", i+1)
 			if sid, ok := st["Sid"].(string); ok {
@@ -160,20 +154,20 @@ func (e Evaluator) principalMatches(p any, req Request, deny bool) bool {
 		return true
 	}
 	m, _ := p.(map[string]any)
-	for _, a := range list(m["AWS"]) {
+	for _, a := range Values(m["AWS"]) {
 		if a == "*" { // AnyPrincipal: every principal, services included
 			return true
 		}
 	}
 	if req.Service != "" {
-		for _, s := range list(m["Service"]) {
+		for _, s := range Values(m["Service"]) {
 			if s == req.Service {
 				return true
 			}
 		}
 		return false
 	}
-	for _, a := range list(m["AWS"]) {
+	for _, a := range Values(m["AWS"]) {
 		s, ok := e.render(a)
 		if ok && (s == "*" || s == req.Role || deny && sameAccount(s, req.Role)) {
 			return true
@@ -197,7 +191,7 @@ func sameAccount(principal, role string) bool {
 // matches value; actions compare case-insensitively. A pattern that cannot be rendered
 // (Fn::If, Fn::Select, ...) is an error: guessing could pass a policy AWS would refuse.
 func (e Evaluator) anyMatches(patterns any, value string, fold bool) (bool, error) {
-	for _, p := range list(patterns) {
+	for _, p := range Values(patterns) {
 		s, ok := e.render(p)
 		if !ok {
 			return false, fmt.Errorf("pattern %v cannot be evaluated", p)
@@ -217,7 +211,7 @@ func (e Evaluator) anyMatches(patterns any, value string, fold bool) (bool, erro
 // under a negated operator, Null, an ...IfExists operator or ForAllValues (AWS's documented
 // rules); under ForAnyValue it fails even negated. Request keys are single-valued here.
 func (e Evaluator) conditionHolds(cond map[string]any, ctx map[string]string) (bool, error) {
-	for _, op := range sortedKeys(cond) {
+	for _, op := range slices.Sorted(maps.Keys(cond)) {
 		block, _ := cond[op].(map[string]any)
 		forAll, forAny := strings.HasPrefix(op, "ForAllValues:"), strings.HasPrefix(op, "ForAnyValue:")
 		base := strings.TrimPrefix(strings.TrimPrefix(op, "ForAnyValue:"), "ForAllValues:")
@@ -227,13 +221,13 @@ func (e Evaluator) conditionHolds(cond map[string]any, ctx map[string]string) (b
 		if !knownOperators[strings.Replace(base, "Not", "", 1)] {
 			return false, fmt.Errorf("condition operator %s is not evaluated", op)
 		}
-		for _, key := range sortedKeys(block) {
+		for _, key := range slices.Sorted(maps.Keys(block)) {
 			got, present := ctx[strings.ToLower(key)]
 			var ok bool
 			switch {
 			case base == "Null":
 				want := false
-				for _, v := range list(block[key]) {
+				for _, v := range Values(block[key]) {
 					s, _ := e.render(v)
 					want = want || strings.EqualFold(s, "true")
 				}
@@ -269,7 +263,7 @@ var knownOperators = map[string]bool{
 // of an) operator.
 func (e Evaluator) matchesAny(op string, values any, got string) (bool, error) {
 	op = strings.Replace(op, "Not", "", 1)
-	for _, v := range list(values) {
+	for _, v := range Values(values) {
 		want, ok := e.render(v)
 		if !ok {
 			return false, fmt.Errorf("condition value %v cannot be evaluated", v)

@@ -13,5 +13,5 @@
 // Every decision is recorded in a CallLog (.payhook/calls.jsonl); BuildReport matches a
 // run's calls against the grants (grants.json) to list, per function, the actions used,
 // those granted but never used (unless the policy justifies them in its
-// JustificationKey metadata), and the denied calls.
+// iam.UnexercisedGrantsMetadata metadata), and the denied calls.
 package iamproxy

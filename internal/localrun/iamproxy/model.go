@@ -2,16 +2,10 @@ package iamproxy
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/payhook/payhook/internal/iam"
 )
-
-// JustificationKey is the Metadata key, on an AWS::IAM::Policy resource, of the grants that
-// a local run cannot exercise, each with its reason: a map from action to reason. The
-// least-privilege report lists such an action as justified instead of unused.
-const JustificationKey = iam.UnexercisedGrantsMetadata
 
 // Model is a template's access control, resolved to local values (every ARN as the local
 // stack names it): each role's identity policies, the resource policies payhook creates
@@ -59,7 +53,7 @@ type Policy struct {
 	// Document is the resolved policy document.
 	Document any
 	// Justified maps an action this policy grants to why a local run cannot exercise it
-	// (from JustificationKey).
+	// (from the iam.UnexercisedGrantsMetadata metadata).
 	Justified map[string]string
 }
 
@@ -171,18 +165,18 @@ func (r *Role) Grants() []Grant {
 	var out []Grant
 	for _, p := range r.Policies {
 		doc, _ := p.Document.(map[string]any)
-		for _, raw := range asList(doc["Statement"]) {
+		for _, raw := range iam.Values(doc["Statement"]) {
 			st, _ := raw.(map[string]any)
 			if st["Effect"] != "Allow" {
 				continue
 			}
 			var resources []string
-			for _, res := range asList(st["Resource"]) {
+			for _, res := range iam.Values(st["Resource"]) {
 				if s, ok := res.(string); ok {
 					resources = append(resources, s)
 				}
 			}
-			for _, a := range asList(st["Action"]) {
+			for _, a := range iam.Values(st["Action"]) {
 				action, _ := a.(string)
 				out = append(out, Grant{Action: action, Resources: resources, Policy: p.Name, Justification: p.Justified[action]})
 			}
@@ -195,27 +189,6 @@ func (r *Role) Grants() []Grant {
 func (m *Model) RoleNamed(arn string) (*Role, bool) {
 	r, ok := m.Roles[arn]
 	return r, ok
-}
-
-// RoleARNs returns the roles' ARNs, sorted.
-func (m *Model) RoleARNs() []string {
-	out := make([]string, 0, len(m.Roles))
-	for k := range m.Roles {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func asList(v any) []any {
-	switch x := v.(type) {
-	case nil:
-		return nil
-	case []any:
-		return x
-	default:
-		return []any{x}
-	}
 }
 
 // sessionARN is the assumed-role ARN AWS names in an AccessDenied message for a function.

@@ -3,10 +3,13 @@ package iamproxy
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
+
+	"github.com/payhook/payhook/internal/iam"
 )
 
 // The services the proxy stands in front of, by their SigV4 signing name.
@@ -104,9 +107,9 @@ func (m *Model) dynamoCalls(op string, f map[string]any) []Call {
 		var out []Call
 		itemActions := map[string]string{"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
 			"ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
-		for _, raw := range asList(f["TransactItems"]) {
+		for _, raw := range iam.Values(f["TransactItems"]) {
 			item, _ := raw.(map[string]any)
-			for _, kind := range sortedKeys(item) {
+			for _, kind := range slices.Sorted(maps.Keys(item)) {
 				body, _ := item[kind].(map[string]any)
 				name, _ := body["TableName"].(string)
 				out = append(out, Call{Action: "dynamodb:" + itemActions[kind], Resource: table(name)})
@@ -116,7 +119,7 @@ func (m *Model) dynamoCalls(op string, f map[string]any) []Call {
 	case "BatchGetItem", "BatchWriteItem":
 		items, _ := f["RequestItems"].(map[string]any)
 		var out []Call
-		for _, name := range sortedKeys(items) {
+		for _, name := range slices.Sorted(maps.Keys(items)) {
 			out = append(out, Call{Action: "dynamodb:" + op, Resource: table(name)})
 		}
 		return out
@@ -200,14 +203,5 @@ func (m *Model) kmsCalls(c Call) []Call {
 	for _, a := range actions {
 		out = append(out, Call{Action: a, Resource: key})
 	}
-	return out
-}
-
-func sortedKeys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/payhook/payhook/internal/iam"
 	"github.com/payhook/payhook/internal/localrun/cfn"
 	"github.com/payhook/payhook/internal/localrun/iamproxy"
 	"github.com/payhook/payhook/internal/localrun/randid"
@@ -85,11 +86,11 @@ func (p *provisioner) role(_ context.Context, r *cfn.Resource) error {
 
 // policy attaches an AWS::IAM::Policy (or a customer managed AWS::IAM::ManagedPolicy, by its
 // Roles property) to its roles, with the grants its metadata justifies
-// (iamproxy.JustificationKey).
+// (iam.UnexercisedGrantsMetadata).
 func (p *provisioner) policy(_ context.Context, r *cfn.Resource) error {
 	doc := p.statements(r, "PolicyDocument", r.Properties["PolicyDocument"])
 	justified := map[string]string{}
-	for action, why := range cfn.AsMap(r.Metadata[iamproxy.JustificationKey]) {
+	for action, why := range cfn.AsMap(r.Metadata[iam.UnexercisedGrantsMetadata]) {
 		justified[action] = cfn.AsString(why)
 	}
 	roles, _, err := p.res.Property(r, "Roles")
@@ -160,31 +161,32 @@ func (p *provisioner) statements(r *cfn.Resource, prop string, raw any) map[stri
 }
 
 func (p *provisioner) queuePolicy(_ context.Context, r *cfn.Resource) error {
-	doc := p.statements(r, "PolicyDocument", r.Properties["PolicyDocument"])
-	urls, _, err := p.res.Property(r, "Queues")
-	if err != nil {
-		return err
-	}
-	for _, u := range cfn.AsList(urls) {
+	return p.resourcePolicy(r, "Queues", func(url string) string {
 		for _, q := range p.stack.Queues {
-			if q.URL == cfn.AsString(u) {
-				p.stack.Access.ResourcePolicies[q.ARN] = append(p.stack.Access.ResourcePolicies[q.ARN], doc)
+			if q.URL == url {
+				return q.ARN
 			}
 		}
-	}
-	p.res.SetRef(r.LogicalID, r.LogicalID)
-	return nil
+		return ""
+	})
 }
 
 func (p *provisioner) topicPolicy(_ context.Context, r *cfn.Resource) error {
+	return p.resourcePolicy(r, "Topics", func(arn string) string { return arn })
+}
+
+// resourcePolicy attaches a queue or topic policy's document to each resource its targets
+// property names (arnOf turns a name into the resource's ARN, "" when it is not emulated).
+func (p *provisioner) resourcePolicy(r *cfn.Resource, targets string, arnOf func(string) string) error {
 	doc := p.statements(r, "PolicyDocument", r.Properties["PolicyDocument"])
-	topics, _, err := p.res.Property(r, "Topics")
+	list, _, err := p.res.Property(r, targets)
 	if err != nil {
 		return err
 	}
-	for _, t := range cfn.AsList(topics) {
-		arn := cfn.AsString(t)
-		p.stack.Access.ResourcePolicies[arn] = append(p.stack.Access.ResourcePolicies[arn], doc)
+	for _, t := range cfn.AsList(list) {
+		if arn := arnOf(cfn.AsString(t)); arn != "" {
+			p.stack.Access.ResourcePolicies[arn] = append(p.stack.Access.ResourcePolicies[arn], doc)
+		}
 	}
 	p.res.SetRef(r.LogicalID, r.LogicalID)
 	return nil
