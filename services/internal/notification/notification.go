@@ -331,3 +331,18 @@ func clip(s string) string {
 	}
 	return s
 }
+
+// ValidID reports whether s may be a transaction or event id: 1 to MaxTransactionIDLen
+// characters from A-Z a-z 0-9 . _ : - (it becomes part of a DynamoDB key).
+func ValidID(s string) bool {
+	return s != "" && len(s) <= MaxTransactionIDLen && safeChars(s)
+}
+
+// FieldError returns the *Error for a field at fault, for decoders of other payload
+// formats (package payload).
+func FieldError(code, field, format string, args ...any) *Error {
+	return fieldErr(code, field, format, args...)
+}
+
+// Clip shortens a sender's input for an error message (at most 40 bytes and "...").
+func Clip(s string) string { return clip(s) }
