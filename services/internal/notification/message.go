@@ -9,8 +9,20 @@ import (
 	"github.com/payhook/payhook/services/internal/money"
 )
 
-// MessageVersion is the version of the queue message format written by this code.
-const MessageVersion = 1
+// Queue message versions: MessageVersion for payhook's flat notifications (what every
+// release has written), EventMessageVersion for provider events, which carry what the
+// event does. Accounting reads both; a release that predates events refuses version 2
+// with a clear error instead of misreading it.
+const (
+	MessageVersion      = 1
+	EventMessageVersion = 2
+)
+
+// Kinds of event message (package payload's Kind).
+const (
+	KindCredit = "credit"
+	KindDebit  = "debit"
+)
 
 // Message is what ingest (and the outbox reconciler, and replay) put on the queue for
 // accounting: the record's key, the exact amount, and the payload hash that accounting
@@ -23,6 +35,22 @@ type Message struct {
 	Currency      string    `json:"currency"`
 	PayloadHash   string    `json:"payload_hash"`
 	ReceivedAt    time.Time `json:"received_at"`
+	// Version 2 only. TransactionID is then the provider's event id (the record's key),
+	// PaymentID the payment it moves money on, Kind credit or debit, and Cumulative marks
+	// an amount that is everything refunded on PaymentID so far.
+	EventType  string `json:"event_type,omitempty"`
+	Kind       string `json:"kind,omitempty"`
+	PaymentID  string `json:"payment_id,omitempty"`
+	Cumulative bool   `json:"cumulative,omitempty"`
+}
+
+// WithEvent makes m an event message (version 2) when kind is set.
+func (m Message) WithEvent(eventType, kind, paymentID string, cumulative bool) Message {
+	if kind == "" {
+		return m
+	}
+	m.Version, m.EventType, m.Kind, m.PaymentID, m.Cumulative = EventMessageVersion, eventType, kind, paymentID, cumulative
+	return m
 }
 
 // NewMessage builds the queue message for an accepted notification.
@@ -59,8 +87,26 @@ func ParseMessage(body string) (Message, error) {
 	if dec.More() {
 		return Message{}, fmt.Errorf("decode queue message: trailing data")
 	}
-	if m.Version != MessageVersion {
-		return Message{}, fmt.Errorf("queue message version %d, want %d", m.Version, MessageVersion)
+	switch m.Version {
+	case MessageVersion:
+		if m.Kind != "" || m.PaymentID != "" || m.EventType != "" || m.Cumulative {
+			return Message{}, fmt.Errorf("queue message: version 1 carries no event fields")
+		}
+	case EventMessageVersion:
+		if m.Kind != KindCredit && m.Kind != KindDebit {
+			return Message{}, fmt.Errorf("queue message: kind %q, want credit or debit", clip(m.Kind))
+		}
+		if !ValidID(m.PaymentID) {
+			return Message{}, fmt.Errorf("queue message: bad payment_id")
+		}
+		if m.EventType == "" || len(m.EventType) > 128 {
+			return Message{}, fmt.Errorf("queue message: bad event_type")
+		}
+		if m.Cumulative && m.Kind != KindDebit {
+			return Message{}, fmt.Errorf("queue message: only a debit is cumulative")
+		}
+	default:
+		return Message{}, fmt.Errorf("queue message version %d, want %d or %d", m.Version, MessageVersion, EventMessageVersion)
 	}
 	if m.Provider == "" || len(m.Provider) > MaxProviderLen || !safeChars(m.Provider) {
 		return Message{}, fmt.Errorf("queue message: bad provider")

@@ -6,8 +6,16 @@
 //
 //	item               pk                                  sk
 //	transaction        TXN#<provider>#<transaction_id>     TXN
+//	event              TXN#<provider>#<event id>           TXN
+//	payment ledger     TXN#<provider>#<transaction id>     LEDGER
 //	daily total        TOTAL#<provider>#<YYYY-MM-DD>       CUR#<currency>
 //	unparseable DLQ    FAILURE#<sqs message id>            FAILURE
+//
+// A provider posting payhook's flat notification has one record per transaction id. A
+// provider posting events (Stripe, Standard Webhooks) has one record per event id, the
+// same item shape, so the outbox, the reconciler, the DLQ and replay treat both alike;
+// its money-moving events also update the ledger of the payment they name, which lists
+// them and holds what was credited and refunded (decision 0013).
 //
 // One sparse global secondary index, gsi1 (gsi1pk, gsi1sk), holds two kinds of work list:
 // transactions not yet confirmed on the queue (gsi1pk OUTBOX#0..OUTBOX#7, sharded so a
@@ -49,6 +57,8 @@ const (
 	StatusAccounted = "accounted"
 	StatusFailed    = "failed"
 	StatusReplayed  = "replayed"
+	// StatusIgnored is an event that moves no money: recorded with its type, never queued.
+	StatusIgnored = "ignored"
 )
 
 // CreateTableInput is the table schema: what tests create on DynamoDB Local and what the

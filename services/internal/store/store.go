@@ -74,6 +74,16 @@ type Transaction struct {
 	ResendCount    int    `dynamodbav:"resend_count,omitempty"`
 	GSI1PK         string `dynamodbav:"gsi1pk,omitempty"`
 	GSI1SK         string `dynamodbav:"gsi1sk,omitempty"`
+	// Event records only (providers posting Stripe events or Standard Webhooks envelopes,
+	// whose TransactionID is the provider's event id): the event's type, what it does
+	// (credit, debit or ignored), the payment it moves money on, whether its amount is the
+	// cumulative refunded amount, and what accounting counted of it.
+	EventType    string `dynamodbav:"event_type,omitempty"`
+	Kind         string `dynamodbav:"kind,omitempty"`
+	PaymentID    string `dynamodbav:"payment_id,omitempty"`
+	Cumulative   bool   `dynamodbav:"cumulative,omitempty"`
+	CountedMinor int64  `dynamodbav:"counted_minor,omitempty"`
+	CountedNote  string `dynamodbav:"counted_note,omitempty"`
 }
 
 // Pending reports whether the transaction is still on the outbox list (not yet confirmed
@@ -96,7 +106,7 @@ func (t *Transaction) Message() notification.Message {
 		Currency:      t.Currency,
 		PayloadHash:   t.PayloadHash,
 		ReceivedAt:    t.Received(),
-	}
+	}.WithEvent(t.EventType, t.Kind, t.PaymentID, t.Cumulative)
 }
 
 // TxnPK is the partition key of a transaction record.
@@ -331,9 +341,13 @@ func (s *Store) Account(ctx context.Context, m notification.Message) (AccountOut
 	// Concurrent batches update the same daily-total item; DynamoDB cancels one of two
 	// overlapping transactions (TransactionConflict) without applying it. Retry those
 	// with jittered backoff rather than burn one of the message's receives.
+	do := s.account
+	if m.Kind != "" {
+		do = s.accountEvent
+	}
 	for attempt := 1; ; attempt++ {
-		out, err := s.account(ctx, m)
-		if !isTransactionConflict(err) || attempt == maxConflictAttempts {
+		out, err := do(ctx, m)
+		if !(isTransactionConflict(err) || errors.Is(err, errLedgerMoved)) || attempt == maxConflictAttempts {
 			return out, err
 		}
 		backoff := time.Duration(attempt*attempt)*10*time.Millisecond + time.Duration(rand.Int64N(int64(20*time.Millisecond)))
@@ -392,7 +406,7 @@ func (s *Store) account(ctx context.Context, m notification.Message) (AccountOut
 			{Update: &types.Update{
 				TableName:                aws.String(s.Table),
 				Key:                      key(TotalPK(m.Provider, day), "CUR#"+m.Currency),
-				UpdateExpression:         aws.String("ADD total_minor :amt, txn_count :one SET provider = :p, currency = :cur, #day = :day"),
+				UpdateExpression:         aws.String("ADD total_minor :amt, txn_count :one, net_minor :amt SET provider = :p, currency = :cur, #day = :day"),
 				ConditionExpression:      aws.String("attribute_not_exists(total_minor) OR total_minor <= :limit"),
 				ExpressionAttributeNames: map[string]string{"#day": "day"},
 				ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -417,6 +431,13 @@ func (s *Store) account(ctx context.Context, m notification.Message) (AccountOut
 	if len(reasons) == 0 || aws.ToString(reasons[0].Code) != "ConditionalCheckFailed" {
 		return 0, fmt.Errorf("account %s: transaction cancelled: %w", pk, err)
 	}
+	return s.explain(ctx, m)
+}
+
+// explain says why a record's accounting condition failed: already accounted (a
+// redelivery), absent, another payload, or a state accounting may not move from.
+func (s *Store) explain(ctx context.Context, m notification.Message) (AccountOutcome, error) {
+	pk := TxnPK(m.Provider, m.TransactionID)
 	t, err := s.Get(ctx, m.Provider, m.TransactionID)
 	if err != nil {
 		return 0, err
@@ -451,13 +472,21 @@ func (s *Store) NoteError(ctx context.Context, provider, transactionID, reason s
 	return nil
 }
 
-// DailyTotal is one provider's total for one currency on one UTC day.
+// DailyTotal is one provider's total for one currency on one UTC day (of receipt):
+// credits (payments) and debits (refunds) kept apart, and the net.
 type DailyTotal struct {
-	Provider   string `dynamodbav:"provider"`
-	Currency   string `dynamodbav:"currency"`
-	Day        string `dynamodbav:"day"`
-	TotalMinor int64  `dynamodbav:"total_minor"`
-	Count      int64  `dynamodbav:"txn_count"`
+	Provider string `dynamodbav:"provider"`
+	Currency string `dynamodbav:"currency"`
+	Day      string `dynamodbav:"day"`
+	// TotalMinor and Count are the credits: payments, in minor units, and how many.
+	TotalMinor int64 `dynamodbav:"total_minor"`
+	Count      int64 `dynamodbav:"txn_count"`
+	// DebitMinor and DebitCount are the refunds counted that day.
+	DebitMinor int64 `dynamodbav:"debit_minor"`
+	DebitCount int64 `dynamodbav:"debit_count"`
+	// NetMinor is TotalMinor - DebitMinor, kept by the same writes (negative on a day with
+	// more refunds than payments).
+	NetMinor int64 `dynamodbav:"net_minor"`
 }
 
 // DailyTotals returns a provider's totals for day (YYYY-MM-DD), by currency code.
