@@ -85,6 +85,8 @@ type Env struct {
 	LocalOnly bool `yaml:"local_only"`
 	// Whether promotion into this environment waits for a manual approval: none or manual. Default: none.
 	Approval Approval `yaml:"approval" schema:"enum=none|manual"`
+	// Whether the environment takes live payments: events whose livemode is false (Stripe's, or a mapping's livemode) are refused with 422, and in an environment that is not live, events whose livemode is true. Default: false.
+	Live bool `yaml:"live"`
 	// Keep data: the table gets RemovalPolicy RETAIN and deletion protection, and log groups are retained. Requires approval manual and signed providers. Default: false.
 	RetainData bool `yaml:"retain_data"`
 	// How CodeDeploy shifts traffic to new Lambda versions.
@@ -137,12 +139,61 @@ type API struct {
 	MaxBodyBytes int `yaml:"max_body_bytes" schema:"min=1;max=4194304"`
 }
 
-// Provider is a webhook sender and how its requests are authenticated.
+// Provider is a webhook sender, how its requests are authenticated and what it posts.
 type Provider struct {
 	// Provider name as it appears in the URL and in records, unique in the environment.
 	Name string `yaml:"name" schema:"required;pattern=^[a-z][a-z0-9_-]{0,31}$"`
 	// Signature scheme: standard-webhooks, stripe or none (API key only; not allowed with retain_data).
 	Scheme Scheme `yaml:"scheme" schema:"required;enum=standard-webhooks|stripe|none"`
+	// What the provider posts: payhook (payhook's flat notification, to the API-key route or to <path>/<name>), stripe (Stripe event objects, to <path>/<name>; requires scheme stripe) or standard-webhooks (an envelope read through mapping, to <path>/<name>; requires scheme standard-webhooks). Absent means payhook.
+	Format Format `yaml:"format" schema:"enum=payhook|stripe|standard-webhooks"`
+	// Which Stripe events move money (format stripe only).
+	Stripe *StripeEvents `yaml:"stripe"`
+	// Where the envelope holds the payment, and which event types credit or debit it (format standard-webhooks only, required there).
+	Mapping *Mapping `yaml:"mapping"`
+}
+
+// Format is what a provider posts.
+type Format string
+
+// Format values.
+const (
+	// FormatPayhook is payhook's flat notification.
+	FormatPayhook Format = contract.FormatPayhook
+	// FormatStripe is Stripe's event object.
+	FormatStripe Format = contract.FormatStripe
+	// FormatStandardWebhooks is a Standard Webhooks envelope read through a Mapping.
+	FormatStandardWebhooks Format = contract.FormatStandardWebhooks
+)
+
+// StripeEvents chooses the Stripe events that move money, one of each pair so that a payment or a refund is never counted twice. Every other event is answered 200 and recorded as ignored.
+type StripeEvents struct {
+	// The event that credits a payment: payment_intent.succeeded (its amount_received) or charge.succeeded (a captured charge's amount_captured; charge.captured then credits a charge captured later). Absent means payment_intent.succeeded.
+	CreditOn string `yaml:"credit_on" schema:"enum=payment_intent.succeeded|charge.succeeded"`
+	// The event that debits a refund: charge.refunded (amount_refunded, the cumulative refunded amount; payhook counts the difference) or refund.created (one refund's amount). Absent means charge.refunded.
+	RefundOn string `yaml:"refund_on" schema:"enum=charge.refunded|refund.created"`
+}
+
+// Mapping reads a payment movement out of a Standard Webhooks envelope ({"type", "timestamp", "data"}): JSON pointers (RFC 6901) into the whole envelope, and event types. The event id is the webhook-id header.
+type Mapping struct {
+	// JSON pointer to the payment's id (a string or an integer), e.g. /data/payment_id.
+	TransactionID string `yaml:"transaction_id" schema:"required;pattern=^(/([^~]|~[01])*)+$"`
+	// JSON pointer to the amount, e.g. /data/amount.
+	Amount string `yaml:"amount" schema:"required;pattern=^(/([^~]|~[01])*)+$"`
+	// The amount's unit: minor (an integer of ISO 4217 minor units, 1234 for 12.34 USD) or decimal (major units, "12.34", as a number or a string).
+	AmountUnit string `yaml:"amount_unit" schema:"required;enum=minor|decimal"`
+	// JSON pointer to the ISO 4217 currency code (either case), e.g. /data/currency.
+	Currency string `yaml:"currency" schema:"required;pattern=^(/([^~]|~[01])*)+$"`
+	// JSON pointer to a boolean livemode flag, checked against the environment's live; empty when the sender has none.
+	Livemode string `yaml:"livemode" schema:"pattern=^(/([^~]|~[01])*)+$"`
+	// Event types that credit a payment; at least one.
+	Credit []string `yaml:"credit" schema:"required;minItems=1"`
+	// Event types that debit a refund from a payment.
+	Debit []string `yaml:"debit"`
+	// What a debit event's amount is: delta (this refund alone) or cumulative (everything refunded on the payment so far; payhook counts the difference). Absent means delta.
+	DebitAmount string `yaml:"debit_amount" schema:"enum=delta|cumulative"`
+	// Event types answered 200 and recorded as ignored. A type in no list is ignored too, and also counted in the UnmappedEventType metric.
+	Ignored []string `yaml:"ignored"`
 }
 
 // Functions sizes the three Lambda functions.
@@ -260,6 +311,41 @@ func (e Env) ProvidersSpec() string {
 		list[i] = contract.Provider{Name: p.Name, Scheme: string(p.Scheme)}
 	}
 	return contract.ProvidersSpec(list)
+}
+
+// PayloadFormats returns the formats of the providers that post events, keyed by name.
+func (e Env) PayloadFormats() map[string]contract.PayloadFormat {
+	out := map[string]contract.PayloadFormat{}
+	for _, p := range e.Providers {
+		if f, ok := p.PayloadFormat(); ok {
+			out[p.Name] = f
+		}
+	}
+	return out
+}
+
+// PayloadFormatsSpec is PayloadFormats in the form of ingest's PAYLOAD_FORMATS.
+func (e Env) PayloadFormatsSpec() string { return contract.FormatsSpec(e.PayloadFormats()) }
+
+// PayloadFormat is the provider's format as ingest reads it; ok is false for payhook's
+// flat notification.
+func (p Provider) PayloadFormat() (contract.PayloadFormat, bool) {
+	switch p.Format {
+	case FormatStripe:
+		f := contract.PayloadFormat{Format: contract.FormatStripe}
+		if p.Stripe != nil {
+			f.CreditOn, f.RefundOn = p.Stripe.CreditOn, p.Stripe.RefundOn
+		}
+		return f.WithDefaults(), true
+	case FormatStandardWebhooks:
+		f := contract.PayloadFormat{Format: contract.FormatStandardWebhooks}
+		if m := p.Mapping; m != nil {
+			f.Mapping = &contract.Mapping{TransactionID: m.TransactionID, Amount: m.Amount, AmountUnit: m.AmountUnit,
+				Currency: m.Currency, Livemode: m.Livemode, Credit: m.Credit, Debit: m.Debit, DebitAmount: m.DebitAmount, Ignored: m.Ignored}
+		}
+		return f.WithDefaults(), true
+	}
+	return contract.PayloadFormat{}, false
 }
 
 // IngestProvidersSpec is ProvidersSpec followed by the smoke provider, which every

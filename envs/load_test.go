@@ -85,7 +85,12 @@ func TestCommittedEnvironmentsLoad(t *testing.T) {
 	assert.True(t, local.LocalOnly)
 	assert.False(t, local.Deployable())
 	assert.Equal(t, 3, local.Queue.MaxReceiveCount)
-	assert.ElementsMatch(t, []Scheme{SchemeStandardWebhooks, SchemeStripe, SchemeNone}, schemes(local))
+	assert.ElementsMatch(t, []Scheme{SchemeStandardWebhooks, SchemeStripe, SchemeNone, SchemeStripe, SchemeStandardWebhooks}, schemes(local))
+	assert.Equal(t, map[string]string{"stripe-events": "stripe", "acme-events": "standard-webhooks"}, formats(local),
+		"local exercises every payload format")
+	assert.Equal(t, map[string]string{"stripe": "stripe"}, formats(prod))
+	assert.True(t, prod.Live, "prod refuses Stripe's test-mode events")
+	assert.False(t, dev.Live)
 
 	assert.Equal(t, 1, dev.Order)
 	assert.Equal(t, "LambdaAllAtOnce", dev.Deployment.ConfigName())
@@ -161,6 +166,11 @@ func badCases() []badCase {
 		{"batch-window", "worker.batch_size", "must be at most 10 unless batching_window_seconds is at least 1, got 100", true},
 		{"dup-providers", "providers[2].name", `duplicate provider name "acme" (also providers[0])`, false},
 		{"name-mismatch", "name", `must equal the file's base name "name-mismatch", got "other"`, false},
+		{"format-scheme", "providers[1].format", "format stripe requires scheme stripe (Stripe signs its events with Stripe-Signature), got standard-webhooks", false},
+		{"mapping-missing", "providers[0].format", "format standard-webhooks requires a mapping", false},
+		{"mapping-overlap", "providers[0].mapping", `event type "payment.succeeded" is listed in both credit and debit`, false},
+		{"mapping-pointer", "providers[0].mapping.transaction_id", "must match ^(/([^~]|~[01])*)+$", true},
+		{"stripe-choice", "providers[0].stripe.credit_on", "must be one of payment_intent.succeeded, charge.succeeded", true},
 		{"canary-interval", "deployment.interval_minutes", "strategy canary allows 5, 10, 15, 30 (CodeDeploy's predefined Lambda configs), got 7", true},
 	}
 }
@@ -472,4 +482,13 @@ func TestRetainedDataNeedsAnAccountOfItsOwn(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "is the pipeline's account")
 	assert.Regexp(t, `prod\.yaml:\d+: account:`, err.Error())
+}
+
+// formats lists the providers posting events, with their format.
+func formats(e Env) map[string]string {
+	out := map[string]string{}
+	for name, f := range e.PayloadFormats() {
+		out[name] = f.Format
+	}
+	return out
 }

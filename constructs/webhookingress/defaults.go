@@ -47,6 +47,9 @@ const (
 	// account-level role API Gateway needs to write execution and access
 	// logs.
 	DefaultCloudWatchRole = true
+	// DefaultProviderRoute adds POST /<Path>/{provider} for signed senders
+	// that cannot send an API key.
+	DefaultProviderRoute = true
 	// IntegrationTimeoutSeconds is API Gateway's default integration
 	// timeout; a handler timeout above it gets a synthesis warning.
 	IntegrationTimeoutSeconds = contract.APIGatewayIntegrationTimeoutSeconds

@@ -98,6 +98,16 @@ type WebhookIngressProps struct {
 	// Default: true (DefaultCloudWatchRole).
 	CloudWatchRole *bool
 
+	// ProviderRoute adds POST /<Path>/{provider} without an API key, for
+	// senders that sign every request but cannot send an API key (Stripe,
+	// most Standard Webhooks senders). API Gateway then only throttles (stage
+	// throttling) and WAF rate-limits that route: the handler must
+	// authenticate every request on it, and refuse providers that do not
+	// sign.
+	//
+	// Default: true (DefaultProviderRoute).
+	ProviderRoute *bool
+
 	// AlarmTopic receives the ALARM and OK notifications of the API alarms,
 	// and of the handler's alarms unless Handler.AlarmTopic is set.
 	//
@@ -208,6 +218,9 @@ func (p WebhookIngressProps) WithDefaults() WebhookIngressProps {
 	}
 	if p.CloudWatchRole == nil {
 		p.CloudWatchRole = jsii.Bool(DefaultCloudWatchRole)
+	}
+	if p.ProviderRoute == nil {
+		p.ProviderRoute = jsii.Bool(DefaultProviderRoute)
 	}
 	if p.Server5xxThreshold == nil {
 		p.Server5xxThreshold = jsii.Number(DefaultServer5xxThreshold)

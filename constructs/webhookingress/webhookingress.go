@@ -18,7 +18,8 @@ import (
 
 // WebhookIngress is a regional REST API that accepts POST /<Path> for
 // server-to-server webhooks: API key required (with a usage plan's throttle
-// and daily quota), Lambda proxy integration on an AlarmedFunction's "live"
+// and daily quota); with ProviderRoute also POST /<Path>/{provider} for
+// senders that sign but cannot send an API key; Lambda proxy integration on an AlarmedFunction's "live"
 // alias (the handler's statusCode is the HTTP status), stage throttling,
 // JSON access logs, execution logs at ERROR without request or response
 // bodies, X-Ray tracing, a WAF WebACL (per-IP rate limit and AWS managed
@@ -34,8 +35,14 @@ type WebhookIngress struct {
 	Stage awsapigateway.Stage
 	// Resource is the /<Path> resource.
 	Resource awsapigateway.Resource
-	// Method is POST /<Path>.
+	// Method is POST /<Path>, behind the API key.
 	Method awsapigateway.Method
+	// ProviderResource is /<Path>/{provider}; nil unless ProviderRoute.
+	ProviderResource awsapigateway.Resource
+	// ProviderMethod is POST /<Path>/{provider}, without an API key (the
+	// handler authenticates each request by its signature); nil unless
+	// ProviderRoute.
+	ProviderMethod awsapigateway.Method
 	// ApiKey is the key callers send in the x-api-key header.
 	ApiKey awsapigateway.ApiKey
 	// UsagePlan throttles ApiKey and caps its daily requests on Stage.
@@ -102,12 +109,19 @@ func NewWebhookIngress(scope constructs.Construct, id string, props *WebhookIngr
 	w.Stage = w.Api.DeploymentStage()
 
 	w.Resource = w.Api.Root().AddResource(p.Path, nil)
-	w.Method = w.Resource.AddMethod(jsii.String("POST"),
-		awsapigateway.NewLambdaIntegration(w.Handler.Alias, &awsapigateway.LambdaIntegrationOptions{Proxy: jsii.Bool(true)}),
-		&awsapigateway.MethodOptions{
-			ApiKeyRequired:    jsii.Bool(true),
+	integration := awsapigateway.NewLambdaIntegration(w.Handler.Alias, &awsapigateway.LambdaIntegrationOptions{Proxy: jsii.Bool(true)})
+	w.Method = w.Resource.AddMethod(jsii.String("POST"), integration, &awsapigateway.MethodOptions{
+		ApiKeyRequired:    jsii.Bool(true),
+		AuthorizationType: awsapigateway.AuthorizationType_NONE,
+	})
+	if *p.ProviderRoute {
+		w.ProviderResource = w.Resource.AddResource(jsii.String("{provider}"), nil)
+		w.ProviderMethod = w.ProviderResource.AddMethod(jsii.String("POST"), integration, &awsapigateway.MethodOptions{
+			ApiKeyRequired:    jsii.Bool(false),
 			AuthorizationType: awsapigateway.AuthorizationType_NONE,
+			RequestParameters: &map[string]*bool{"method.request.path.provider": jsii.Bool(true)},
 		})
+	}
 
 	w.ApiKey = awsapigateway.NewApiKey(c, jsii.String("ApiKey"), &awsapigateway.ApiKeyProps{
 		ApiKeyName:  p.ApiKeyName,
@@ -190,6 +204,12 @@ func (w *WebhookIngress) addAlarms(c constructs.Construct, p WebhookIngressProps
 		latencyMs,
 		fmt.Sprintf("%s: p99 latency at or above %g ms over %d minutes", path, latencyMs, AlarmPeriodMinutes), p.AlarmTopic)
 
+}
+
+// ProviderURL returns the endpoint of one provider on the provider route
+// (ProviderRoute), e.g. https://<id>.execute-api.<region>.amazonaws.com/v1/webhooks/stripe.
+func (w *WebhookIngress) ProviderURL(provider string) *string {
+	return jsii.String(*w.URL() + "/" + provider)
 }
 
 // URL returns the webhook endpoint: the stage URL followed by the path,

@@ -38,7 +38,7 @@ func BenchmarkIngestPath(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				n, code, _, _ := h.admit(ctx, h.Log, req)
+				n, code, _, _ := h.admit(ctx, h.Log, req, "")
 				if code != 0 {
 					b.Fatalf("refused: %d", code)
 				}

@@ -4,10 +4,21 @@
 //
 // # Status codes
 //
-// 200 accepted (new or duplicate), 400 invalid payload, 401 bad or stale signature,
-// 409 same (provider, transaction_id) with another payload, 413 body too large, 415 not
-// JSON, 503 a dependency failed (the provider retries). Errors are JSON:
-// {"error": code, "field": field, "message": text}.
+// 200 accepted (new or duplicate) or ignored (an event that moves no money), 400 invalid
+// payload, 401 bad or stale signature (or an unsigned provider on the per-provider route),
+// 404 no such provider on the per-provider route, 409 same (provider, transaction_id) or
+// (provider, event id) with another payload, 413 body too large, 415 not JSON, 422 an
+// event's livemode differs from the environment's, 503 a dependency failed (the provider
+// retries). Errors are JSON: {"error": code, "field": field, "message": text}.
+//
+// # Two routes, three formats
+//
+// POST /<path> takes payhook's flat notification, which names its provider, behind the
+// API key. POST /<path>/{provider} takes what that provider posts in its configured format
+// (payhook's flat notification, Stripe events or a Standard Webhooks envelope), without an
+// API key, which Stripe and most senders cannot send: only providers with a signature
+// scheme are served there. Events are deduplicated on the provider's event id (package
+// payload, store.NewEventRecord).
 //
 // # Nothing lost: transactional outbox in the table
 //
@@ -37,6 +48,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/payhook/payhook/services/internal/notification"
+	"github.com/payhook/payhook/services/internal/payload"
 	"github.com/payhook/payhook/services/internal/relay"
 	"github.com/payhook/payhook/services/internal/signature"
 	"github.com/payhook/payhook/services/internal/store"
@@ -62,6 +74,12 @@ type Config struct {
 	MaxBodyBytes int `envconfig:"MAX_BODY_BYTES" required:"true"`
 	// Env names the environment in metrics.
 	Env string `envconfig:"PAYHOOK_ENV" default:"unknown"`
+	// PayloadFormats holds the providers that post events instead of payhook's flat
+	// notification (contract.FormatsSpec); absent providers post the flat notification.
+	PayloadFormats string `envconfig:"PAYLOAD_FORMATS"`
+	// Live is true in an environment that takes live payments: events with livemode false
+	// are refused, and in one that does not, events with livemode true.
+	Live bool `envconfig:"PAYHOOK_LIVE" default:"false"`
 }
 
 // Schemes validates Providers and returns them typed.
@@ -101,6 +119,10 @@ type Handler struct {
 	Secrets SecretSource
 	// Providers are the configured providers and their signature schemes.
 	Providers map[string]signature.Scheme
+	// Decoders read the providers that post events (by provider name).
+	Decoders map[string]payload.Decoder
+	// Live is the environment's livemode (see Config.Live).
+	Live bool
 	// MaxBodyBytes is the body limit (413 above it).
 	MaxBodyBytes int
 	// Log and Metrics receive structured logs and EMF metrics.
@@ -114,6 +136,8 @@ type Handler struct {
 type response struct {
 	Status        string `json:"status,omitempty"`
 	TransactionID string `json:"transaction_id,omitempty"`
+	EventID       string `json:"event_id,omitempty"`
+	EventType     string `json:"event_type,omitempty"`
 	Error         string `json:"error,omitempty"`
 	Field         string `json:"field,omitempty"`
 	Message       string `json:"message,omitempty"`
@@ -168,16 +192,11 @@ func (h *Handler) now() time.Time {
 
 // admit runs every check that needs no storage: size, media type, shape, provider,
 // signature and field validation. A non-zero code means the request is refused.
-func (h *Handler) admit(ctx context.Context, log *slog.Logger, req events.APIGatewayProxyRequest) (notification.Notification, int, response, []any) {
+func (h *Handler) admit(ctx context.Context, log *slog.Logger, req events.APIGatewayProxyRequest, route string) (notification.Notification, int, response, []any) {
 	var none notification.Notification
-	headers := headerOf(req)
-	body, status, rerr := h.body(req)
+	headers, body, status, rerr := h.read(req)
 	if status != 0 {
 		return none, status, rerr, nil
-	}
-	if !isJSON(headers.Get("Content-Type")) {
-		return none, http.StatusUnsupportedMediaType, response{Error: "unsupported_media_type", Field: "Content-Type",
-			Message: "Content-Type must be application/json"}, nil
 	}
 	raw, verr := notification.Decode(body)
 	if verr != nil {
@@ -192,6 +211,14 @@ func (h *Handler) admit(ctx context.Context, log *slog.Logger, req events.APIGat
 		return none, http.StatusBadRequest, response{Error: notification.CodeUnknownProvider, Field: "provider",
 			Message: "not a configured provider"}, nil
 	}
+	if route != "" && provider != route {
+		return none, http.StatusBadRequest, response{Error: notification.CodeInvalidValue, Field: "provider",
+			Message: "differs from the provider in the URL"}, nil
+	}
+	if _, events := h.Decoders[provider]; events && route == "" {
+		return none, http.StatusBadRequest, response{Error: notification.CodeInvalidValue, Field: "provider",
+			Message: "this provider posts events: post them to this URL followed by /" + provider}, nil
+	}
 	attrs := []any{"provider", provider}
 	if code, resp := h.verify(ctx, log, scheme, provider, headers, body); code != 0 {
 		return none, code, resp, attrs
@@ -204,7 +231,16 @@ func (h *Handler) admit(ctx context.Context, log *slog.Logger, req events.APIGat
 }
 
 func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGatewayProxyRequest) (int, response, []any) {
-	n, code, resp, attrs := h.admit(ctx, log, req)
+	route := req.PathParameters["provider"]
+	if route != "" {
+		if code, resp := h.routable(route); code != 0 {
+			return code, resp, []any{"provider", notification.Clip(route)}
+		}
+		if dec, ok := h.Decoders[route]; ok {
+			return h.handleEvent(ctx, log, req, route, dec)
+		}
+	}
+	n, code, resp, attrs := h.admit(ctx, log, req, route)
 	if code != 0 {
 		return code, resp, attrs
 	}
@@ -234,17 +270,55 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGa
 		// Stored earlier but the send was not confirmed: send again now.
 		rec = *existing
 	}
-	if err := relay.Send(ctx, h.Queue, h.QueueURL, &rec); err != nil {
-		log.Error("enqueue failed; record stays on the outbox", append(attrs, "err", err.Error())...)
-		code, resp := unavailable("queue")
+	if code, resp := h.enqueue(ctx, log, &rec, attrs); code != 0 {
 		return code, resp, attrs
 	}
-	if err := h.Store.MarkEnqueued(ctx, n.Provider, n.TransactionID); err != nil {
+	return http.StatusOK, response{Status: result, TransactionID: n.TransactionID}, attrs
+}
+
+// enqueue sends a stored record's message and takes the record off the outbox; a non-zero
+// code means the send failed (the record stays on the outbox).
+func (h *Handler) enqueue(ctx context.Context, log *slog.Logger, rec *store.Transaction, attrs []any) (int, response) {
+	if err := relay.Send(ctx, h.Queue, h.QueueURL, rec); err != nil {
+		log.Error("enqueue failed; record stays on the outbox", append(attrs, "err", err.Error())...)
+		return unavailable("queue")
+	}
+	if err := h.Store.MarkEnqueued(ctx, rec.Provider, rec.TransactionID); err != nil {
 		// The message is on the queue; the reconciler may send it once more, which
 		// accounting absorbs.
 		log.Warn("could not clear outbox marker", append(attrs, "err", err.Error())...)
 	}
-	return http.StatusOK, response{Status: result, TransactionID: n.TransactionID}, attrs
+	return 0, response{}
+}
+
+// read returns the headers and the body of a request that is within the size limit and
+// JSON; a non-zero status refuses it.
+func (h *Handler) read(req events.APIGatewayProxyRequest) (http.Header, []byte, int, response) {
+	headers := headerOf(req)
+	body, status, rerr := h.body(req)
+	if status != 0 {
+		return nil, nil, status, rerr
+	}
+	if !isJSON(headers.Get("Content-Type")) {
+		return nil, nil, http.StatusUnsupportedMediaType, response{Error: "unsupported_media_type", Field: "Content-Type",
+			Message: "Content-Type must be application/json"}
+	}
+	return headers, body, 0, response{}
+}
+
+// routable checks the provider named by the per-provider route: configured, and signed
+// (that route has no API key, so an unsigned provider would be open to anyone).
+func (h *Handler) routable(provider string) (int, response) {
+	scheme, ok := h.Providers[provider]
+	if !ok {
+		return http.StatusNotFound, response{Error: notification.CodeUnknownProvider, Field: "provider",
+			Message: "not a configured provider"}
+	}
+	if scheme == signature.None {
+		return http.StatusUnauthorized, response{Error: "signature_required", Field: "provider",
+			Message: "this provider does not sign its requests: post to the API-key route instead"}
+	}
+	return 0, response{}
 }
 
 // sameNotification reports whether a stored record holds the same notification as n by

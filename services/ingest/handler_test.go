@@ -68,7 +68,7 @@ func newFixture(t *testing.T) fixture {
 	return fixture{h: h, store: st, queues: q}
 }
 
-func payload(id, amount, currency, provider string) string {
+func flat(id, amount, currency, provider string) string {
 	return `{"transaction_id":"` + id + `","amount":` + amount + `,"currency":"` + currency + `","provider":"` + provider + `"}`
 }
 
@@ -122,7 +122,7 @@ func call(t *testing.T, h *Handler, req events.APIGatewayProxyRequest) (int, ans
 
 func TestAcceptStoresAndEnqueues(t *testing.T) {
 	f := newFixture(t)
-	code, a := call(t, f.h, request(t, "acme", payload("tx_1", `"12.30"`, "USD", "acme")))
+	code, a := call(t, f.h, request(t, "acme", flat("tx_1", `"12.30"`, "USD", "acme")))
 	require.Equal(t, http.StatusOK, code, a.Message)
 	assert.Equal(t, "accepted", a.Status)
 
@@ -143,32 +143,32 @@ func TestAcceptStoresAndEnqueues(t *testing.T) {
 
 func TestStatusCodes(t *testing.T) {
 	f := newFixture(t)
-	good := payload("tx_ok", "5", "JPY", "acme")
+	good := flat("tx_ok", "5", "JPY", "acme")
 	base64Req := request(t, "acme", good)
 	base64Req.Body, base64Req.IsBase64Encoded = base64.StdEncoding.EncodeToString([]byte(good)), true
-	lowerCase := request(t, "stripe", payload("tx_lower", "1.5", "EUR", "stripe"))
+	lowerCase := request(t, "stripe", flat("tx_lower", "1.5", "EUR", "stripe"))
 	lowerCase.Headers = map[string]string{"content-type": "application/json; charset=UTF-8",
 		"stripe-signature": lowerCase.Headers["Stripe-Signature"]}
-	multiValue := request(t, "acme", payload("tx_multi", "1", "USD", "acme"))
+	multiValue := request(t, "acme", flat("tx_multi", "1", "USD", "acme"))
 	multiValue.MultiValueHeaders = map[string][]string{}
 	for k, v := range multiValue.Headers {
 		multiValue.MultiValueHeaders[k] = []string{v}
 	}
 	multiValue.Headers = nil
 
-	tampered := request(t, "acme", payload("tx_t", "1", "USD", "acme"))
+	tampered := request(t, "acme", flat("tx_t", "1", "USD", "acme"))
 	tampered.Body = strings.Replace(tampered.Body, `"amount":1`, `"amount":1000`, 1)
-	stale := request(t, "acme", payload("tx_s", "1", "USD", "acme"))
+	stale := request(t, "acme", flat("tx_s", "1", "USD", "acme"))
 	stale.Headers["webhook-timestamp"] = strconv.FormatInt(now.Add(-6*time.Minute).Unix(), 10)
-	future := request(t, "stripe", payload("tx_f", "1", "USD", "stripe"))
+	future := request(t, "stripe", flat("tx_f", "1", "USD", "stripe"))
 	future.Headers["Stripe-Signature"] = signature.SignStripe(stripeSecret, now.Add(6*time.Minute), []byte(future.Body))
-	unsigned := request(t, "acme", payload("tx_u", "1", "USD", "acme"))
+	unsigned := request(t, "acme", flat("tx_u", "1", "USD", "acme"))
 	delete(unsigned.Headers, "webhook-signature")
 	textPlain := request(t, "acme", good)
 	textPlain.Headers["Content-Type"] = "text/plain"
 	noType := request(t, "acme", good)
 	delete(noType.Headers, "Content-Type")
-	big := request(t, "legacy", payload("tx_big", "1", "USD", "legacy")[:50]+strings.Repeat(" ", 5000)+"}")
+	big := request(t, "legacy", flat("tx_big", "1", "USD", "legacy")[:50]+strings.Repeat(" ", 5000)+"}")
 	bigB64 := request(t, "legacy", "{}")
 	bigB64.Body, bigB64.IsBase64Encoded = base64.StdEncoding.EncodeToString(make([]byte, 5000)), true
 
@@ -179,29 +179,29 @@ func TestStatusCodes(t *testing.T) {
 		error string
 		field string
 	}{
-		{"accepted", request(t, "acme", payload("tx_a", `"10.00"`, "USD", "acme")), 200, "", ""},
+		{"accepted", request(t, "acme", flat("tx_a", `"10.00"`, "USD", "acme")), 200, "", ""},
 		{"base64 body", base64Req, 200, "", ""},
 		{"lower-case headers", lowerCase, 200, "", ""},
 		{"multi-value headers", multiValue, 200, "", ""},
-		{"unsigned provider", request(t, "legacy", payload("tx_l", "1", "USD", "legacy")), 200, "", ""},
+		{"unsigned provider", request(t, "legacy", flat("tx_l", "1", "USD", "legacy")), 200, "", ""},
 		{"not json", request(t, "legacy", `{"transaction_id":`), 400, "invalid_json", ""},
 		{"array", request(t, "legacy", `[]`), 400, "invalid_json", ""},
 		{"two objects", request(t, "legacy", `{} {}`), 400, "invalid_json", ""},
 		{"unknown field", request(t, "legacy", `{"provider":"legacy","extra":1}`), 400, "unknown_field", "extra"},
 		{"missing provider", request(t, "legacy", `{"transaction_id":"x"}`), 400, "missing_field", "provider"},
-		{"unknown provider", request(t, "legacy", payload("tx", "1", "USD", "nobody")), 400, "unknown_provider", "provider"},
+		{"unknown provider", request(t, "legacy", flat("tx", "1", "USD", "nobody")), 400, "unknown_provider", "provider"},
 		{"missing amount", request(t, "legacy", `{"transaction_id":"x","currency":"USD","provider":"legacy"}`), 400, "missing_field", "amount"},
-		{"bad amount", request(t, "legacy", payload("tx", `"1.001"`, "USD", "legacy")), 400, "invalid_amount", "amount"},
-		{"negative zero", request(t, "legacy", payload("tx", `"-0"`, "USD", "legacy")), 400, "invalid_amount", "amount"},
-		{"huge exponent", request(t, "legacy", payload("tx", `1e400`, "USD", "legacy")), 400, "invalid_amount", "amount"},
-		{"hex", request(t, "legacy", payload("tx", `"0x10"`, "USD", "legacy")), 400, "invalid_amount", "amount"},
-		{"NaN", request(t, "legacy", payload("tx", `"NaN"`, "USD", "legacy")), 400, "invalid_amount", "amount"},
-		{"20 digits", request(t, "legacy", payload("tx", `12345678901234567890`, "USD", "legacy")), 400, "invalid_amount", "amount"},
-		{"amount is bool", request(t, "legacy", payload("tx", `true`, "USD", "legacy")), 400, "invalid_type", "amount"},
-		{"bad currency", request(t, "legacy", payload("tx", "1", "XYZ", "legacy")), 400, "unknown_currency", "currency"},
-		{"lower currency", request(t, "legacy", payload("tx", "1", "usd", "legacy")), 400, "unknown_currency", "currency"},
-		{"bad transaction id", request(t, "legacy", payload("tx/../1", "1", "USD", "legacy")), 400, "invalid_value", "transaction_id"},
-		{"long transaction id", request(t, "legacy", payload(strings.Repeat("a", 129), "1", "USD", "legacy")), 400, "invalid_value", "transaction_id"},
+		{"bad amount", request(t, "legacy", flat("tx", `"1.001"`, "USD", "legacy")), 400, "invalid_amount", "amount"},
+		{"negative zero", request(t, "legacy", flat("tx", `"-0"`, "USD", "legacy")), 400, "invalid_amount", "amount"},
+		{"huge exponent", request(t, "legacy", flat("tx", `1e400`, "USD", "legacy")), 400, "invalid_amount", "amount"},
+		{"hex", request(t, "legacy", flat("tx", `"0x10"`, "USD", "legacy")), 400, "invalid_amount", "amount"},
+		{"NaN", request(t, "legacy", flat("tx", `"NaN"`, "USD", "legacy")), 400, "invalid_amount", "amount"},
+		{"20 digits", request(t, "legacy", flat("tx", `12345678901234567890`, "USD", "legacy")), 400, "invalid_amount", "amount"},
+		{"amount is bool", request(t, "legacy", flat("tx", `true`, "USD", "legacy")), 400, "invalid_type", "amount"},
+		{"bad currency", request(t, "legacy", flat("tx", "1", "XYZ", "legacy")), 400, "unknown_currency", "currency"},
+		{"lower currency", request(t, "legacy", flat("tx", "1", "usd", "legacy")), 400, "unknown_currency", "currency"},
+		{"bad transaction id", request(t, "legacy", flat("tx/../1", "1", "USD", "legacy")), 400, "invalid_value", "transaction_id"},
+		{"long transaction id", request(t, "legacy", flat(strings.Repeat("a", 129), "1", "USD", "legacy")), 400, "invalid_value", "transaction_id"},
 		{"metadata not object", request(t, "legacy", `{"transaction_id":"m","amount":1,"currency":"USD","provider":"legacy","metadata":[1]}`), 400, "invalid_type", "metadata"},
 		{"metadata too deep", request(t, "legacy", `{"transaction_id":"m","amount":1,"currency":"USD","provider":"legacy","metadata":{"a":{"b":{"c":{"d":{"e":{"f":1}}}}}}}`), 400, "invalid_value", "metadata"},
 		{"tampered body", tampered, 401, "invalid_signature", ""},
@@ -232,7 +232,7 @@ func TestStatusCodes(t *testing.T) {
 
 func TestDuplicateAndConflict(t *testing.T) {
 	f := newFixture(t)
-	first := request(t, "acme", payload("tx_dup", `"3.10"`, "EUR", "acme"))
+	first := request(t, "acme", flat("tx_dup", `"3.10"`, "EUR", "acme"))
 	code, a := call(t, f.h, first)
 	require.Equal(t, 200, code, a.Message)
 	// The same notification, spelled differently, is a duplicate.
@@ -240,7 +240,7 @@ func TestDuplicateAndConflict(t *testing.T) {
 	code, a = call(t, f.h, again)
 	assert.Equal(t, 200, code)
 	assert.Equal(t, "duplicate", a.Status)
-	code, a = call(t, f.h, request(t, "acme", payload("tx_dup", `"3.11"`, "EUR", "acme")))
+	code, a = call(t, f.h, request(t, "acme", flat("tx_dup", `"3.11"`, "EUR", "acme")))
 	assert.Equal(t, 409, code)
 	assert.Equal(t, "conflict", a.Error)
 	assert.Len(t, env.Receive(t, f.queues.URL, 5, 3*time.Second), 1, "a duplicate of a confirmed record is not enqueued again")
@@ -248,7 +248,7 @@ func TestDuplicateAndConflict(t *testing.T) {
 
 func TestTenConcurrentDuplicatesMakeOneRecord(t *testing.T) {
 	f := newFixture(t)
-	req := request(t, "stripe", payload("tx_storm", `"99.99"`, "USD", "stripe"))
+	req := request(t, "stripe", flat("tx_storm", `"99.99"`, "USD", "stripe"))
 	var wg sync.WaitGroup
 	codes := make([]int, 10)
 	for i := range codes {
@@ -271,7 +271,7 @@ func TestTenConcurrentDuplicatesMakeOneRecord(t *testing.T) {
 
 func TestRotatedSecretsAndRefresh(t *testing.T) {
 	f := newFixture(t)
-	body := payload("tx_rot", "1", "USD", "acme")
+	body := flat("tx_rot", "1", "USD", "acme")
 	req := request(t, "acme", body)
 	old, err := signature.SignStandard(stdSecretOld, req.Headers["webhook-id"], now, []byte(body))
 	require.NoError(t, err)
@@ -286,7 +286,7 @@ func TestRotatedSecretsAndRefresh(t *testing.T) {
 	value, _ := json.Marshal(map[string][]string{"acme": {newSecret}})
 	_, err = env.SM.PutSecretValue(context.Background(), putSecret(arn, string(value)))
 	require.NoError(t, err)
-	body = payload("tx_rot2", "1", "USD", "acme")
+	body = flat("tx_rot2", "1", "USD", "acme")
 	req = request(t, "acme", body)
 	sig, err := signature.SignStandard(newSecret, req.Headers["webhook-id"], now, []byte(body))
 	require.NoError(t, err)
@@ -299,14 +299,14 @@ func TestDependencyFailuresAre503(t *testing.T) {
 	t.Run("store", func(t *testing.T) {
 		f := newFixture(t)
 		f.h.Store = &store.Store{DB: env.DDB, Table: "no-such-table"}
-		code, a := call(t, f.h, request(t, "acme", payload("tx", "1", "USD", "acme")))
+		code, a := call(t, f.h, request(t, "acme", flat("tx", "1", "USD", "acme")))
 		assert.Equal(t, 503, code)
 		assert.Equal(t, "unavailable", a.Error)
 	})
 	t.Run("secrets", func(t *testing.T) {
 		f := newFixture(t)
 		f.h.Secrets = &secrets.Cache{Client: env.SM, SecretID: "no-such-secret"}
-		code, _ := call(t, f.h, request(t, "acme", payload("tx", "1", "USD", "acme")))
+		code, _ := call(t, f.h, request(t, "acme", flat("tx", "1", "USD", "acme")))
 		assert.Equal(t, 503, code)
 	})
 	t.Run("secrets on refresh", func(t *testing.T) {
@@ -314,11 +314,11 @@ func TestDependencyFailuresAre503(t *testing.T) {
 		// the provider must retry, not be told its signature is forged.
 		f := newFixture(t)
 		cache := f.h.Secrets.(*secrets.Cache)
-		code, _ := call(t, f.h, request(t, "acme", payload("tx_r1", "1", "USD", "acme")))
+		code, _ := call(t, f.h, request(t, "acme", flat("tx_r1", "1", "USD", "acme")))
 		require.Equal(t, 200, code)
 		cache.SecretID = "no-such-secret"
 		cache.Now = func() time.Time { return time.Now().Add(time.Minute) }
-		req := request(t, "acme", payload("tx_r2", "1", "USD", "acme"))
+		req := request(t, "acme", flat("tx_r2", "1", "USD", "acme"))
 		sig, err := signature.SignStandard("whsec_"+base64.StdEncoding.EncodeToString([]byte("rotated secret, not cached yet!!")), req.Headers["webhook-id"], now, []byte(req.Body))
 		require.NoError(t, err)
 		req.Headers["webhook-signature"] = sig
@@ -328,7 +328,7 @@ func TestDependencyFailuresAre503(t *testing.T) {
 	t.Run("queue", func(t *testing.T) {
 		f := newFixture(t)
 		f.h.QueueURL = f.queues.URL + "-missing"
-		code, _ := call(t, f.h, request(t, "acme", payload("tx_q", "1", "USD", "acme")))
+		code, _ := call(t, f.h, request(t, "acme", flat("tx_q", "1", "USD", "acme")))
 		assert.Equal(t, 503, code)
 		rec, err := f.store.Get(context.Background(), "acme", "tx_q")
 		require.NoError(t, err)
@@ -336,7 +336,7 @@ func TestDependencyFailuresAre503(t *testing.T) {
 		assert.True(t, rec.Pending(), "and stays on the outbox for the reconciler")
 		// The provider's retry, once the queue is back, enqueues it and answers 200.
 		f.h.QueueURL = f.queues.URL
-		code, a := call(t, f.h, request(t, "acme", payload("tx_q", "1", "USD", "acme")))
+		code, a := call(t, f.h, request(t, "acme", flat("tx_q", "1", "USD", "acme")))
 		assert.Equal(t, 200, code)
 		assert.Equal(t, "duplicate", a.Status)
 		assert.Len(t, env.Receive(t, f.queues.URL, 1, 5*time.Second), 1)
@@ -386,15 +386,15 @@ func TestMalformedSecretDuringRotation(t *testing.T) {
 	// GIVEN a rotation that added a malformed entry beside the good secret
 	put(map[string][]string{"acme": {stdSecret, "whsec_not*base64"}})
 	// WHEN a delivery signed with the good secret arrives
-	code, a := call(t, f.h, request(t, "acme", payload("tx_badrot1", "1", "USD", "acme")))
+	code, a := call(t, f.h, request(t, "acme", flat("tx_badrot1", "1", "USD", "acme")))
 	// THEN it is accepted: the bad entry is skipped, not fatal
 	assert.Equal(t, 200, code, a.Message)
 
 	// AND a delivery signed with a secret the cache does not hold is a 503, not a 401, while
 	// an entry is malformed: that entry may be the provider's new secret
-	other, err := signature.SignStandard(stdSecretOld, "msg_x", now, []byte(payload("tx_badrot1b", "1", "USD", "acme")))
+	other, err := signature.SignStandard(stdSecretOld, "msg_x", now, []byte(flat("tx_badrot1b", "1", "USD", "acme")))
 	require.NoError(t, err)
-	req := request(t, "acme", payload("tx_badrot1b", "1", "USD", "acme"))
+	req := request(t, "acme", flat("tx_badrot1b", "1", "USD", "acme"))
 	req.Headers["webhook-signature"] = other
 	code, _ = call(t, f.h, req)
 	assert.Equal(t, 503, code)
@@ -402,14 +402,14 @@ func TestMalformedSecretDuringRotation(t *testing.T) {
 	// GIVEN only malformed entries: nothing can verify, the provider must retry (503)
 	put(map[string][]string{"acme": {"whsec_not*base64"}})
 	cache.Now = func() time.Time { return time.Now().Add(10 * time.Minute) } // past the TTL: re-read
-	code, a = call(t, f.h, request(t, "acme", payload("tx_badrot2", "1", "USD", "acme")))
+	code, a = call(t, f.h, request(t, "acme", flat("tx_badrot2", "1", "USD", "acme")))
 	assert.Equal(t, 503, code, a.Message)
 
 	// WHEN the operator fixes the secret, THEN the next delivery after MinRefresh picks the
 	// fix up at once (a refresh), not after the cache TTL
 	put(map[string][]string{"acme": {stdSecret}})
 	cache.Now = func() time.Time { return time.Now().Add(11 * time.Minute) } // 1 min later: < TTL, > MinRefresh
-	code, a = call(t, f.h, request(t, "acme", payload("tx_badrot2", "1", "USD", "acme")))
+	code, a = call(t, f.h, request(t, "acme", flat("tx_badrot2", "1", "USD", "acme")))
 	assert.Equal(t, 200, code, a.Message)
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/payhook/payhook/internal/contract"
 	"github.com/payhook/payhook/services/internal/config"
+	"github.com/payhook/payhook/services/internal/payload"
 	"github.com/payhook/payhook/services/internal/secrets"
 	"github.com/payhook/payhook/services/internal/store"
 	"github.com/payhook/payhook/services/internal/telemetry"
@@ -20,12 +21,23 @@ func main() {
 	if err != nil {
 		config.Exit(log, fmt.Errorf("ingest: configuration: %w", err))
 	}
+	decoders, err := payload.Decoders(cfg.PayloadFormats)
+	if err != nil {
+		config.Exit(log, fmt.Errorf("ingest: configuration: %w", err))
+	}
+	for name := range decoders {
+		if _, ok := schemes[name]; !ok {
+			config.Exit(log, fmt.Errorf("ingest: configuration: %s names %q, which is not in PROVIDERS", "PAYLOAD_FORMATS", name))
+		}
+	}
 	h := &Handler{
 		Store:        &store.Store{DB: config.DynamoDB(awsCfg), Table: cfg.TableName},
 		Queue:        config.SQS(awsCfg),
 		QueueURL:     cfg.QueueURL,
 		Secrets:      cfg.secrets(config.SecretsManager(awsCfg)),
 		Providers:    schemes,
+		Decoders:     decoders,
+		Live:         cfg.Live,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Log:          log,
 		Metrics:      telemetry.NewMetrics(os.Stdout, "payhook", map[string]string{"Service": "ingest", "Env": cfg.Env}),

@@ -20,13 +20,13 @@ import (
 func TestQueueOutageLosesNothing(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	code, _ := call(t, f.h, request(t, "acme", payload("before", "1", "USD", "acme")))
+	code, _ := call(t, f.h, request(t, "acme", flat("before", "1", "USD", "acme")))
 	require.Equal(t, 200, code)
 
 	env.QueueProc.Stop()
 	ids := []string{"down-1", "down-2", "down-3"}
 	for _, id := range ids {
-		code, a := call(t, f.h, request(t, "stripe", payload(id, `"2.00"`, "USD", "stripe")))
+		code, a := call(t, f.h, request(t, "stripe", flat(id, `"2.00"`, "USD", "stripe")))
 		assert.Equal(t, 503, code, "while the queue is down the sender is told to retry")
 		assert.Equal(t, "unavailable", a.Error)
 	}

@@ -101,6 +101,8 @@ func (b *builder) ingest() {
 			contract.EnvSmokeSigningSecretARN: b.s.SmokeSigningSecret.SecretArn(),
 			contract.EnvProviders:             jsii.String(e.IngestProvidersSpec()),
 			contract.EnvMaxBodyBytes:          jsii.String(fmt.Sprint(e.API.MaxBodyBytes)),
+			contract.EnvPayloadFormats:        jsii.String(e.PayloadFormatsSpec()),
+			contract.EnvLive:                  jsii.String(fmt.Sprint(e.Live)),
 		}),
 		ApiName:             b.name("api"),
 		Description:         jsii.String("payhook " + e.Name + ": payment notification webhooks"),

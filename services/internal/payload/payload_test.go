@@ -31,7 +31,9 @@ func decoder(t testing.TB, f contract.PayloadFormat) Decoder {
 	return d
 }
 
-func stripeDefault(t testing.TB) Decoder { return decoder(t, contract.PayloadFormat{Format: contract.FormatStripe}) }
+func stripeDefault(t testing.TB) Decoder {
+	return decoder(t, contract.PayloadFormat{Format: contract.FormatStripe})
+}
 
 func TestStripePaymentIntentCredits(t *testing.T) {
 	body, err := sample.PaymentIntentSucceeded("evt_1", "pi_1", amount(t, "20.00", "USD"), true)

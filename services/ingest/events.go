@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/payhook/payhook/services/internal/payload"
+	"github.com/payhook/payhook/services/internal/store"
+)
+
+// handleEvent takes one delivery of a provider that posts events: signature, decoding,
+// livemode, then one record per (provider, event id). An event that moves no money is
+// recorded and answered 200 "ignored", so the provider neither retries it nor disables
+// the endpoint.
+func (h *Handler) handleEvent(ctx context.Context, log *slog.Logger, req events.APIGatewayProxyRequest, provider string, decode payload.Decoder) (int, response, []any) {
+	attrs := []any{"provider", provider}
+	headers, body, status, rerr := h.read(req)
+	if status != 0 {
+		return status, rerr, attrs
+	}
+	if code, resp := h.verify(ctx, log, h.Providers[provider], provider, headers, body); code != 0 {
+		return code, resp, attrs
+	}
+	ev, ferr := decode(body, headers)
+	if ferr != nil {
+		return http.StatusBadRequest, errResponse(ferr), attrs
+	}
+	attrs = append(attrs, "event_id", ev.ID, "event_type", ev.Type)
+	if ev.Livemode != nil && *ev.Livemode != h.Live {
+		h.Metrics.Count("LivemodeMismatch", 1, map[string]string{"Provider": provider})
+		msg := "a test-mode event (livemode false) sent to a live environment"
+		if *ev.Livemode {
+			msg = "a live event (livemode true) sent to an environment that is not live"
+		}
+		return http.StatusUnprocessableEntity, response{Error: "livemode_mismatch", Field: "livemode", EventID: ev.ID, Message: msg}, attrs
+	}
+	if ev.Unmapped {
+		h.Metrics.Count("UnmappedEventType", 1, map[string]string{"Provider": provider})
+		log.Warn("event type in none of the mapping's lists: ignored", attrs...)
+	}
+	rec := store.NewEventRecord(provider, ev, ev.Hash(provider), req.RequestContext.RequestID, h.now())
+	outcome, existing, err := h.Store.Insert(ctx, rec)
+	if err != nil {
+		log.Error("store event failed", append(attrs, "err", err.Error())...)
+		code, resp := unavailable("store")
+		return code, resp, attrs
+	}
+	ok := response{Status: "accepted", EventID: ev.ID, EventType: ev.Type, TransactionID: ev.TransactionID}
+	switch {
+	case outcome == store.Conflict:
+		return http.StatusConflict, response{Error: "conflict", Field: "id", EventID: ev.ID,
+			Message: "this event id was already received with a different event"}, attrs
+	case ev.Kind == payload.Ignored:
+		ok.Status = "ignored"
+		return http.StatusOK, ok, attrs
+	case outcome == store.Duplicate:
+		ok.Status = "duplicate"
+		if !existing.Pending() {
+			return http.StatusOK, ok, attrs
+		}
+		rec = *existing
+	}
+	if code, resp := h.enqueue(ctx, log, &rec, attrs); code != 0 {
+		return code, resp, attrs
+	}
+	return http.StatusOK, ok, attrs
+}
