@@ -167,6 +167,8 @@ func Fuzz(ctx context.Context) error {
 		{"./services/internal/signature", "FuzzParseStripeHeader"},
 		{"./services/internal/notification", "FuzzDecode"},
 		{"./services/internal/notification", "FuzzMetadataCanonical"},
+		{"./services/internal/payload", "FuzzStripe"},
+		{"./services/internal/payload", "FuzzStandardWebhooks"},
 	}
 	for _, t := range targets {
 		fmt.Printf("fuzz: %s %s for %s\n", t.pkg, t.name, d)

@@ -205,6 +205,9 @@ func TestLocalHappyPathEveryScheme(t *testing.T) {
 	s := newSender(t, l)
 	run := runID()
 	for _, p := range s.state.Providers {
+		if len(p.Format) > 0 {
+			continue // posts events: TestLocalStripeEventStream, TestLocalStandardWebhooksEnvelopes
+		}
 		before, _ := total(t, l, p.Name, "JPY")
 		id := "happy-" + run + "-" + p.Name
 		code, ans := s.post(p, body(p.Name, id, "1500", "JPY"))

@@ -277,8 +277,9 @@ func TestCodeDeployPerStrategy(t *testing.T) {
 	for _, m := range ofType(rs, "AWS::Lambda::EventSourceMapping") {
 		assert.Contains(t, fmt.Sprint(m.Props["FunctionName"]), "Alias")
 	}
-	method := one(t, rs, "AWS::ApiGateway::Method")
-	assert.Contains(t, fmt.Sprint(method.Props["Integration"]), "Alias")
+	for _, method := range ofType(rs, "AWS::ApiGateway::Method") {
+		assert.Contains(t, fmt.Sprint(method.Props["Integration"]), "Alias")
+	}
 }
 
 // buildPipelineIn synthesizes the whole app from dir inside its own Stage of the shared App.

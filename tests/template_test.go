@@ -99,7 +99,7 @@ func TestEveryEnvironmentIsSynthesized(t *testing.T) {
 				"AWS::SQS::Queue": 2, "AWS::SNS::Topic": 1, "AWS::KMS::Key": 1,
 				"AWS::SNS::Subscription": len(e.Alarms.Emails), "AWS::WAFv2::WebACL": 1,
 				"AWS::WAFv2::WebACLAssociation": 1, "AWS::WAFv2::LoggingConfiguration": 1,
-				"AWS::ApiGateway::RestApi": 1, "AWS::ApiGateway::Method": 1, "AWS::ApiGateway::UsagePlan": 1, "AWS::ApiGateway::ApiKey": 1, "AWS::Lambda::EventSourceMapping": 2,
+				"AWS::ApiGateway::RestApi": 1, "AWS::ApiGateway::Method": 2, "AWS::ApiGateway::UsagePlan": 1, "AWS::ApiGateway::ApiKey": 1, "AWS::Lambda::EventSourceMapping": 2,
 				"AWS::CloudWatch::Alarm": 25, "AWS::Events::Rule": 1, "AWS::SecretsManager::Secret": 2, // signing + smoke
 				"AWS::CodeDeploy::DeploymentGroup": deployGroups,
 			}, pick(counts, "AWS::Lambda::Function", "AWS::Lambda::Alias", "AWS::DynamoDB::Table", "AWS::SQS::Queue",
@@ -128,9 +128,19 @@ func TestEveryEnvironmentIsSynthesized(t *testing.T) {
 			assert.Equal(t, e.API.ThrottleRate, num(throttle["RateLimit"]))
 			assert.Equal(t, float64(e.API.ThrottleBurst), num(throttle["BurstLimit"]))
 			assert.Equal(t, float64(e.API.DailyQuota), num(plan.Props["Quota"].(map[string]any)["Limit"]))
-			method := one(t, rs, "AWS::ApiGateway::Method")
-			assert.Equal(t, "AWS_PROXY", method.Props["Integration"].(map[string]any)["Type"], "proxy integration (reference defect 1)")
-			assert.Equal(t, true, method.Props["ApiKeyRequired"])
+			// POST /webhooks behind the API key; POST /webhooks/{provider} for signed senders
+			// that cannot send one (ingest serves only signed providers there).
+			keyed := 0
+			for _, method := range ofType(rs, "AWS::ApiGateway::Method") {
+				assert.Equal(t, "AWS_PROXY", method.Props["Integration"].(map[string]any)["Type"], "proxy integration (reference defect 1)")
+				if method.Props["ApiKeyRequired"] == true {
+					keyed++
+				} else {
+					assert.Equal(t, map[string]any{"method.request.path.provider": true}, method.Props["RequestParameters"],
+						"only the provider route goes without the API key")
+				}
+			}
+			assert.Equal(t, 1, keyed)
 			acl := one(t, rs, "AWS::WAFv2::WebACL")
 			assert.Contains(t, fmt.Sprint(acl.Props["Rules"]), fmt.Sprintf("Limit:%d", e.API.WAFRateLimit))
 			stage := one(t, rs, "AWS::ApiGateway::Stage")
@@ -159,6 +169,8 @@ func TestEveryEnvironmentIsSynthesized(t *testing.T) {
 			for _, p := range e.Providers {
 				assert.Contains(t, vars["PROVIDERS"], p.Name+":"+string(p.Scheme))
 			}
+			assert.Equal(t, e.PayloadFormatsSpec(), vars["PAYLOAD_FORMATS"], "what each provider posts")
+			assert.Equal(t, fmt.Sprint(e.Live), vars["PAYHOOK_LIVE"])
 			// The alarm fires once every receive of a message has timed out (plus a margin);
 			// the reconciler re-sends once the queue's retention has passed too.
 			deadline := e.Queue.VisibilityTimeoutSeconds*e.Queue.MaxReceiveCount + 900

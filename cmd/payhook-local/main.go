@@ -20,8 +20,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/payhook/payhook/internal/contract"
 	"io"
 	"log/slog"
 	"os"
@@ -313,43 +315,66 @@ func rel(p string) string {
 }
 
 // printCurls prints a curl per provider: plain for an unsigned provider, and a bash
-// one-liner that signs with openssl for the signed schemes.
+// one-liner that signs with openssl for the signed schemes. A provider that posts Stripe
+// events gets a signed payment_intent.succeeded on its own route.
 func printCurls(w io.Writer, s *localrun.State) {
 	base := fmt.Sprintf("curl -sS -X POST '%s' -H 'x-api-key: %s' -H 'Content-Type: application/json'", s.Endpoint, s.APIKey)
 	body := func(p localrun.StateProvider, n int) string {
 		return fmt.Sprintf(`{"transaction_id":"tx_local_%d","amount":"12.34","currency":"USD","provider":"%s"}`, n, p.Name)
 	}
-	printed := false
 	for i, p := range s.Providers {
 		if p.Scheme == payhook.SchemeNone {
 			fmt.Fprintf(w, "\nSend a webhook (provider %q is unsigned):\n  %s -d '%s'\n", p.Name, base, body(p, i+1))
-			printed = true
 			break
 		}
 	}
-	if !printed && len(s.Providers) == 0 {
-		return
-	}
 	for i, p := range s.Providers {
-		switch p.Scheme {
-		case payhook.SchemeStandardWebhooks:
+		url, format := base, formatOf(p)
+		if format != "" {
+			url = fmt.Sprintf("curl -sS -X POST '%s/%s' -H 'Content-Type: application/json'", s.Endpoint, p.Name)
+		}
+		switch {
+		case format == contract.FormatStripe:
+			fmt.Fprintf(w, "\nProvider %q posts Stripe events to %s/%s (no API key: Stripe cannot send one). A signed payment\n"+
+				"(Stripe-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of \"<t>.<body>\"> keyed with the whole secret; bash + openssl):\n",
+				p.Name, s.Endpoint, p.Name)
+			event := fmt.Sprintf(`{"id":"evt_local_%d","object":"event","type":"payment_intent.succeeded","livemode":%t,`+
+				`"data":{"object":{"id":"pi_local_%d","object":"payment_intent","amount_received":1234,"currency":"usd"}}}`, i+1, s.Live, i+1)
+			fmt.Fprintf(w, "  BODY='%s'; TS=$(date +%%s); "+
+				"SIG=$(printf '%%s' \"$TS.$BODY\" | openssl dgst -sha256 -hmac '%s' | sed 's/^.*= //'); "+
+				"%s -H \"Stripe-Signature: t=$TS,v1=$SIG\" -d \"$BODY\"\n", event, p.Secret, url)
+		case format != "":
+			fmt.Fprintf(w, "\nProvider %q posts %s envelopes to %s/%s (no API key; signed like Standard Webhooks below);\n"+
+				"`go run mage.go smoke` sends it a payment, a refund and an ignored event.\n", p.Name, format, s.Endpoint, p.Name)
+		case p.Scheme == payhook.SchemeStandardWebhooks:
 			key := strings.TrimPrefix(p.Secret, "whsec_")
 			fmt.Fprintf(w, "\nProvider %q signs with Standard Webhooks: webhook-signature is v1,<base64 HMAC-SHA256 of\n"+
 				"\"<webhook-id>.<webhook-timestamp>.<body>\"> keyed with the base64-decoded secret after whsec_ (bash + openssl):\n", p.Name)
 			fmt.Fprintf(w, "  BODY='%s'; TS=$(date +%%s); ID=msg_$TS; "+
 				"SIG=$(printf '%%s' \"$ID.$TS.$BODY\" | openssl dgst -sha256 -mac HMAC -macopt hexkey:$(printf '%%s' '%s' | base64 -d | od -An -tx1 | tr -d ' \\n') -binary | base64); "+
 				"%s -H \"webhook-id: $ID\" -H \"webhook-timestamp: $TS\" -H \"webhook-signature: v1,$SIG\" -d \"$BODY\"\n",
-				body(p, i+1), key, base)
-		case payhook.SchemeStripe:
+				body(p, i+1), key, url)
+		case p.Scheme == payhook.SchemeStripe:
 			fmt.Fprintf(w, "\nProvider %q signs like Stripe: Stripe-Signature is t=<unix time>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">\n"+
 				"keyed with the whole secret (bash + openssl):\n", p.Name)
 			fmt.Fprintf(w, "  BODY='%s'; TS=$(date +%%s); "+
 				"SIG=$(printf '%%s' \"$TS.$BODY\" | openssl dgst -sha256 -hmac '%s' | sed 's/^.*= //'); "+
 				"%s -H \"Stripe-Signature: t=$TS,v1=$SIG\" -d \"$BODY\"\n",
-				body(p, i+1), p.Secret, base)
+				body(p, i+1), p.Secret, url)
 		}
 	}
-	fmt.Fprintln(w, "\n`go run mage.go smoke` sends a signed webhook of every scheme and checks the whole path.")
+	if len(s.Providers) > 0 {
+		fmt.Fprintln(w, "\n`go run mage.go smoke` sends a signed webhook of every scheme and format and checks the whole path.")
+	}
+}
+
+// formatOf is the payload format a provider posts: "" for payhook's flat notification.
+func formatOf(p localrun.StateProvider) string {
+	var f contract.PayloadFormat
+	if len(p.Format) == 0 || json.Unmarshal(p.Format, &f) != nil {
+		return ""
+	}
+	return f.Format
 }
 
 // iamMode reads PAYHOOK_IAM: unset, "on" or "enforce" enforce the template's IAM; "off"

@@ -26,6 +26,7 @@ func TestCurls(t *testing.T) {
 			{Name: "acme", Scheme: "standard-webhooks", Secret: "whsec_c2VjcmV0"},
 			{Name: "stripe", Scheme: "stripe", Secret: "whsec_abc"},
 			{Name: "legacy", Scheme: "none"},
+			{Name: "stripe-events", Scheme: "stripe", Secret: "whsec_ev", Format: []byte(`{"format":"stripe"}`)},
 		},
 	}
 	var b bytes.Buffer
@@ -37,6 +38,9 @@ func TestCurls(t *testing.T) {
 	assert.Contains(t, out, `-H "webhook-signature: v1,$SIG"`)
 	assert.Contains(t, out, `openssl dgst -sha256 -hmac 'whsec_abc'`, "Stripe keys with the whole secret")
 	assert.Contains(t, out, `-H "Stripe-Signature: t=$TS,v1=$SIG"`)
+	assert.Contains(t, out, `"type":"payment_intent.succeeded","livemode":false`, "a Stripe event for the provider posting them")
+	assert.Contains(t, out, `curl -sS -X POST 'http://127.0.0.1:1234/v1/webhooks/stripe-events' -H 'Content-Type: application/json' -H "Stripe-Signature`,
+		"on its own route, without the API key")
 	for _, line := range strings.Split(out, "\n") {
 		if strings.HasPrefix(line, "  BODY=") || strings.HasPrefix(line, "  curl") {
 			assert.Equal(t, 1, strings.Count(line, "curl "), "one command per line: %s", line)

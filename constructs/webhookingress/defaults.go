@@ -47,9 +47,10 @@ const (
 	// account-level role API Gateway needs to write execution and access
 	// logs.
 	DefaultCloudWatchRole = true
-	// DefaultProviderRoute adds POST /<Path>/{provider} for signed senders
-	// that cannot send an API key.
-	DefaultProviderRoute = true
+	// DefaultProviderRoute leaves out POST /<Path>/{provider}: a route
+	// without an API key is only safe with a handler that authenticates
+	// every request.
+	DefaultProviderRoute = false
 	// IntegrationTimeoutSeconds is API Gateway's default integration
 	// timeout; a handler timeout above it gets a synthesis warning.
 	IntegrationTimeoutSeconds = contract.APIGatewayIntegrationTimeoutSeconds

@@ -103,9 +103,9 @@ type WebhookIngressProps struct {
 	// most Standard Webhooks senders). API Gateway then only throttles (stage
 	// throttling) and WAF rate-limits that route: the handler must
 	// authenticate every request on it, and refuse providers that do not
-	// sign.
+	// sign; so it is off unless asked for.
 	//
-	// Default: true (DefaultProviderRoute).
+	// Default: false (DefaultProviderRoute).
 	ProviderRoute *bool
 
 	// AlarmTopic receives the ALARM and OK notifications of the API alarms,

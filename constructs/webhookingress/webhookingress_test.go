@@ -438,3 +438,28 @@ func TestWafLogsBlockedRequestsWithSecretsRedacted(t *testing.T) {
 	assert.JSONEq(t, `[{"ActionCondition":{"Action":"BLOCK"}},{"ActionCondition":{"Action":"COUNT"}}]`,
 		jsonOf(tu.Get(cfg, "LoggingFilter", "Filters", 0, "Conditions")))
 }
+
+func TestProviderRouteTakesNoAPIKey(t *testing.T) {
+	// GIVEN ProviderRoute (off by default: TestDefaults finds one resource and one method)
+	w, _, tpl := synth(t, &webhookingress.WebhookIngressProps{ProviderRoute: jsii.Bool(true)}, nil)
+
+	// THEN POST /webhooks/{provider} proxies to the same alias without an API key, and the
+	// API-key route is unchanged
+	require.NotNil(t, w.ProviderMethod)
+	resID, res := tpl.Where(t, "AWS::ApiGateway::Resource", func(r map[string]any) bool { return r["PathPart"] == "{provider}" })
+	_, parent := tpl.Where(t, "AWS::ApiGateway::Resource", func(r map[string]any) bool { return r["PathPart"] == "webhooks" })
+	assert.NotNil(t, parent)
+	_, m := tpl.Where(t, "AWS::ApiGateway::Method", func(m map[string]any) bool { return jsonOf(m["ResourceId"]) == jsonOf(tu.Ref(resID)) })
+	assert.Equal(t, false, m["ApiKeyRequired"])
+	assert.Equal(t, "NONE", m["AuthorizationType"])
+	assert.Equal(t, map[string]any{"method.request.path.provider": true}, m["RequestParameters"])
+	assert.Equal(t, "AWS_PROXY", tu.Get(m, "Integration", "Type"))
+	assert.NotEqual(t, res["ParentId"], nil)
+	_, keyed := tpl.Where(t, "AWS::ApiGateway::Method", func(m map[string]any) bool { return m["ApiKeyRequired"] == true })
+	assert.NotNil(t, keyed)
+	// AND API Gateway may invoke the alias from the new route
+	_, perm := tpl.Where(t, "AWS::Lambda::Permission", func(p map[string]any) bool {
+		return strings.Contains(jsonOf(p["SourceArn"]), "/POST/webhooks/*") && !strings.Contains(jsonOf(p["SourceArn"]), "test-invoke-stage")
+	})
+	assert.NotNil(t, perm)
+}

@@ -231,3 +231,11 @@ func ParseFormatsSpec(spec string) (map[string]PayloadFormat, error) {
 	}
 	return out, nil
 }
+
+// GetIgnored returns the mapping's ignored types (none for a nil mapping).
+func (m *Mapping) GetIgnored() []string {
+	if m == nil {
+		return nil
+	}
+	return m.Ignored
+}

@@ -35,6 +35,7 @@ type App interface {
 // candidate (see Local.State).
 type AppFacts struct {
 	Providers []StateProvider
+	Live      bool
 	Table     string
 	QueueURL  string
 	TopicARN  string

@@ -23,6 +23,7 @@ func (l *Local) State() *State {
 		Unsupported: st.Unsupported,
 	}
 	s.Providers = append(s.Providers, l.facts.Providers...)
+	s.Live = l.facts.Live
 	l.describeAPIs(s)
 	s.Outputs = map[string]string{}
 	for k, v := range st.Outputs {

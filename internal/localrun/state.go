@@ -35,6 +35,8 @@ type State struct {
 	// Providers are the webhook providers with their local signing secrets (the App's
 	// facts).
 	Providers []StateProvider `json:"providers"`
+	// Live is the application's livemode (payhook: the ingest function's PAYHOOK_LIVE).
+	Live bool `json:"live"`
 	// Table is the application's main table (payhook: the ingest function's TABLE_NAME).
 	Table string `json:"table"`
 	// QueueURL is the application's main queue (payhook: the ingest function's
@@ -63,11 +65,13 @@ type State struct {
 	Unsupported []provision.Unsupported `json:"unsupported"`
 }
 
-// StateProvider is a webhook provider and its local signing secret.
+// StateProvider is a webhook provider and its local signing secret, and what it posts
+// when that is not the application's default (payhook: a contract.PayloadFormat).
 type StateProvider struct {
-	Name   string `json:"name"`
-	Scheme string `json:"scheme"`
-	Secret string `json:"secret"`
+	Name   string          `json:"name"`
+	Scheme string          `json:"scheme"`
+	Secret string          `json:"secret"`
+	Format json.RawMessage `json:"format,omitempty"`
 }
 
 // StateEmulators are the emulator endpoints.

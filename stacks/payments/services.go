@@ -119,6 +119,9 @@ func (b *builder) ingest() {
 		LatencyP99Threshold: awscdk.Duration_Millis(jsii.Number(float64(e.Alarms.APIP99LatencyMs))),
 		ApiKeyName:          b.name("key"),
 		UsagePlanName:       b.name("plan"),
+		// Stripe and most Standard Webhooks senders cannot send the API key; ingest
+		// serves only signed providers on this route and verifies every signature.
+		ProviderRoute: jsii.Bool(true),
 	})
 	fn := b.s.Ingress.Handler.Function
 	b.s.Table.Grant(fn, jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:UpdateItem"))

@@ -14,6 +14,7 @@ package payhook
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -79,12 +80,21 @@ func (App) Describe(ctx context.Context, l *localrun.Local) (localrun.AppFacts, 
 		return localrun.AppFacts{}, err
 	}
 	var facts localrun.AppFacts
-	for _, p := range providers {
-		facts.Providers = append(facts.Providers, localrun.StateProvider{Name: p.Name, Scheme: p.Scheme, Secret: p.Secret})
-	}
+	formats := map[string]contract.PayloadFormat{}
 	if f, ok := FunctionByService(l.Stack, "ingest"); ok {
 		facts.Table = f.Env[contract.EnvTableName]
 		facts.QueueURL = f.Env[contract.EnvQueueURL]
+		facts.Live = f.Env[contract.EnvLive] == "true"
+		if formats, err = contract.ParseFormatsSpec(f.Env[contract.EnvPayloadFormats]); err != nil {
+			return localrun.AppFacts{}, fmt.Errorf("ingest function: %w", err)
+		}
+	}
+	for _, p := range providers {
+		sp := localrun.StateProvider{Name: p.Name, Scheme: p.Scheme, Secret: p.Secret}
+		if f, ok := formats[p.Name]; ok {
+			sp.Format, _ = json.Marshal(f)
+		}
+		facts.Providers = append(facts.Providers, sp)
 	}
 	if f, ok := FunctionByService(l.Stack, "notify-failures"); ok {
 		facts.TopicARN = f.Env[contract.EnvAlertTopicARN]

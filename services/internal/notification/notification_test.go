@@ -84,6 +84,29 @@ func TestMessageRoundTripAndStrictness(t *testing.T) {
 	}
 }
 
+func TestEventMessages(t *testing.T) {
+	n, e := Parse([]byte(`{"transaction_id":"evt_1","amount":"5","currency":"USD","provider":"stripe"}`))
+	require.Nil(t, e)
+	flat := NewMessage(n, n.Hash(), time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	assert.Equal(t, flat, flat.WithEvent("", "", "", false), "no kind: a flat notification's version 1 message")
+	m := flat.WithEvent("charge.refunded", KindDebit, "pi_1", true)
+	assert.Equal(t, EventMessageVersion, m.Version)
+	got, err := ParseMessage(m.Body())
+	require.NoError(t, err)
+	assert.Equal(t, m, got)
+
+	for _, bad := range []string{
+		strings.Replace(m.Body(), `"v":2`, `"v":1`, 1),                         // event fields in a version 1 message
+		strings.Replace(m.Body(), `"kind":"debit"`, `"kind":"refund"`, 1),      // unknown kind
+		strings.Replace(m.Body(), `"payment_id":"pi_1"`, `"payment_id":""`, 1), // no payment
+		strings.Replace(m.Body(), `"kind":"debit"`, `"kind":"credit"`, 1),      // a cumulative credit
+		strings.Replace(m.Body(), `"v":2`, `"v":3`, 1),
+	} {
+		_, err := ParseMessage(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
 // FuzzDecode: whatever the body, Parse either refuses it with a named code or returns a
 // notification whose fields hold the invariants the rest of the system relies on.
 func FuzzDecode(f *testing.F) {

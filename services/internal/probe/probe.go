@@ -29,11 +29,13 @@ import (
 	"github.com/payhook/payhook/services/internal/store"
 )
 
-// Provider is a configured provider with the secret to sign its webhooks.
+// Provider is a configured provider with the secret to sign its webhooks and, for a
+// provider that posts events, its payload format.
 type Provider struct {
-	Name   string `json:"name"`
-	Scheme string `json:"scheme"`
-	Secret string `json:"secret,omitempty"`
+	Name   string                  `json:"name"`
+	Scheme string                  `json:"scheme"`
+	Secret string                  `json:"secret,omitempty"`
+	Format *contract.PayloadFormat `json:"format,omitempty"`
 }
 
 // LocalState is the part of .payhook/local.json (written by `mage local`, see
@@ -45,6 +47,7 @@ type LocalState struct {
 	Endpoint  string     `json:"endpoint"`
 	APIKey    string     `json:"api_key"`
 	Providers []Provider `json:"providers"`
+	Live      bool       `json:"live"`
 	Table     string     `json:"table"`
 	QueueURL  string     `json:"queue_url"`
 	// Emulators are the endpoints that stand in for AWS.
@@ -61,8 +64,10 @@ type Target struct {
 	Endpoint  string
 	APIKey    string
 	Providers []Provider
-	Store     *store.Store
-	QueueURL  string
+	// Live is the env's livemode: the probes' events carry it.
+	Live     bool
+	Store    *store.Store
+	QueueURL string
 }
 
 // ReadLocalState reads a local.json file.
@@ -101,7 +106,7 @@ func Local(ctx context.Context, path string) (*Target, error) {
 		return nil, err
 	}
 	return &Target{Env: strings.TrimPrefix(s.Stack, "payhook-"), Endpoint: s.Endpoint, APIKey: s.APIKey, Providers: providers,
-		Store: &store.Store{DB: config.DynamoDB(cfg), Table: s.Table}, QueueURL: s.QueueURL}, nil
+		Live: s.Live, Store: &store.Store{DB: config.DynamoDB(cfg), Table: s.Table}, QueueURL: s.QueueURL}, nil
 }
 
 // only keeps the providers a PAYHOOK_PROVIDERS value names (all of them when it is empty),
@@ -169,6 +174,15 @@ func Deployed(ctx context.Context, env string) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
+	formats, err := contract.ParseFormatsSpec(os.Getenv("PAYHOOK_PAYLOAD_FORMATS"))
+	if err != nil {
+		return nil, fmt.Errorf("PAYHOOK_PAYLOAD_FORMATS: %w", err)
+	}
+	for i, p := range providers {
+		if f, ok := formats[p.Name]; ok {
+			providers[i].Format = &f
+		}
+	}
 	// The same decoding ingest uses; one fetch serves every provider. The smoke provider
 	// alone reads its own secret (the smoke step may read no other).
 	secretARN := out["SigningSecretArn"]
@@ -186,7 +200,7 @@ func Deployed(ctx context.Context, env string) (*Target, error) {
 		}
 	}
 	return &Target{Env: env, Endpoint: out["ApiUrl"], APIKey: aws.ToString(key.Value), Providers: providers,
-		Store: &store.Store{DB: config.DynamoDB(cfg), Table: out["TableName"]}, QueueURL: out["QueueUrl"]}, nil
+		Live: os.Getenv("PAYHOOK_LIVE") == "true", Store: &store.Store{DB: config.DynamoDB(cfg), Table: out["TableName"]}, QueueURL: out["QueueUrl"]}, nil
 }
 
 // DefaultStatePath is where `mage local` writes the local stack's state for tools.
@@ -257,18 +271,29 @@ func Payload(provider, id, amount, currency string) []byte {
 	return b
 }
 
-// Send signs body for provider p (as the provider would) and posts it.
+// Send signs a flat notification for provider p (as the provider would) and posts it to
+// the API-key route.
 func (c *Client) Send(ctx context.Context, p Provider, body []byte) (Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Target.Endpoint, bytes.NewReader(body))
+	return c.post(ctx, c.Target.Endpoint, true, p, "", body)
+}
+
+// post signs body for p and posts it to url, with the API key when withKey; id is the
+// Standard Webhooks message id ("" for a fresh one).
+func (c *Client) post(ctx context.Context, url string, withKey bool, p Provider, id string, body []byte) (Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return Response{}, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("x-api-key", c.Target.APIKey)
+	if withKey {
+		req.Header.Set("x-api-key", c.Target.APIKey)
+	}
 	now := time.Now()
 	switch signature.Scheme(p.Scheme) {
 	case signature.StandardWebhooks:
-		id := "msg_" + strconv.FormatInt(now.UnixNano(), 36)
+		if id == "" {
+			id = "msg_" + strconv.FormatInt(now.UnixNano(), 36)
+		}
 		sig, err := signature.SignStandard(p.Secret, id, now, body)
 		if err != nil {
 			return Response{}, fmt.Errorf("sign for %s: %w", p.Name, err)
@@ -282,7 +307,7 @@ func (c *Client) Send(ctx context.Context, p Provider, body []byte) (Response, e
 	start := time.Now()
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return Response{}, fmt.Errorf("post to %s: %w", c.Target.Endpoint, err)
+		return Response{}, fmt.Errorf("post to %s: %w", url, err)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))

@@ -1,6 +1,7 @@
 // Command loadtest sends N notifications at concurrency C to a running payhook (the local
 // stack by default), a fraction DUP of them twice and concurrently, as a provider retrying
-// would. It reports throughput and p50/p99 latency, then reads the table back: lost (a 2xx
+// would; each provider in its own format (payhook's flat notification, Stripe payments or
+// Standard Webhooks envelopes). It reports throughput and p50/p99 latency, then reads the table back: lost (a 2xx
 // answered notification that never got accounted) and double-counted (minor units or counts
 // added beyond the unique notifications) must both be 0.
 //
@@ -19,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/payhook/payhook/services/internal/money"
 	"github.com/payhook/payhook/services/internal/probe"
 )
 
@@ -192,13 +194,21 @@ func send(ctx context.Context, c *probe.Client, cfg Config, jobs []job, rep *Rep
 	return accepted
 }
 
-// post sends one job, retrying throttling (429) and unavailability (503).
+// post sends one job in its provider's format (a flat notification, a Stripe payment or
+// an envelope; a duplicate is the same event again), retrying throttling (429) and
+// unavailability (503).
 func post(ctx context.Context, c *probe.Client, cfg Config, j job) (probe.Response, error) {
-	body := probe.Payload(j.provider.Name, j.id, fmt.Sprintf("%d.%02d", j.amount/100, j.amount%100), cfg.Currency)
+	cur, ok := money.LookupCurrency(cfg.Currency)
+	if !ok {
+		return probe.Response{}, fmt.Errorf("currency %s", cfg.Currency)
+	}
+	body, err := j.provider.Credit(j.id, money.Amount{Minor: j.amount, Currency: cur}, c.Target.Live)
+	if err != nil {
+		return probe.Response{}, err
+	}
 	var r probe.Response
-	var err error
 	for attempt := 0; attempt <= cfg.Retries; attempt++ {
-		r, err = c.Send(ctx, j.provider, body)
+		r, err = c.Deliver(ctx, j.provider, j.id, body)
 		if err == nil && r.Status != 429 && r.Status != 503 {
 			break
 		}

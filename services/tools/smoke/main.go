@@ -1,7 +1,10 @@
 // Command smoke proves a running payhook end to end, as its providers see it: a signed
 // webhook of every configured scheme is accepted and accounted and moves the provider's daily
 // total; a duplicate is 200 duplicate, a conflicting payload 409, an invalid one 400, a bad
-// signature 401. One line per check; exit status 1 if any fails.
+// signature 401. A provider that posts events (Stripe's, Standard Webhooks envelopes) gets a
+// payment, its redelivery, a partial refund and an event that moves no money, and its
+// ledger and daily credit, debit and net must move exactly. One line per check; exit
+// status 1 if any fails.
 //
 //	go run ./services/tools/smoke -env local            # the local stack (.payhook/local.json)
 //	go run ./services/tools/smoke -env staging          # a deployed env (stack outputs; see probe.Deployed)
@@ -71,15 +74,14 @@ func Run(ctx context.Context, c *probe.Client, wait time.Duration, out *os.File)
 	ck := &checker{out: out}
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	const currency = "EUR"
-	type sent struct {
-		p      probe.Provider
-		id     string
-		before int64
-	}
 	var accepted []sent
 	for _, p := range c.Target.Providers {
 		if p.Scheme != "none" && p.Secret == "" {
 			ck.check("signed webhook ("+p.Name+", "+p.Scheme+")", fmt.Errorf("no signing secret for %s", p.Name))
+			continue
+		}
+		if p.Events() {
+			eventChecks(ctx, ck, c, p, run, wait)
 			continue
 		}
 		before, err := c.Total(ctx, p.Name, currency)
@@ -93,7 +95,12 @@ func Run(ctx context.Context, c *probe.Client, wait time.Duration, out *os.File)
 		}
 	}
 	if len(accepted) == 0 {
-		ck.check("at least one provider accepted", fmt.Errorf("none"))
+		for _, p := range c.Target.Providers {
+			if !p.Events() {
+				ck.check("at least one provider of payhook's flat notification accepted", fmt.Errorf("none"))
+				break
+			}
+		}
 		return ck.failed
 	}
 	first := accepted[0]
@@ -126,6 +133,21 @@ func Run(ctx context.Context, c *probe.Client, wait time.Duration, out *os.File)
 		ck.check("forged signature answered 401 ("+s.p.Name+")", expect(r, err, 401, "error"))
 		break
 	}
+	accountedChecks(ctx, ck, c, accepted, wait)
+	return ck.failed
+}
+
+// sent is a flat notification that was accepted, with its provider's total before it.
+type sent struct {
+	p      probe.Provider
+	id     string
+	before int64
+}
+
+// accountedChecks waits for each accepted notification to be accounted and checks that its
+// provider's daily total moved by it.
+func accountedChecks(ctx context.Context, ck *checker, c *probe.Client, accepted []sent, wait time.Duration) {
+	const currency = "EUR"
 	for _, s := range accepted {
 		_, err := c.WaitStatus(ctx, s.p.Name, s.id, "accounted", wait)
 		if !ck.check("accounted ("+s.p.Name+")", err) {
@@ -143,5 +165,4 @@ func Run(ctx context.Context, c *probe.Client, wait time.Duration, out *os.File)
 		}
 		ck.check("daily total moved by 1.23 "+currency+" ("+s.p.Name+")", err)
 	}
-	return ck.failed
 }

@@ -6,10 +6,12 @@ package sample
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/stripe/stripe-go/v82"
 
+	"github.com/payhook/payhook/internal/contract"
 	"github.com/payhook/payhook/services/internal/money"
 )
 
@@ -103,12 +105,53 @@ func Envelope(t string, at time.Time, data map[string]any) []byte {
 	return b
 }
 
-func toLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
+func toLower(s string) string { return strings.ToLower(s) }
+
+// MappedEnvelope is a Standard Webhooks envelope of type t that mapping m reads as a
+// movement of amount on transactionID: each value sits where m's pointer says, the amount
+// in m's unit, livemode only where m has a pointer for it.
+func MappedEnvelope(m contract.Mapping, t, transactionID string, amount money.Amount, live bool, at time.Time) ([]byte, error) {
+	doc := map[string]any{"type": t, "timestamp": at.UTC().Format(time.RFC3339)}
+	var amt any = amount.Decimal()
+	if m.AmountUnit == contract.UnitMinor {
+		amt = amount.Minor
+	}
+	for _, v := range []struct {
+		ptr   string
+		value any
+	}{{m.TransactionID, transactionID}, {m.Amount, amt}, {m.Currency, amount.Currency.Code}, {m.Livemode, live}} {
+		if v.ptr == "" {
+			continue
+		}
+		if err := set(doc, v.ptr, v.value); err != nil {
+			return nil, err
 		}
 	}
-	return string(b)
+	return json.Marshal(doc)
+}
+
+// set puts value at an RFC 6901 pointer, creating the objects on the way.
+func set(doc map[string]any, pointer string, value any) error {
+	toks := strings.Split(pointer[1:], "/")
+	cur := doc
+	for i, tok := range toks {
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		if i == len(toks)-1 {
+			if _, taken := cur[tok]; taken {
+				return fmt.Errorf("sample: %s points at a value already set", pointer)
+			}
+			cur[tok] = value
+			return nil
+		}
+		next, ok := cur[tok].(map[string]any)
+		if !ok {
+			if _, taken := cur[tok]; taken {
+				return fmt.Errorf("sample: %s goes through a value that is not an object", pointer)
+			}
+			next = map[string]any{}
+			cur[tok] = next
+		}
+		cur = next
+	}
+	return nil
 }
