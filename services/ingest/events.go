@@ -43,6 +43,9 @@ func (h *Handler) handleEvent(ctx context.Context, log *slog.Logger, req events.
 	}
 	rec := store.NewEventRecord(provider, ev, ev.Hash(provider), req.RequestContext.RequestID, h.now())
 	outcome, existing, err := h.Store.Insert(ctx, rec)
+	if err == nil && outcome == store.Conflict && existing.EventType == ev.Type {
+		outcome, existing, err = h.reclassified(ctx, rec, ev, existing)
+	}
 	if err != nil {
 		log.Error("store event failed", append(attrs, "err", err.Error())...)
 		code, resp := unavailable("store")
@@ -67,4 +70,23 @@ func (h *Handler) handleEvent(ctx context.Context, log *slog.Logger, req events.
 		return code, resp, attrs
 	}
 	return http.StatusOK, ok, attrs
+}
+
+// reclassified settles a redelivery whose event the provider's format now reads another
+// way than when it was recorded (an operator mapped a type, or changed a Stripe choice):
+// an event recorded as ignored that now moves money replaces its record and is counted
+// (a provider asked to resend it must not get 409 forever); one that moved money and is
+// now ignored was counted already. Anything else stays a conflict.
+func (h *Handler) reclassified(ctx context.Context, rec store.Transaction, ev payload.Event, existing *store.Transaction) (store.InsertOutcome, *store.Transaction, error) {
+	switch {
+	case existing.Status == store.StatusIgnored && ev.Kind != payload.Ignored:
+		promoted, err := h.Store.Promote(ctx, rec, existing.PayloadHash)
+		if err != nil || promoted {
+			return store.Inserted, &rec, err
+		}
+		return h.Store.Insert(ctx, rec) // promoted concurrently: now a duplicate
+	case existing.Status != store.StatusIgnored && existing.Kind != string(payload.Ignored) && ev.Kind == payload.Ignored:
+		return store.Duplicate, existing, nil
+	}
+	return store.Conflict, existing, nil
 }

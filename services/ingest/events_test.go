@@ -18,6 +18,7 @@ import (
 	"github.com/stripe/stripe-go/v82/webhook"
 
 	"github.com/payhook/payhook/envs"
+	"github.com/payhook/payhook/internal/contract"
 	"github.com/payhook/payhook/services/internal/money"
 	"github.com/payhook/payhook/services/internal/notification"
 	"github.com/payhook/payhook/services/internal/payload"
@@ -35,12 +36,12 @@ func eventFixture(t *testing.T) (fixture, *bytes.Buffer) {
 	f := newFixture(t)
 	local, err := envs.LoadFile("../../envs/local.yaml")
 	require.NoError(t, err)
-	f.h.Decoders, err = payload.Decoders(local.PayloadFormatsSpec())
+	f.h.Providers["stripe-events"] = signature.Stripe
+	f.h.Providers["acme-events"] = signature.StandardWebhooks
+	f.h.Decoders, err = Config{PayloadFormats: local.PayloadFormatsSpec()}.Decoders(f.h.Providers)
 	require.NoError(t, err)
 	require.Contains(t, f.h.Decoders, "stripe-events")
 	require.Contains(t, f.h.Decoders, "acme-events")
-	f.h.Providers["stripe-events"] = signature.Stripe
-	f.h.Providers["acme-events"] = signature.StandardWebhooks
 	secretJSON, _ := json.Marshal(map[string][]string{"acme": {stdSecret}, "stripe": {stripeSecret},
 		"stripe-events": {stripeSecret}, "acme-events": {stdSecret}})
 	f.h.Secrets = &secrets.Cache{Client: env.SM, SecretID: env.PutSecret(t, string(secretJSON))}
@@ -256,6 +257,11 @@ func TestFlatProvidersMayUseTheirRoute(t *testing.T) {
 	code, a = callEvent(t, f.h, other)
 	assert.Equal(t, http.StatusBadRequest, code, "the body names acme, the URL stripe")
 	assert.Equal(t, "provider", a.Field)
+
+	// Without an API key, nothing of an unsigned body is read: 401, not a 400 about its JSON.
+	unsigned := providerRequest("acme", map[string]string{"Content-Type": "application/json"}, []byte(`{"not":"a notification"`))
+	code, a = callEvent(t, f.h, unsigned)
+	assert.Equal(t, http.StatusUnauthorized, code, "%+v", a)
 }
 
 func TestStandardWebhooksEnvelopeWithTheEnvFilesMapping(t *testing.T) {
@@ -287,4 +293,56 @@ func TestStandardWebhooksEnvelopeWithTheEnvFilesMapping(t *testing.T) {
 	assert.Equal(t, int64(5000), totals["EUR"].TotalMinor)
 	assert.Equal(t, int64(1500), totals["EUR"].DebitMinor)
 	assert.Equal(t, int64(3500), totals["EUR"].NetMinor)
+}
+
+func TestColdStartChecksEachFormatAgainstItsScheme(t *testing.T) {
+	schemes := map[string]signature.Scheme{"s": signature.Stripe, "w": signature.StandardWebhooks, "n": signature.None}
+	mapping := `"mapping":{"transaction_id":"/d/id","amount":"/d/a","amount_unit":"minor","currency":"/d/c","credit":["paid"]}`
+	for spec, wantErr := range map[string]string{
+		`{"s":{"format":"stripe"},"w":{"format":"standard-webhooks",` + mapping + `}}`: "",
+		`{"w":{"format":"stripe"}}`:                               "needs scheme stripe",
+		`{"s":{"format":"standard-webhooks",` + mapping + `}}`:    "needs scheme standard-webhooks",
+		`{"n":{"format":"stripe"}}`:                               "needs scheme stripe",
+		`{"x":{"format":"stripe"}}`:                               "not in PROVIDERS",
+		`{"s":{"format":"stripe","credit_on":"charge.refunded"}}`: "credit_on",
+		`{"s":{"format":"stripe","extra":1}}`:                     "unknown field",
+	} {
+		d, err := Config{PayloadFormats: spec}.Decoders(schemes)
+		if wantErr == "" {
+			require.NoError(t, err, spec)
+			assert.Len(t, d, 2)
+			continue
+		}
+		require.Error(t, err, spec)
+		assert.Contains(t, err.Error(), wantErr, spec)
+	}
+}
+
+func TestAnIgnoredEventThatNowMovesMoneyIsCounted(t *testing.T) {
+	f, _ := eventFixture(t)
+	// refund.created is ignored with the shipped choice (charge.refunded).
+	refund, err := sample.RefundCreated("evt_rc", "re_1", "ch_1", "pi_rc", usd(t, "2.00"), false)
+	require.NoError(t, err)
+	code, a := callEvent(t, f.h, stripeRequest(refund))
+	require.Equal(t, http.StatusOK, code)
+	assert.Equal(t, "ignored", a.Status)
+
+	// The operator switches to refund.created and Stripe resends the event: it is counted,
+	// not refused as a conflict.
+	f.h.Decoders["stripe-events"], err = payload.NewDecoder(contract.PayloadFormat{Format: contract.FormatStripe, RefundOn: contract.StripeRefundCreated})
+	require.NoError(t, err)
+	code, a = callEvent(t, f.h, stripeRequest(refund))
+	require.Equal(t, http.StatusOK, code, "%+v", a)
+	assert.Equal(t, "accepted", a.Status)
+	accountQueue(t, f)
+	totals, err := f.store.DailyTotals(context.Background(), "stripe-events", now.Format(store.DayLayout))
+	require.NoError(t, err)
+	assert.Equal(t, int64(200), totals["USD"].DebitMinor)
+
+	// Switched back, a redelivery of the counted event is a duplicate's 200, not a 409.
+	f.h.Decoders["stripe-events"], err = payload.NewDecoder(contract.PayloadFormat{Format: contract.FormatStripe})
+	require.NoError(t, err)
+	code, a = callEvent(t, f.h, stripeRequest(refund))
+	assert.Equal(t, http.StatusOK, code, "%+v", a)
+	assert.Len(t, env.Receive(t, f.queues.URL, 5, time.Second), 0, "nothing sent again")
 }

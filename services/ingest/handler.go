@@ -47,6 +47,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/payhook/payhook/internal/contract"
 	"github.com/payhook/payhook/services/internal/notification"
 	"github.com/payhook/payhook/services/internal/payload"
 	"github.com/payhook/payhook/services/internal/relay"
@@ -97,6 +98,32 @@ func (c Config) Schemes() (map[string]signature.Scheme, error) {
 	}
 	if c.MaxBodyBytes < 1 {
 		return nil, fmt.Errorf("MAX_BODY_BYTES: must be positive, got %d", c.MaxBodyBytes)
+	}
+	return out, nil
+}
+
+// Decoders builds the decoders of the providers that post events (PayloadFormats), each
+// checked against its signature scheme: Stripe's format needs Stripe's signature, and a
+// Standard Webhooks envelope the Standard Webhooks one, which signs the webhook-id that
+// deduplicates it (an unsigned id would let a replayed body count again under a new id).
+func (c Config) Decoders(schemes map[string]signature.Scheme) (map[string]payload.Decoder, error) {
+	formats, err := contract.ParseFormatsSpec(c.PayloadFormats)
+	if err != nil {
+		return nil, err
+	}
+	want := map[string]signature.Scheme{contract.FormatStripe: signature.Stripe, contract.FormatStandardWebhooks: signature.StandardWebhooks}
+	out := make(map[string]payload.Decoder, len(formats))
+	for name, f := range formats {
+		scheme, ok := schemes[name]
+		if !ok {
+			return nil, fmt.Errorf("%s: provider %q is not in PROVIDERS", contract.EnvPayloadFormats, name)
+		}
+		if scheme != want[f.Format] {
+			return nil, fmt.Errorf("%s: provider %q posts %s, which needs scheme %s, not %s", contract.EnvPayloadFormats, name, f.Format, want[f.Format], scheme)
+		}
+		if out[name], err = payload.NewDecoder(f); err != nil {
+			return nil, fmt.Errorf("%s: provider %q: %w", contract.EnvPayloadFormats, name, err)
+		}
 	}
 	return out, nil
 }
@@ -198,6 +225,12 @@ func (h *Handler) admit(ctx context.Context, log *slog.Logger, req events.APIGat
 	if status != 0 {
 		return none, status, rerr, nil
 	}
+	if route != "" {
+		// No API key on this route: nothing of the body is read before its signature holds.
+		if code, resp := h.verify(ctx, log, h.Providers[route], route, headers, body); code != 0 {
+			return none, code, resp, []any{"provider", route}
+		}
+	}
 	raw, verr := notification.Decode(body)
 	if verr != nil {
 		return none, http.StatusBadRequest, errResponse(verr), nil
@@ -220,8 +253,10 @@ func (h *Handler) admit(ctx context.Context, log *slog.Logger, req events.APIGat
 			Message: "this provider posts events: post them to this URL followed by /" + provider}, nil
 	}
 	attrs := []any{"provider", provider}
-	if code, resp := h.verify(ctx, log, scheme, provider, headers, body); code != 0 {
-		return none, code, resp, attrs
+	if route == "" {
+		if code, resp := h.verify(ctx, log, scheme, provider, headers, body); code != 0 {
+			return none, code, resp, attrs
+		}
 	}
 	n, verr := raw.Validate()
 	if verr != nil {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/payhook/payhook/internal/contract"
 	"github.com/payhook/payhook/services/internal/config"
-	"github.com/payhook/payhook/services/internal/payload"
 	"github.com/payhook/payhook/services/internal/secrets"
 	"github.com/payhook/payhook/services/internal/store"
 	"github.com/payhook/payhook/services/internal/telemetry"
@@ -21,14 +20,9 @@ func main() {
 	if err != nil {
 		config.Exit(log, fmt.Errorf("ingest: configuration: %w", err))
 	}
-	decoders, err := payload.Decoders(cfg.PayloadFormats)
+	decoders, err := cfg.Decoders(schemes)
 	if err != nil {
 		config.Exit(log, fmt.Errorf("ingest: configuration: %w", err))
-	}
-	for name := range decoders {
-		if _, ok := schemes[name]; !ok {
-			config.Exit(log, fmt.Errorf("ingest: configuration: %s names %q, which is not in PROVIDERS", "PAYLOAD_FORMATS", name))
-		}
 	}
 	h := &Handler{
 		Store:        &store.Store{DB: config.DynamoDB(awsCfg), Table: cfg.TableName},

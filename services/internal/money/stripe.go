@@ -101,8 +101,10 @@ func FromStripe(amount int64, code string) (Amount, error) {
 	return Amount{Minor: minor, Currency: cur}, nil
 }
 
-// ToStripe is FromStripe's inverse: the Stripe API amount of a, for tools that build
-// Stripe events (smoke, loadtest, local mode).
+// ToStripe is the Stripe API amount of a, for tools that build Stripe events (smoke,
+// loadtest, local mode): FromStripe(ToStripe(a)) is a whenever Stripe can state a (an
+// amount Stripe would refuse, such as a three-decimal one whose last digit is not 0, is
+// returned as is and refused by FromStripe).
 func ToStripe(a Amount) (int64, error) {
 	decimals, _, ok := StripeDecimals(a.Currency.Code)
 	if !ok {

@@ -97,23 +97,6 @@ func NewDecoder(f contract.PayloadFormat) (Decoder, error) {
 	}
 }
 
-// Decoders builds every provider's decoder from EnvPayloadFormats' value.
-func Decoders(spec string) (map[string]Decoder, error) {
-	formats, err := contract.ParseFormatsSpec(spec)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]Decoder, len(formats))
-	for name, f := range formats {
-		d, err := NewDecoder(f)
-		if err != nil {
-			return nil, fmt.Errorf("provider %q: %w", name, err)
-		}
-		out[name] = d
-	}
-	return out, nil
-}
-
 func invalid(code, field, format string, args ...any) *notification.Error {
 	return notification.FieldError(code, field, format, args...)
 }

@@ -62,12 +62,14 @@ func TestStripeRefundsDebitThePaymentIntent(t *testing.T) {
 	assert.Equal(t, int64(500), e.Amount.Minor)
 	assert.True(t, e.Cumulative, "charge.refunded carries everything refunded so far")
 
-	// A legacy charge without a PaymentIntent is its own transaction.
+	// A legacy charge without a PaymentIntent was never credited (only PaymentIntents
+	// credit here), so its refund is not debited either.
 	body, err = sample.ChargeRefunded("evt_3", "ch_2", "", usd("20.00"), usd("1.00"), false)
 	require.NoError(t, err)
 	e, ferr = stripeDefault(t)(body, nil)
 	require.Nil(t, ferr)
-	assert.Equal(t, "ch_2", e.TransactionID)
+	assert.Equal(t, Ignored, e.Kind)
+	assert.Equal(t, "no PaymentIntent", e.Reason)
 
 	// refund.created is ignored unless chosen; when chosen it debits one refund's amount.
 	body, err = sample.RefundCreated("evt_4", "re_1", "ch_1", "pi_1", usd("2.50"), false)
@@ -82,6 +84,40 @@ func TestStripeRefundsDebitThePaymentIntent(t *testing.T) {
 	assert.Equal(t, "pi_1", e.TransactionID)
 	assert.Equal(t, int64(250), e.Amount.Minor)
 	assert.False(t, e.Cumulative)
+}
+
+// chargeRefunded is a charge.refunded event rendered in apiVersion.
+func chargeRefunded(t *testing.T, apiVersion string, captured bool, amount, amountCaptured, amountRefunded int) []byte {
+	t.Helper()
+	return []byte(`{"id":"evt_cr","object":"event","type":"charge.refunded","livemode":false,"api_version":"` + apiVersion + `",` +
+		`"data":{"object":{"id":"ch_1","object":"charge","payment_intent":"pi_1","currency":"usd","captured":` + strconv.FormatBool(captured) +
+		`,"amount":` + strconv.Itoa(amount) + `,"amount_captured":` + strconv.Itoa(amountCaptured) + `,"amount_refunded":` + strconv.Itoa(amountRefunded) + `}}}`)
+}
+
+func TestStripeRefundsOfCapturedMoneyOnly(t *testing.T) {
+	d := stripeDefault(t)
+	for _, c := range []struct {
+		name                    string
+		version                 string
+		captured                bool
+		amount, captd, refunded int
+		kind                    Kind
+		debit                   int64
+	}{
+		// Before 2025-03-31.basil a released authorization sent charge.refunded for all of it.
+		{"released authorization", "2024-06-20", false, 1000, 0, 1000, Ignored, 0},
+		// ... and a partial capture of 600 of 1000 refunded the other 400.
+		{"partial capture's remainder", "2024-06-20", true, 1000, 600, 400, Ignored, 0},
+		{"a refund after a partial capture", "2024-06-20", true, 1000, 600, 650, Debit, 250},
+		// Since basil amount_refunded holds refunds of captured money only.
+		{"basil: a refund after a partial capture", "2025-03-31.basil", true, 1000, 600, 250, Debit, 250},
+		{"clover", "2025-09-30.clover", true, 1000, 1000, 1000, Debit, 1000},
+	} {
+		e, ferr := d(chargeRefunded(t, c.version, c.captured, c.amount, c.captd, c.refunded), nil)
+		require.Nil(t, ferr, c.name)
+		assert.Equal(t, c.kind, e.Kind, c.name)
+		assert.Equal(t, c.debit, e.Amount.Minor, c.name)
+	}
 }
 
 func TestStripeChargeMode(t *testing.T) {

@@ -19,11 +19,14 @@ import (
 //   - creditOn charge.succeeded: a captured Charge's amount_captured credits the Charge
 //     (ch_...); an uncaptured one is ignored until its charge.captured, which credits it;
 //   - refundOn charge.refunded: the Charge's amount_refunded, everything refunded on it so
-//     far, debits the transaction (Cumulative);
+//     far, debits the transaction (Cumulative). An uncaptured charge's (a released
+//     authorization) is ignored, and in events rendered before API version 2025-03-31.basil
+//     the uncaptured remainder of a partial capture, which Stripe then counted as refunded,
+//     is taken off;
 //   - refundOn refund.created: the Refund's amount debits the transaction;
 //   - a refund's transaction is its PaymentIntent when credits come from PaymentIntents
-//     (a charge without one, from the legacy Charges API, is its own transaction), else
-//     its Charge.
+//     (a refund of a charge without one, from the legacy Charges API, is ignored: that
+//     payment was never credited), else its Charge.
 //
 // Every other type, the other choice of each pair included, is Ignored.
 type stripeFormat struct {
@@ -36,7 +39,9 @@ type stripeEvent struct {
 	Object   string          `json:"object"`
 	Type     string          `json:"type"`
 	Livemode json.RawMessage `json:"livemode"`
-	Data     *struct {
+	// APIVersion is the version data.object is rendered in.
+	APIVersion string `json:"api_version"`
+	Data       *struct {
 		Object json.RawMessage `json:"object"`
 	} `json:"data"`
 }
@@ -91,7 +96,7 @@ func (s stripeFormat) decode(body []byte, _ http.Header) (Event, *notification.E
 	if obj.Object != objectType {
 		return Event{}, invalid(notification.CodeInvalidValue, "data.object.object", "a %s event is about a %s, not %q", ev.Type, objectType, notification.Clip(obj.Object))
 	}
-	return s.movement(e, kind, obj)
+	return s.movement(e, kind, obj, ev.APIVersion)
 }
 
 // classify returns what an event type does, and the object it is about.
@@ -109,43 +114,59 @@ func (s stripeFormat) classify(t string) (Kind, string) {
 	return Ignored, ""
 }
 
-func (s stripeFormat) movement(e Event, kind Kind, obj stripeObject) (Event, *notification.Error) {
+func (s stripeFormat) movement(e Event, kind Kind, obj stripeObject, apiVersion string) (Event, *notification.Error) {
 	e.Kind = kind
-	var amountField string
+	ignore := func(reason string) (Event, *notification.Error) {
+		return Event{ID: e.ID, Type: e.Type, Kind: Ignored, Reason: reason, Livemode: e.Livemode}, nil
+	}
+	var n int64
+	var field string
+	var err *notification.Error
 	switch {
 	case obj.Object == "payment_intent":
-		amountField, e.TransactionID = "amount_received", obj.ID
+		e.TransactionID, field = obj.ID, "amount_received"
+		n, err = integer(string(obj.AmountReceived), "data.object.amount_received")
 	case obj.Object == "charge" && kind == Credit:
 		if obj.Captured != nil && !*obj.Captured {
-			// Authorized, not captured: no money moved yet; charge.captured credits it.
-			return Event{ID: e.ID, Type: e.Type, Kind: Ignored, Reason: "uncaptured", Livemode: e.Livemode}, nil
+			return ignore("uncaptured") // authorized only; charge.captured credits it
 		}
-		amountField, e.TransactionID = "amount_captured", obj.ID
+		e.TransactionID, field = obj.ID, "amount_captured"
 		if obj.AmountCaptured == "" {
-			amountField = "amount" // API versions before amount_captured existed
+			field = "amount" // API versions before amount_captured existed
 		}
+		n, err = integer(string(map[string]json.Number{"amount": obj.Amount, "amount_captured": obj.AmountCaptured}[field]), "data.object."+field)
 	case obj.Object == "charge":
-		amountField, e.Cumulative = "amount_refunded", true
-		e.TransactionID = s.refundTransaction(obj.PaymentIntent, obj.ID)
+		if obj.Captured != nil && !*obj.Captured {
+			return ignore("uncaptured") // an authorization released: no money had moved
+		}
+		var ok bool
+		if e.TransactionID, ok = s.refundTransaction(obj.PaymentIntent, obj.ID); !ok {
+			return ignore("no PaymentIntent")
+		}
+		field, e.Cumulative = "amount_refunded", true
+		if n, err = s.refunded(obj, apiVersion); err == nil && n <= 0 {
+			return ignore("capture reversal")
+		}
 	default: // refund
-		amountField = "amount"
 		charge := idOf(obj.Charge)
-		e.TransactionID = s.refundTransaction(obj.PaymentIntent, charge)
-		if charge == "" && e.TransactionID == "" {
+		var ok bool
+		if e.TransactionID, ok = s.refundTransaction(obj.PaymentIntent, charge); !ok {
+			return ignore("no PaymentIntent")
+		}
+		if e.TransactionID == "" {
 			return Event{}, invalid(notification.CodeMissingField, "data.object.charge", "required: the refunded charge")
 		}
+		field = "amount"
+		n, err = integer(string(obj.Amount), "data.object.amount")
 	}
-	field := "data.object.id"
-	if e.TransactionID != obj.ID {
-		field = "data.object.payment_intent"
-	}
-	if err := checkID(e.TransactionID, field); err != nil {
+	if err != nil {
 		return Event{}, err
 	}
-	raw := map[string]json.Number{"amount": obj.Amount, "amount_received": obj.AmountReceived,
-		"amount_captured": obj.AmountCaptured, "amount_refunded": obj.AmountRefunded}[amountField]
-	n, err := integer(string(raw), "data.object."+amountField)
-	if err != nil {
+	idField := "data.object.id"
+	if e.TransactionID != obj.ID {
+		idField = "data.object.payment_intent"
+	}
+	if err := checkID(e.TransactionID, idField); err != nil {
 		return Event{}, err
 	}
 	if obj.Currency == "" {
@@ -156,21 +177,49 @@ func (s stripeFormat) movement(e Event, kind Kind, obj stripeObject) (Event, *no
 	case errors.Is(cerr, money.ErrUnknownCurrency):
 		return Event{}, invalid(notification.CodeUnknownCurrency, "data.object.currency", "%s", cerr.Error())
 	case cerr != nil:
-		return Event{}, invalid(notification.CodeInvalidAmount, "data.object."+amountField, "%s", cerr.Error())
+		return Event{}, invalid(notification.CodeInvalidAmount, "data.object."+field, "%s", cerr.Error())
 	}
 	e.Amount = amt
 	return e, nil
 }
 
-// refundTransaction is the transaction a refund debits: the PaymentIntent when credits
-// come from PaymentIntents and the charge has one, else the charge.
-func (s stripeFormat) refundTransaction(paymentIntent json.RawMessage, charge string) string {
-	if s.creditOn == contract.StripePaymentIntentSucceeded {
-		if pi := idOf(paymentIntent); pi != "" {
-			return pi
-		}
+// basil is the Stripe API version from which partial captures and cancellations no longer
+// create refunds: a charge's amount_refunded then holds refunds of captured money only.
+// Before it, amount_refunded also held the uncaptured remainder of a partial capture
+// (docs.stripe.com/changelog/basil/2025-03-31/remove-refund-from-partial-capture-and-payment-cancellation-flow).
+const basil = "2025-03-31"
+
+// refunded is what a charge.refunded event's charge had refunded of its captured money: its
+// amount_refunded, less (for events rendered before basil) the uncaptured remainder of a
+// partial capture.
+func (s stripeFormat) refunded(obj stripeObject, apiVersion string) (int64, *notification.Error) {
+	n, err := integer(string(obj.AmountRefunded), "data.object.amount_refunded")
+	if err != nil || obj.AmountCaptured == "" || len(apiVersion) >= len(basil) && apiVersion[:len(basil)] >= basil {
+		return n, err
 	}
-	return charge
+	amount, err := integer(string(obj.Amount), "data.object.amount")
+	if err != nil {
+		return 0, err
+	}
+	captured, err := integer(string(obj.AmountCaptured), "data.object.amount_captured")
+	if err != nil {
+		return 0, err
+	}
+	if captured > amount {
+		return 0, invalid(notification.CodeInvalidAmount, "data.object.amount_captured", "more than the charge's amount")
+	}
+	return n - (amount - captured), nil
+}
+
+// refundTransaction is the transaction a refund debits: the PaymentIntent when credits
+// come from PaymentIntents (ok is false for a charge without one: its payment was never
+// credited, so its refunds are not debited either), else the charge.
+func (s stripeFormat) refundTransaction(paymentIntent json.RawMessage, charge string) (string, bool) {
+	if s.creditOn == contract.StripePaymentIntentSucceeded {
+		pi := idOf(paymentIntent)
+		return pi, pi != ""
+	}
+	return charge, true
 }
 
 // idOf reads an expandable Stripe field: an id string, or an expanded object's id.

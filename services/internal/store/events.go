@@ -70,6 +70,32 @@ func NewEventRecord(provider string, e payload.Event, hash, requestID string, re
 	return t
 }
 
+// Promote replaces the record of an event recorded as ignored with t, the same event now
+// read as moving money (its provider's format changed since), on the outbox; false when the
+// record is no longer that ignored one (promoted concurrently).
+func (s *Store) Promote(ctx context.Context, t Transaction, ignoredHash string) (bool, error) {
+	item, err := attributevalue.MarshalMap(t)
+	if err != nil {
+		return false, fmt.Errorf("encode event record: %w", err)
+	}
+	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.Table), Item: item,
+		ConditionExpression:      aws.String("#st = :ignored AND payload_hash = :h"),
+		ExpressionAttributeNames: map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":ignored": str(StatusIgnored), ":h": str(ignoredHash),
+		},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	switch {
+	case errors.As(err, &ccf):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("promote event %s: %w", t.PK, err)
+	}
+	return true, nil
+}
+
 // GetLedger reads a payment's ledger (strongly consistent); nil when no event named it.
 func (s *Store) GetLedger(ctx context.Context, provider, transactionID string) (*Ledger, error) {
 	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
@@ -91,8 +117,13 @@ func (s *Store) GetLedger(ctx context.Context, provider, transactionID string) (
 // counted is what an event adds to its payment's totals given the ledger: a credit
 // counts once per payment (a second credit event of the same payment counts nothing), a
 // delta debit its amount, a cumulative debit what it adds to the largest cumulative
-// amount seen, so refunds arriving in any order count their sum exactly once.
+// amount seen, so refunds arriving in any order count their sum exactly once. A cumulative
+// debit measures from what was debited if that is more (refunds counted one by one before
+// the provider's refund event changed from delta to cumulative), so none counts twice.
 func counted(m notification.Message, l Ledger) (amount, high int64, note string) {
+	if m.Cumulative && l.DebitedMinor > l.RefundedHigh {
+		l.RefundedHigh = l.DebitedMinor
+	}
 	switch {
 	case m.Kind == notification.KindCredit && l.CreditedBy != "" && l.CreditedBy != m.TransactionID:
 		return 0, l.RefundedHigh, "payment already credited by " + l.CreditedBy

@@ -189,3 +189,17 @@ func TestAnIgnoredEventIsRecordedNotQueued(t *testing.T) {
 		assert.NotEqual(t, "evt_i", p.TransactionID)
 	}
 }
+
+func TestSwitchingFromDeltaToCumulativeRefundsCountsNothingTwice(t *testing.T) {
+	ctx := context.Background()
+	st := env.NewStore(t)
+	accountEvent(t, st, event(t, "evt_sp", payload.Credit, "pi_6", "10.00", "USD", false))
+	accountEvent(t, st, event(t, "evt_sd", payload.Debit, "pi_6", "3.00", "USD", false)) // refund.created
+	// The provider now sends charge.refunded: 3.00 then 4.00 refunded so far.
+	accountEvent(t, st, event(t, "evt_sc1", payload.Debit, "pi_6", "3.00", "USD", true))
+	accountEvent(t, st, event(t, "evt_sc2", payload.Debit, "pi_6", "4.00", "USD", true))
+	l, err := st.GetLedger(ctx, "stripe", "pi_6")
+	require.NoError(t, err)
+	assert.Equal(t, int64(400), l.DebitedMinor)
+	assert.Equal(t, int64(600), l.NetMinor())
+}

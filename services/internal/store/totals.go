@@ -22,8 +22,9 @@ type DailyTotal struct {
 	// DebitMinor and DebitCount are the refunds counted that day.
 	DebitMinor int64 `dynamodbav:"debit_minor"`
 	DebitCount int64 `dynamodbav:"debit_count"`
-	// NetMinor is TotalMinor - DebitMinor, kept by the same writes (negative on a day with
-	// more refunds than payments).
+	// NetMinor is the credits less the debits accounted since net_minor was introduced, kept
+	// by the same writes (negative on a day with more refunds than payments); on a day
+	// accounted before that, TotalMinor - DebitMinor is the net.
 	NetMinor int64 `dynamodbav:"net_minor"`
 }
 
