@@ -106,18 +106,28 @@ func (s *sender) provider(name string) localrun.StateProvider {
 	return localrun.StateProvider{}
 }
 
-// post sends body as provider p would, signed with p's own library.
+// post sends body as provider p would to the API-key route, signed with p's own library.
 func (s *sender) post(p localrun.StateProvider, body []byte) (int, map[string]any) {
-	req, err := http.NewRequest(http.MethodPost, s.state.Endpoint, bytes.NewReader(body))
+	return s.send(s.state.Endpoint, true, p, "", body)
+}
+
+// send posts body to url, with the API key when withKey, signed as p signs; id is the
+// Standard Webhooks message id ("" for a fresh one).
+func (s *sender) send(url string, withKey bool, p localrun.StateProvider, id string, body []byte) (int, map[string]any) {
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	require.NoError(s.t, err)
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("x-api-key", s.state.APIKey)
+	if withKey {
+		req.Header.Set("x-api-key", s.state.APIKey)
+	}
 	now := time.Now()
 	switch p.Scheme {
 	case "standard-webhooks":
 		wh, err := standardwebhooks.NewWebhook(p.Secret)
 		require.NoError(s.t, err)
-		id := "msg_" + strconv.FormatInt(now.UnixNano(), 36)
+		if id == "" {
+			id = "msg_" + strconv.FormatInt(now.UnixNano(), 36)
+		}
 		sig, err := wh.Sign(id, now, body)
 		require.NoError(s.t, err)
 		req.Header.Set("webhook-id", id)

@@ -1,11 +1,9 @@
 package tests
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"math"
-	"net/http"
 	"strconv"
 	"sync"
 	"testing"
@@ -14,11 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/stripe/stripe-go/v82"
-	stripewebhook "github.com/stripe/stripe-go/v82/webhook"
 
 	"github.com/payhook/payhook/internal/localrun"
 )
@@ -53,43 +49,27 @@ func chargeRefunded(t *testing.T, id, ch, pi string, amount, refunded int64, cur
 // postEvent sends an event to the provider's own route, without the API key, signed with
 // the provider's library; id is the Standard Webhooks message id.
 func (s *sender) postEvent(p localrun.StateProvider, id string, body []byte) (int, map[string]any) {
-	req, err := http.NewRequest(http.MethodPost, s.state.Endpoint+"/"+p.Name, bytes.NewReader(body))
-	require.NoError(s.t, err)
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	now := time.Now()
-	switch p.Scheme {
-	case "standard-webhooks":
-		wh, err := standardwebhooks.NewWebhook(p.Secret)
-		require.NoError(s.t, err)
-		sig, err := wh.Sign(id, now, body)
-		require.NoError(s.t, err)
-		req.Header.Set("webhook-id", id)
-		req.Header.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
-		req.Header.Set("webhook-signature", sig)
-	case "stripe":
-		req.Header.Set("Stripe-Signature", stripewebhook.GenerateTestSignedPayload(&stripewebhook.UnsignedPayload{
-			Payload: body, Secret: p.Secret, Timestamp: now}).Header)
-	}
-	resp, err := s.http.Do(req)
-	require.NoError(s.t, err)
-	defer resp.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
+	return s.send(s.state.Endpoint+"/"+p.Name, false, p, id, body)
+}
+
+// item reads one item of the table (strongly consistent).
+func item(t *testing.T, l *localrun.Local, pk, sk string) map[string]ddbtypes.AttributeValue {
+	out, err := l.Clients.DynamoDB.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName: aws.String(l.State().Table), ConsistentRead: aws.Bool(true),
+		Key: map[string]ddbtypes.AttributeValue{
+			"pk": &ddbtypes.AttributeValueMemberS{Value: pk},
+			"sk": &ddbtypes.AttributeValueMemberS{Value: sk},
+		}})
+	require.NoError(t, err)
+	return out.Item
 }
 
 // dayTotals reads a provider's credit, debit and net for a currency today.
 func dayTotals(t *testing.T, l *localrun.Local, provider, currency string) [3]int64 {
-	out, err := l.Clients.DynamoDB.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName: aws.String(l.State().Table), ConsistentRead: aws.Bool(true),
-		Key: map[string]ddbtypes.AttributeValue{
-			"pk": &ddbtypes.AttributeValueMemberS{Value: "TOTAL#" + provider + "#" + time.Now().UTC().Format("2006-01-02")},
-			"sk": &ddbtypes.AttributeValueMemberS{Value: "CUR#" + currency},
-		}})
-	require.NoError(t, err)
+	got := item(t, l, "TOTAL#"+provider+"#"+time.Now().UTC().Format("2006-01-02"), "CUR#"+currency)
 	var r [3]int64
 	for i, k := range []string{"total_minor", "debit_minor", "net_minor"} {
-		if v, ok := out.Item[k].(*ddbtypes.AttributeValueMemberN); ok {
+		if v, ok := got[k].(*ddbtypes.AttributeValueMemberN); ok {
 			r[i], _ = strconv.ParseInt(v.Value, 10, 64)
 		}
 	}
@@ -98,14 +78,7 @@ func dayTotals(t *testing.T, l *localrun.Local, provider, currency string) [3]in
 
 // ledgerEvents reads the event ids a payment's ledger lists.
 func ledgerEvents(t *testing.T, l *localrun.Local, provider, payment string) []string {
-	out, err := l.Clients.DynamoDB.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName: aws.String(l.State().Table), ConsistentRead: aws.Bool(true),
-		Key: map[string]ddbtypes.AttributeValue{
-			"pk": &ddbtypes.AttributeValueMemberS{Value: "TXN#" + provider + "#" + payment},
-			"sk": &ddbtypes.AttributeValueMemberS{Value: "LEDGER"},
-		}})
-	require.NoError(t, err)
-	if ss, ok := out.Item["events"].(*ddbtypes.AttributeValueMemberSS); ok {
+	if ss, ok := item(t, l, "TXN#"+provider+"#"+payment, "LEDGER")["events"].(*ddbtypes.AttributeValueMemberSS); ok {
 		return ss.Value
 	}
 	return nil

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -74,18 +73,8 @@ func NewEventRecord(provider string, e payload.Event, hash, requestID string, re
 // read as moving money (its provider's format changed since), on the outbox; false when the
 // record is no longer that ignored one (promoted concurrently).
 func (s *Store) Promote(ctx context.Context, t Transaction, ignoredHash string) (bool, error) {
-	item, err := attributevalue.MarshalMap(t)
-	if err != nil {
-		return false, fmt.Errorf("encode event record: %w", err)
-	}
-	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.Table), Item: item,
-		ConditionExpression:      aws.String("#st = :ignored AND payload_hash = :h"),
-		ExpressionAttributeNames: map[string]string{"#st": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":ignored": str(StatusIgnored), ":h": str(ignoredHash),
-		},
-	})
+	err := s.put(ctx, t, "#st = :ignored AND payload_hash = :h", map[string]string{"#st": "status"},
+		map[string]types.AttributeValue{":ignored": str(StatusIgnored), ":h": str(ignoredHash)})
 	var ccf *types.ConditionalCheckFailedException
 	switch {
 	case errors.As(err, &ccf):
@@ -98,20 +87,7 @@ func (s *Store) Promote(ctx context.Context, t Transaction, ignoredHash string) 
 
 // GetLedger reads a payment's ledger (strongly consistent); nil when no event named it.
 func (s *Store) GetLedger(ctx context.Context, provider, transactionID string) (*Ledger, error) {
-	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(s.Table), Key: key(TxnPK(provider, transactionID), LedgerSK), ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("get ledger %s: %w", TxnPK(provider, transactionID), err)
-	}
-	if len(out.Item) == 0 {
-		return nil, nil
-	}
-	var l Ledger
-	if err := attributevalue.UnmarshalMap(out.Item, &l); err != nil {
-		return nil, fmt.Errorf("decode ledger %s: %w", TxnPK(provider, transactionID), err)
-	}
-	return &l, nil
+	return getItem[Ledger](ctx, s, TxnPK(provider, transactionID), LedgerSK, "ledger")
 }
 
 // counted is what an event adds to its payment's totals given the ledger: a credit

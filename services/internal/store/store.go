@@ -180,16 +180,7 @@ func NewTransaction(n notification.Notification, hash, requestID string, receive
 // Duplicate or Conflict and the stored record, which DynamoDB returns with the failed
 // condition (ReturnValuesOnConditionCheckFailure): ingest needs no dynamodb:GetItem.
 func (s *Store) Insert(ctx context.Context, t Transaction) (InsertOutcome, *Transaction, error) {
-	item, err := attributevalue.MarshalMap(t)
-	if err != nil {
-		return 0, nil, fmt.Errorf("encode transaction: %w", err)
-	}
-	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                           aws.String(s.Table),
-		Item:                                item,
-		ConditionExpression:                 aws.String("attribute_not_exists(pk)"),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
+	err := s.put(ctx, t, "attribute_not_exists(pk)", nil, nil)
 	if err == nil {
 		return Inserted, &t, nil
 	}
@@ -210,24 +201,42 @@ func (s *Store) Insert(ctx context.Context, t Transaction) (InsertOutcome, *Tran
 	return Conflict, existing, nil
 }
 
+// put writes t under a condition; a failed condition returns the stored item with the
+// error (ReturnValuesOnConditionCheckFailure).
+func (s *Store) put(ctx context.Context, t Transaction, cond string, names map[string]string, vals map[string]types.AttributeValue) error {
+	item, err := attributevalue.MarshalMap(t)
+	if err != nil {
+		return fmt.Errorf("encode record %s: %w", t.PK, err)
+	}
+	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.Table), Item: item, ConditionExpression: aws.String(cond),
+		ExpressionAttributeNames: names, ExpressionAttributeValues: vals,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	return err
+}
+
 // Get reads a transaction (strongly consistent); nil when absent.
 func (s *Store) Get(ctx context.Context, provider, transactionID string) (*Transaction, error) {
+	return getItem[Transaction](ctx, s, TxnPK(provider, transactionID), "TXN", "transaction")
+}
+
+// getItem reads one item as a T (strongly consistent); nil when absent.
+func getItem[T any](ctx context.Context, s *Store, pk, sk, what string) (*T, error) {
 	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.Table),
-		Key:            txnKey(provider, transactionID),
-		ConsistentRead: aws.Bool(true),
+		TableName: aws.String(s.Table), Key: key(pk, sk), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("get transaction %s: %w", TxnPK(provider, transactionID), err)
+		return nil, fmt.Errorf("get %s %s: %w", what, pk, err)
 	}
 	if len(out.Item) == 0 {
 		return nil, nil
 	}
-	var t Transaction
-	if err := attributevalue.UnmarshalMap(out.Item, &t); err != nil {
-		return nil, fmt.Errorf("decode transaction %s: %w", TxnPK(provider, transactionID), err)
+	v := new(T)
+	if err := attributevalue.UnmarshalMap(out.Item, v); err != nil {
+		return nil, fmt.Errorf("decode %s %s: %w", what, pk, err)
 	}
-	return &t, nil
+	return v, nil
 }
 
 // MarkEnqueued moves a transaction from the outbox list to the in-flight list once its
