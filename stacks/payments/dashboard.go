@@ -40,6 +40,13 @@ func (b *builder) dashboard() {
 			contract.MetricsNamespace, e.Name)),
 		Label: jsii.String("Rejected by reason"), Period: period,
 	})
+	// Events ingest answered 200 but flags: types no mapping lists, and livemode mismatches
+	// (refused with 422), by provider.
+	events := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression: jsii.String(fmt.Sprintf(`SEARCH('{%s,Env,Provider,Service} Env="%s" Service="ingest" (MetricName="UnmappedEventType" OR MetricName="LivemodeMismatch")', 'Sum', 300)`,
+			contract.MetricsNamespace, e.Name)),
+		Label: jsii.String("Unmapped event types and livemode mismatches"), Period: period,
+	})
 	var functions []awscloudwatch.IMetric
 	var alarms []awscloudwatch.IAlarm
 	for _, f := range []*alarmedfunction.AlarmedFunction{s.Ingress.Handler, s.Worker.Consumer, s.NotifyFailures, s.Reconciler} {
@@ -61,8 +68,10 @@ func (b *builder) dashboard() {
 		Widgets: &[]*[]awscloudwatch.IWidget{
 			{graph("API requests", 8, api("Count", "Sum")), graph("API 4xx / 5xx", 8, api("4XXError", "Sum"), api("5XXError", "Sum")),
 				graph("API latency p99 (ms)", 8, api("Latency", "p99"))},
-			{graph("Ingest accepted / duplicate", 12, b.serviceMetric("ingest", "Accepted", "Sum", nil), b.serviceMetric("ingest", "Duplicate", "Sum", nil)),
-				graph("Ingest rejected, by reason", 12, rejected)},
+			{graph("Ingest accepted / duplicate / ignored", 8, b.serviceMetric("ingest", "Accepted", "Sum", nil),
+				b.serviceMetric("ingest", "Duplicate", "Sum", nil), b.serviceMetric("ingest", "Ignored", "Sum", nil)),
+				graph("Ingest rejected, by reason", 8, rejected),
+				graph("Provider events: unmapped types, livemode mismatches", 8, events)},
 			{graph("Queue depth", 6, queue.MetricApproximateNumberOfMessagesVisible(max5)),
 				graph("Oldest message (s)", 6, queue.MetricApproximateAgeOfOldestMessage(max5)),
 				graph("DLQ depth", 6, dlq.MetricApproximateNumberOfMessagesVisible(max5)),
