@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/payhook/payhook/internal/iam"
 	"github.com/payhook/payhook/internal/localrun"
 	"github.com/payhook/payhook/internal/localrun/iamproxy"
 	"github.com/payhook/payhook/internal/localrun/payhook"
@@ -34,25 +35,12 @@ func leastPrivilege(workDir string) (string, error) {
 			return "", nil
 		}
 	}
-	grants, err := iamproxy.ReadGrants(filepath.Join(workDir, localrun.GrantsFile))
-	if err != nil {
-		return "", err
-	}
-	calls, err := iamproxy.ReadCalls(filepath.Join(workDir, localrun.CallsFile))
-	if err != nil {
-		return "", err
-	}
-	reps := iamproxy.BuildReport(grants, calls)
 	var b strings.Builder
-	if err := iamproxy.WriteReport(&b, reps); err != nil {
-		return "", err
+	unclean, err := localrun.LeastPrivilege(workDir, &b)
+	if err == nil && len(unclean) > 0 {
+		err = fmt.Errorf("least privilege: %v have unused grants or denied calls", unclean)
 	}
-	for _, r := range reps {
-		if !r.Clean() {
-			return b.String(), fmt.Errorf("least privilege: %s has unused grants or denied calls", r.Function)
-		}
-	}
-	return b.String(), nil
+	return b.String(), err
 }
 
 // withoutGrant returns the template with action removed from the policies of the function
@@ -65,12 +53,9 @@ func withoutGrant(t *testing.T, tmpl map[string]any, service, action string) map
 	require.NoError(t, json.Unmarshal(b, &out))
 	resources := out["Resources"].(map[string]any)
 	role := ""
-	for _, r := range resources {
-		r := r.(map[string]any)
-		props, _ := r["Properties"].(map[string]any)
-		vars, _ := props["Environment"].(map[string]any)
-		if env, _ := vars["Variables"].(map[string]any); r["Type"] == "AWS::Lambda::Function" && env["PAYHOOK_SERVICE"] == service {
-			role = props["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+	for r, svc := range serviceRoles(out) {
+		if svc == service {
+			role = r
 		}
 	}
 	require.NotEmpty(t, role, "no function runs %s", service)
@@ -87,10 +72,7 @@ func withoutGrant(t *testing.T, tmpl map[string]any, service, action string) map
 		doc := props["PolicyDocument"].(map[string]any)
 		for _, st := range doc["Statement"].([]any) {
 			st := st.(map[string]any)
-			actions, ok := st["Action"].([]any)
-			if !ok {
-				actions = []any{st["Action"]}
-			}
+			actions := iam.Values(st["Action"])
 			kept := slices.DeleteFunc(slices.Clone(actions), func(a any) bool { return a == action })
 			removed += len(actions) - len(kept)
 			st["Action"] = kept
@@ -149,16 +131,7 @@ func TestLocalMissingGrantFailsAsInAWS(t *testing.T) {
 func TestFunctionsAreGrantedTheSameInEveryEnv(t *testing.T) {
 	grants := func(tmpl map[string]any) map[string][]string {
 		res := tmpl["Resources"].(map[string]any)
-		service := map[string]string{} // role logical id → PAYHOOK_SERVICE
-		for _, r := range res {
-			r := r.(map[string]any)
-			props, _ := r["Properties"].(map[string]any)
-			vars, _ := props["Environment"].(map[string]any)
-			env, _ := vars["Variables"].(map[string]any)
-			if r["Type"] == "AWS::Lambda::Function" && env["PAYHOOK_SERVICE"] != nil {
-				service[props["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)] = env["PAYHOOK_SERVICE"].(string)
-			}
-		}
+		service := serviceRoles(tmpl)
 		out := map[string][]string{}
 		for _, r := range res {
 			r := r.(map[string]any)
@@ -172,11 +145,7 @@ func TestFunctionsAreGrantedTheSameInEveryEnv(t *testing.T) {
 					continue
 				}
 				for _, st := range props["PolicyDocument"].(map[string]any)["Statement"].([]any) {
-					actions, ok := st.(map[string]any)["Action"].([]any)
-					if !ok {
-						actions = []any{st.(map[string]any)["Action"]}
-					}
-					for _, a := range actions {
+					for _, a := range iam.Values(st.(map[string]any)["Action"]) {
 						out[svc] = append(out[svc], a.(string))
 					}
 				}
@@ -192,4 +161,20 @@ func TestFunctionsAreGrantedTheSameInEveryEnv(t *testing.T) {
 	for name, tmpl := range synthesized.templates {
 		assert.Equal(t, want, grants(tmpl), "%s grants each service what local does", name)
 	}
+}
+
+// serviceRoles maps the logical id of each payhook function's role to the function's
+// PAYHOOK_SERVICE.
+func serviceRoles(tmpl map[string]any) map[string]string {
+	out := map[string]string{}
+	for _, r := range tmpl["Resources"].(map[string]any) {
+		r := r.(map[string]any)
+		props, _ := r["Properties"].(map[string]any)
+		vars, _ := props["Environment"].(map[string]any)
+		env, _ := vars["Variables"].(map[string]any)
+		if svc, ok := env["PAYHOOK_SERVICE"].(string); ok && r["Type"] == "AWS::Lambda::Function" {
+			out[props["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)] = svc
+		}
+	}
+	return out
 }

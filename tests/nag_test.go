@@ -14,6 +14,8 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/payhook/payhook/internal/iam"
 )
 
 // nagPacks are the AwsSolutions and PCI DSS 3.2.1 packs, which app.Build adds to every stage
@@ -141,18 +143,10 @@ func TestOnlyXRayIsGrantedOnEveryResource(t *testing.T) {
 			doc := r["Properties"].(map[string]any)["PolicyDocument"].(map[string]any)
 			for _, st := range doc["Statement"].([]any) {
 				st := st.(map[string]any)
-				resources, ok := st["Resource"].([]any)
-				if !ok {
-					resources = []any{st["Resource"]}
-				}
-				if !slices.Contains(resources, any("*")) {
+				if !slices.Contains(iam.Values(st["Resource"]), any("*")) {
 					continue
 				}
-				actions, ok := st["Action"].([]any)
-				if !ok {
-					actions = []any{st["Action"]}
-				}
-				for _, a := range actions {
+				for _, a := range iam.Values(st["Action"]) {
 					assert.True(t, xray[a.(string)], "%s %s: %v granted on every resource", name, id, a)
 				}
 			}

@@ -3,8 +3,10 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -183,24 +185,30 @@ func TestPipelineShape(t *testing.T) {
 			assert.Contains(t, v.buildspec(t, smoke), "credential_source = EcsContainer")
 			continue
 		}
-		// It may read API keys only where they carry this env's tag.
-		get := v.roleStatement(t, project, "apigateway:GET")
-		assert.Equal(t, map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/" + contract.EnvTag: e.Name}}, get["Condition"], stage)
-		// It signs as the smoke provider only, with the smoke secret only, and reads only the
-		// smoke provider's items (evaluated as AWS does, with the request's leading key).
+		// It signs as the smoke provider only.
 		assert.Contains(t, fmt.Sprint(project.Props["Environment"]), "Name:PAYHOOK_PROVIDERS Type:PLAINTEXT Value:"+contract.SmokeProvidersSpec())
-		assert.Contains(t, fmt.Sprint(v.roleStatement(t, project, "secretsmanager:GetSecretValue")["Resource"]), contract.SmokeSecretName(e.Name)+"-*")
-		read := v.roleStatement(t, project, "[dynamodb:GetItem dynamodb:Query]")
-		ev := iam.Evaluator{} // plain strings: the condition's values are literal
-		doc := map[string]any{"Statement": []any{map[string]any{"Effect": "Allow", "Action": read["Action"], "Resource": "*", "Condition": read["Condition"]}}}
-		for key, allowed := range map[string]bool{
-			"TXN#" + contract.SmokeProvider + "#tx1": true, "TOTAL#" + contract.SmokeProvider + "#2026-11-30": true,
-			"TXN#acme#tx1": false, "TOTAL#stripe#2026-11-30": false, "FAILURE#m1": false,
-		} {
-			d := ev.Evaluate([]any{doc}, iam.Request{Role: "smoke", Action: "dynamodb:GetItem", Resource: "table",
-				Context: map[string]string{"dynamodb:leadingkeys": key}})
-			assert.Equal(t, allowed, d.Allowed, "%s: GetItem on %s (%s)", stage, key, d.Why)
-		}
+		checkSmokeGrants(t, stage, e.Name, func(action string) map[string]any { return v.roleStatement(t, project, action) })
+	}
+}
+
+// checkSmokeGrants checks a smoke role's statements (statement returns the one granting an
+// action): API keys only where they carry the env's tag, the smoke secret only, and only the
+// smoke provider's items (evaluated as AWS does, with the request's leading key).
+func checkSmokeGrants(t *testing.T, where, env string, statement func(action string) map[string]any) {
+	t.Helper()
+	get := statement("apigateway:GET")
+	assert.Equal(t, map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/" + contract.EnvTag: env}}, get["Condition"], where)
+	assert.Contains(t, fmt.Sprint(statement("secretsmanager:GetSecretValue")["Resource"]), contract.SmokeSecretName(env)+"-*", where)
+	read := statement("[dynamodb:GetItem dynamodb:Query]")
+	ev := iam.Evaluator{} // plain strings: the condition's values are literal
+	doc := map[string]any{"Statement": []any{map[string]any{"Effect": "Allow", "Action": read["Action"], "Resource": "*", "Condition": read["Condition"]}}}
+	for key, allowed := range map[string]bool{
+		"TXN#" + contract.SmokeProvider + "#tx1": true, "TOTAL#" + contract.SmokeProvider + "#2026-11-30": true,
+		"TXN#acme#tx1": false, "TOTAL#stripe#2026-11-30": false, "FAILURE#m1": false,
+	} {
+		d := ev.Evaluate([]any{doc}, iam.Request{Role: "smoke", Action: "dynamodb:GetItem", Resource: "table",
+			Context: map[string]string{"dynamodb:leadingkeys": key}})
+		assert.Equal(t, allowed, d.Allowed, "%s: GetItem on %s (%s)", where, key, d.Why)
 	}
 }
 
@@ -362,22 +370,21 @@ func TestSmokeRoleInAnotherAccount(t *testing.T) {
 		require.Len(t, roles, 1, e.Name)
 		trust := roles[0].Props["AssumeRolePolicyDocument"].(map[string]any)["Statement"].([]any)[0].(map[string]any)
 		assert.Equal(t, "arn:aws:iam::"+pipelineAccount+":role/"+contract.SmokeProjectRoleName(e.Name), trust["Principal"].(map[string]any)["AWS"])
-		var granted []string
+		byAction := map[string]map[string]any{}
 		for _, r := range rs {
 			if r.Type != "AWS::IAM::Policy" || !strings.Contains(fmt.Sprint(r.Props["Roles"]), "SmokeRole") {
 				continue
 			}
 			for _, st := range r.Props["PolicyDocument"].(map[string]any)["Statement"].([]any) {
-				granted = append(granted, fmt.Sprint(st.(map[string]any)["Action"]))
-				if fmt.Sprint(st.(map[string]any)["Action"]) == "[dynamodb:GetItem dynamodb:Query]" {
-					assert.Contains(t, fmt.Sprint(st), "TXN#"+contract.SmokeProvider+"#*")
-				}
-				if st.(map[string]any)["Action"] == "secretsmanager:GetSecretValue" {
-					assert.Contains(t, fmt.Sprint(st), contract.SmokeSecretName(e.Name))
-				}
+				byAction[fmt.Sprint(st.(map[string]any)["Action"])] = st.(map[string]any)
 			}
 		}
-		assert.ElementsMatch(t, []string{"apigateway:GET", "secretsmanager:GetSecretValue", "[dynamodb:GetItem dynamodb:Query]"}, granted)
+		assert.ElementsMatch(t, []string{"apigateway:GET", "secretsmanager:GetSecretValue", "[dynamodb:GetItem dynamodb:Query]"}, slices.Collect(maps.Keys(byAction)))
+		checkSmokeGrants(t, e.Name+" SmokeRole", e.Name, func(action string) map[string]any {
+			st, ok := byAction[action]
+			require.True(t, ok, "%s: SmokeRole grants no %s", e.Name, action)
+			return st
+		})
 	}
 }
 

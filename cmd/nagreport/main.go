@@ -1,6 +1,7 @@
 // Command nagreport synthesizes every environment and the pipeline with three cdk-nag packs
-// (AwsSolutions, PCI DSS 3.2.1, NIST 800-53 R5) and prints, per stack and pack, the findings
-// left open and those suppressed (with a reason, on their resources). It is what
+// (AwsSolutions, PCI DSS 3.2.1, NIST 800-53 R5) and prints, per stack and pack, how many
+// findings are left open and how many are suppressed (each suppression has its reason on its
+// resource; cdk-nag's CSV reports under cdk.out list them). It is what
 // `go run mage.go nag` runs. It reports; it does not gate: tests/ gates AwsSolutions and
 // PCI DSS 3.2.1 (TestNagGates), NIST 800-53 R5 is informational.
 package main

@@ -38,7 +38,6 @@ import (
 	"time"
 
 	"github.com/payhook/payhook/internal/localrun"
-	"github.com/payhook/payhook/internal/localrun/iamproxy"
 	"github.com/payhook/payhook/internal/localrun/payhook"
 	"github.com/payhook/payhook/internal/localrun/procs"
 	"github.com/payhook/payhook/internal/localrun/provision"
@@ -345,7 +344,7 @@ func printCurls(w io.Writer, s *localrun.State) {
 				"%s -H \"Stripe-Signature: t=$TS,v1=$SIG\" -d \"$BODY\"\n", event, p.Secret, url)
 		case format != "":
 			fmt.Fprintf(w, "\nProvider %q posts %s envelopes to %s/%s (no API key; signed like Standard Webhooks below);\n"+
-				"`go run mage.go smoke` sends it a payment, a refund and an ignored event.\n", p.Name, format, s.Endpoint, p.Name)
+				"`go run mage.go smoke` sends it a payment, its redelivery and a refund.\n", p.Name, format, s.Endpoint, p.Name)
 		case p.Scheme == payhook.SchemeStandardWebhooks:
 			key := strings.TrimPrefix(p.Secret, "whsec_")
 			fmt.Fprintf(w, "\nProvider %q signs with Standard Webhooks: webhook-signature is v1,<base64 HMAC-SHA256 of\n"+
@@ -399,22 +398,13 @@ func iamReport(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	grants, err := iamproxy.ReadGrants(filepath.Join(*workdir, localrun.GrantsFile))
-	if err == nil {
-		var calls []iamproxy.CallRecord
-		if calls, err = iamproxy.ReadCalls(filepath.Join(*workdir, localrun.CallsFile)); err == nil {
-			reps := iamproxy.BuildReport(grants, calls)
-			fmt.Fprintf(stdout, "Least privilege over the last local run (%d calls):\n\n", len(calls))
-			if err = iamproxy.WriteReport(stdout, reps); err == nil {
-				for _, r := range reps {
-					if !r.Clean() {
-						return 1
-					}
-				}
-				return 0
-			}
-		}
+	unclean, err := localrun.LeastPrivilege(*workdir, stdout)
+	switch {
+	case err != nil:
+		fmt.Fprintln(stderr, "payhook-local iam-report:", err, "(run `go run mage.go local` first)")
+		return 1
+	case len(unclean) > 0:
+		return 1
 	}
-	fmt.Fprintln(stderr, "payhook-local iam-report:", err, "(run `go run mage.go local` first)")
-	return 1
+	return 0
 }

@@ -5,6 +5,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/payhook/payhook/internal/iam"
 )
 
 // ConsumeProps configures Consume.
@@ -23,13 +25,9 @@ type ConsumeProps struct {
 	MaxConcurrency *float64
 }
 
-// PollActions are the SQS actions Lambda's poller calls with the function's role, as AWS's
-// managed policy AWSLambdaSQSQueueExecutionRole lists them.
-var PollActions = []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
-
 // Consume makes target (a function, or its alias) consume queue through an SQS event source
 // mapping with partial batch responses (ReportBatchItemFailures), and grants fn's role what
-// the poller calls and nothing more: PollActions on the queue, plus kms:Decrypt when a
+// the poller calls and nothing more: iam.LambdaSQSPollActions on the queue, plus kms:Decrypt when a
 // customer managed key encrypts it. (CDK's SqsEventSource also grants
 // sqs:ChangeMessageVisibility and sqs:GetQueueUrl, which the poller never calls.)
 func Consume(target awslambda.IFunction, fn awslambda.IFunction, queue awssqs.IQueue, props *ConsumeProps) awslambda.EventSourceMapping {
@@ -47,8 +45,8 @@ func Consume(target awslambda.IFunction, fn awslambda.IFunction, queue awssqs.IQ
 		MaxConcurrency:          props.MaxConcurrency,
 		ReportBatchItemFailures: jsii.Bool(true),
 	})
-	actions := make([]*string, 0, len(PollActions))
-	for _, a := range PollActions {
+	actions := make([]*string, 0, len(iam.LambdaSQSPollActions))
+	for _, a := range iam.LambdaSQSPollActions {
 		actions = append(actions, jsii.String(a))
 	}
 	queue.Grant(fn, actions...)

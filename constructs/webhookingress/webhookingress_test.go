@@ -447,19 +447,20 @@ func TestProviderRouteTakesNoAPIKey(t *testing.T) {
 	// API-key route is unchanged
 	require.NotNil(t, w.ProviderMethod)
 	resID, res := tpl.Where(t, "AWS::ApiGateway::Resource", func(r map[string]any) bool { return r["PathPart"] == "{provider}" })
-	_, parent := tpl.Where(t, "AWS::ApiGateway::Resource", func(r map[string]any) bool { return r["PathPart"] == "webhooks" })
-	assert.NotNil(t, parent)
+	parentID, _ := tpl.Where(t, "AWS::ApiGateway::Resource", func(r map[string]any) bool { return r["PathPart"] == "webhooks" })
+	assert.Equal(t, tu.Ref(parentID), res["ParentId"], "under /webhooks")
 	_, m := tpl.Where(t, "AWS::ApiGateway::Method", func(m map[string]any) bool { return jsonOf(m["ResourceId"]) == jsonOf(tu.Ref(resID)) })
 	assert.Equal(t, false, m["ApiKeyRequired"])
 	assert.Equal(t, "NONE", m["AuthorizationType"])
 	assert.Equal(t, map[string]any{"method.request.path.provider": true}, m["RequestParameters"])
 	assert.Equal(t, "AWS_PROXY", tu.Get(m, "Integration", "Type"))
-	assert.NotEqual(t, res["ParentId"], nil)
 	_, keyed := tpl.Where(t, "AWS::ApiGateway::Method", func(m map[string]any) bool { return m["ApiKeyRequired"] == true })
-	assert.NotNil(t, keyed)
+	assert.Equal(t, tu.Ref(parentID), keyed["ResourceId"], "the API-key route stays POST /webhooks")
+	assert.Equal(t, jsonOf(tu.Get(keyed, "Integration", "Uri")), jsonOf(tu.Get(m, "Integration", "Uri")), "both routes invoke one integration target")
 	// AND API Gateway may invoke the alias from the new route
+	aliasID, _ := tpl.One(t, "AWS::Lambda::Alias")
 	_, perm := tpl.Where(t, "AWS::Lambda::Permission", func(p map[string]any) bool {
 		return strings.Contains(jsonOf(p["SourceArn"]), "/POST/webhooks/*") && !strings.Contains(jsonOf(p["SourceArn"]), "test-invoke-stage")
 	})
-	assert.NotNil(t, perm)
+	assert.Equal(t, tu.Ref(aliasID), perm["FunctionName"])
 }

@@ -10,13 +10,10 @@ import (
 
 var lambdaTypes = []string{"AWS::Lambda::Function", "AWS::Lambda::Alias", "AWS::Lambda::Version"}
 
-// sqsPollActions are what Lambda's SQS poller calls with the function's role.
-var sqsPollActions = []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
-
 // managedPolicyActions lists the AWS managed policies whose grants matter here, with what
 // they allow on every resource.
 var managedPolicyActions = map[string][]string{
-	"service-role/AWSLambdaSQSQueueExecutionRole": sqsPollActions,
+	"service-role/AWSLambdaSQSQueueExecutionRole": iam.LambdaSQSPollActions,
 }
 
 // checkInvokePermissions reports Lambda callers that AWS would refuse: an API Gateway
@@ -160,7 +157,7 @@ func (t *Template) eventSourceRefused(esm string) string {
 		}
 	}
 	ctx := map[string]string{"aws:securetransport": "true"}
-	for _, action := range sqsPollActions {
+	for _, action := range iam.LambdaSQSPollActions {
 		req := iam.Request{Role: "{GetAtt:" + role + ".Arn}", Action: action, Resource: "{GetAtt:" + queue + ".Arn}", Context: ctx}
 		if t.managedAllows(role, action) {
 			continue
@@ -169,7 +166,7 @@ func (t *Template) eventSourceRefused(esm string) string {
 			return fmt.Sprintf("event source %s: role %s of %s may not %s on queue %s (%s)",
 				t.describe(esm), t.describe(role), t.describe(fn), action, t.describe(queue), d.Why)
 		}
-		if d := t.evaluate(resourcePolicies, req); !d.Allowed && strings.Contains(d.Why, "denies") {
+		if d := t.evaluate(resourcePolicies, req); d.ExplicitDeny {
 			return fmt.Sprintf("event source %s: the policy of queue %s denies %s to role %s (%s)",
 				t.describe(esm), t.describe(queue), action, t.describe(role), d.Why)
 		}

@@ -71,3 +71,25 @@ func TestPartition(t *testing.T) {
 	assert.Equal(t, "aws-cn", Partition("cn-north-1"))
 	assert.Equal(t, "aws-us-gov", Partition("us-gov-west-1"))
 }
+
+func TestFormatsSpecRoundTrip(t *testing.T) {
+	formats := map[string]PayloadFormat{
+		"stripe": {Format: FormatStripe},
+		"acme": {Format: FormatStandardWebhooks, Mapping: &Mapping{TransactionID: "/data/id", Amount: "/data/amount",
+			AmountUnit: UnitMinor, Currency: "/data/currency", Credit: []string{"paid"}, Debit: []string{"refunded"}}},
+		"flat": {Format: FormatPayhook},
+	}
+	spec := FormatsSpec(formats)
+	assert.Equal(t, `{"acme":{"format":"standard-webhooks","mapping":{"transaction_id":"/data/id","amount":"/data/amount",`+
+		`"amount_unit":"minor","currency":"/data/currency","credit":["paid"],"debit":["refunded"]}},"stripe":{"format":"stripe"}}`, spec,
+		"sorted by provider, flat providers left out")
+	got, err := ParseFormatsSpec(spec)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]PayloadFormat{"stripe": formats["stripe"].WithDefaults(), "acme": formats["acme"].WithDefaults()}, got,
+		"read back with Stripe's default choices and the default debit amount")
+	assert.Equal(t, "{}", FormatsSpec(map[string]PayloadFormat{"flat": {}}))
+	for _, bad := range []string{`[]`, `{"s":{"format":"stripe","credit_on":"x"}}`, `{"s":{"format":"stripe","mapping":{}}}`, `{"s":{"fmt":"stripe"}}`} {
+		_, err := ParseFormatsSpec(bad)
+		assert.Error(t, err, bad)
+	}
+}

@@ -3,7 +3,6 @@ package contract
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -126,12 +125,13 @@ func (f PayloadFormat) Validate() error {
 
 // Validate checks the pointers, the unit and that every event type has one meaning.
 func (m Mapping) Validate() error {
-	for _, p := range []struct{ name, ptr string }{{"transaction_id", m.TransactionID}, {"amount", m.Amount}, {"currency", m.Currency}} {
-		if p.ptr == "" {
+	for _, p := range []struct {
+		name, ptr string
+		required  bool
+	}{{"transaction_id", m.TransactionID, true}, {"amount", m.Amount, true}, {"currency", m.Currency, true}, {"livemode", m.Livemode, false}} {
+		if p.required && p.ptr == "" {
 			return fmt.Errorf("mapping.%s: a JSON pointer is required", p.name)
 		}
-	}
-	for _, p := range []struct{ name, ptr string }{{"transaction_id", m.TransactionID}, {"amount", m.Amount}, {"currency", m.Currency}, {"livemode", m.Livemode}} {
 		if err := CheckJSONPointer(p.ptr); err != nil {
 			return fmt.Errorf("mapping.%s: %w", p.name, err)
 		}
@@ -186,30 +186,20 @@ func CheckJSONPointer(p string) error {
 	return nil
 }
 
-// FormatsSpec encodes the providers' formats for EnvPayloadFormats: a JSON object in
-// provider order, without FormatPayhook entries ("{}" when there are none).
+// FormatsSpec encodes the providers' formats for EnvPayloadFormats: a JSON object sorted
+// by provider name, without FormatPayhook entries ("{}" when there are none).
 func FormatsSpec(formats map[string]PayloadFormat) string {
-	names := make([]string, 0, len(formats))
+	events := map[string]PayloadFormat{}
 	for n, f := range formats {
 		if f.Format != "" && f.Format != FormatPayhook {
-			names = append(names, n)
+			events[n] = f
 		}
 	}
-	sort.Strings(names)
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, n := range names {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		k, _ := json.Marshal(n)
-		v, _ := json.Marshal(formats[n])
-		b.Write(k)
-		b.WriteByte(':')
-		b.Write(v)
+	b, err := json.Marshal(events) // maps marshal with sorted keys
+	if err != nil {
+		panic(fmt.Sprintf("contract: encode payload formats: %v", err)) // plain structs: cannot fail
 	}
-	b.WriteByte('}')
-	return b.String()
+	return string(b)
 }
 
 // ParseFormatsSpec reads EnvPayloadFormats strictly and validates every entry.
@@ -230,12 +220,4 @@ func ParseFormatsSpec(spec string) (map[string]PayloadFormat, error) {
 		out[name] = f.WithDefaults()
 	}
 	return out, nil
-}
-
-// GetIgnored returns the mapping's ignored types (none for a nil mapping).
-func (m *Mapping) GetIgnored() []string {
-	if m == nil {
-		return nil
-	}
-	return m.Ignored
 }

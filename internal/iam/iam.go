@@ -39,6 +39,10 @@ type Request struct {
 	Context map[string]string
 }
 
+// LambdaSQSPollActions are the SQS actions Lambda's event source poller calls with the
+// function's role, as AWS's managed policy AWSLambdaSQSQueueExecutionRole lists them.
+var LambdaSQSPollActions = []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+
 // Decision is the outcome of evaluating policies for a request.
 type Decision struct {
 	// Allowed is true when a statement allows the request and none denies it.
@@ -270,14 +274,11 @@ func (e Evaluator) matchesAny(op string, values any, got string) (bool, error) {
 		}
 		var m bool
 		switch op {
-		case "StringEquals", "ArnEquals":
+		case "StringEquals":
 			m = want == got
-			if op == "ArnEquals" {
-				m = Glob(want, got)
-			}
 		case "StringEqualsIgnoreCase":
 			m = strings.EqualFold(want, got)
-		case "StringLike", "ArnLike":
+		case "StringLike", "ArnLike", "ArnEquals": // ArnEquals matches wildcards as ArnLike does
 			m = Glob(want, got)
 		case "Bool":
 			m = strings.EqualFold(want, got)

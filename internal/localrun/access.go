@@ -3,6 +3,7 @@ package localrun
 import (
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"path/filepath"
 	"sort"
@@ -109,4 +110,30 @@ func (l *Local) stopIAM(ctx context.Context) {
 	}
 	_ = l.iam.Close(ctx)
 	_ = l.iam.Calls.Close()
+}
+
+// LeastPrivilege writes the least-privilege report of the local run in workDir to w (per
+// function: actions used, granted but never used, denied) and returns the functions that
+// were denied a call or hold an unused, unjustified grant.
+func LeastPrivilege(workDir string, w io.Writer) ([]string, error) {
+	grants, err := iamproxy.ReadGrants(filepath.Join(workDir, GrantsFile))
+	if err != nil {
+		return nil, err
+	}
+	calls, err := iamproxy.ReadCalls(filepath.Join(workDir, CallsFile))
+	if err != nil {
+		return nil, err
+	}
+	reps := iamproxy.BuildReport(grants, calls)
+	fmt.Fprintf(w, "Least privilege over the local run in %s (%d calls):\n\n", workDir, len(calls))
+	if err := iamproxy.WriteReport(w, reps); err != nil {
+		return nil, err
+	}
+	var unclean []string
+	for _, r := range reps {
+		if !r.Clean() {
+			unclean = append(unclean, r.Function)
+		}
+	}
+	return unclean, nil
 }

@@ -46,8 +46,9 @@ func Apply(stack awscdk.Stack, list []Suppression) {
 			continue
 		}
 		var found []*cdknag.NagPackSuppression
+		typ, at := *res.CfnResourceType(), *child.Node().Path() // one jsii call each, not one per suppression
 		for _, s := range list {
-			if !s.holdsFor(*res.CfnResourceType(), *child.Node().Path()) {
+			if !s.holdsFor(typ, at) {
 				continue
 			}
 			p := &cdknag.NagPackSuppression{Id: jsii.String(s.ID), Reason: jsii.String(s.Reason)}

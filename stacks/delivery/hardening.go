@@ -17,23 +17,29 @@ import (
 	"github.com/payhook/payhook/internal/contract"
 )
 
-// installPinnedCLI installs the CDK CLI and cdk-assets from the lockfile the synth step copied
-// into the cloud assembly (contract.PipelineCLIDir), instead of `npm install -g aws-cdk…`,
-// which resolves whatever the registry serves that day.
+// pinnedInstall installs bin (cdk or cdk-assets) from the lockfile the synth step copied into
+// the cloud assembly (contract.PipelineCLIDir), instead of `npm install -g …`, which resolves
+// whatever the registry serves that day.
 // (No quotes: the command lands inside a JSON buildspec; CodeBuild's source paths have no spaces.)
-var installPinnedCLI = fmt.Sprintf(`npm ci --prefix %[1]s --no-audit --no-fund && ln -sf $PWD/%[1]s/node_modules/.bin/cdk /usr/local/bin/cdk`,
-	contract.PipelineCLIDir)
+func pinnedInstall(bin string) string {
+	return fmt.Sprintf(`npm ci --prefix %[1]s --no-audit --no-fund && ln -sf $PWD/%[1]s/node_modules/.bin/%[2]s /usr/local/bin/%[2]s`,
+		contract.PipelineCLIDir, bin)
+}
 
 // harden tightens what CDK Pipelines generates and offers no option for: the self-mutation
 // and permission-check projects install the CLI from the lockfile, and the asset
 // publishing role may start only the asset projects.
 func (d *Stack) harden() error {
+	var assets []awscodebuild.CfnProject
 	for _, p := range d.projects() {
 		if err := d.pinCLI(p); err != nil {
 			return err
 		}
+		if strings.Contains(*p.Node().Path(), "/Assets/") {
+			assets = append(assets, p)
+		}
 	}
-	return d.scopeAssetStartBuild()
+	return d.scopeAssetStartBuild(assets)
 }
 
 // projects are the CodeBuild projects of the pipeline, by path.
@@ -56,7 +62,7 @@ func (d *Stack) pinCLI(p awscodebuild.CfnProject) error {
 		for _, install := range []string{"npm install -g aws-cdk@" + contract.CDKCLIVersion, "npm install -g aws-cdk"} {
 			if strings.Contains(s, install) {
 				changed = true
-				return strings.ReplaceAll(s, install, installPinnedCLI)
+				return strings.ReplaceAll(s, install, pinnedInstall("cdk"))
 			}
 		}
 		return s
@@ -101,16 +107,19 @@ func rewriteStrings(v any, f func(string) string) any {
 // scopeAssetStartBuild limits the asset publishing role's codebuild:StartBuild (and
 // BatchGetBuilds, StopBuild), and its CodeBuild log and report group grants, which CDK
 // Pipelines gives on every project of the account, to the pipeline's asset projects.
-func (d *Stack) scopeAssetStartBuild() error {
+func (d *Stack) scopeAssetStartBuild(projects []awscodebuild.CfnProject) error {
 	assets := d.Pipeline.Node().TryFindChild(jsii.String("Assets"))
 	if assets == nil {
 		return nil
 	}
-	var arns []any
-	for _, p := range d.projects() {
-		if strings.Contains(*p.Node().Path(), "/Assets/") {
-			arns = append(arns, d.Stack.Resolve(p.AttrArn()))
-		}
+	var arns, logs, reports []any
+	for _, p := range projects {
+		ref := *p.Ref()
+		arns = append(arns, d.Stack.Resolve(p.AttrArn()))
+		logs = append(logs, d.Stack.Resolve(d.Stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("logs"),
+			Resource: jsii.String("log-group"), ResourceName: jsii.String("/aws/codebuild/" + ref + ":*"), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME})))
+		reports = append(reports, d.Stack.Resolve(d.Stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("codebuild"),
+			Resource: jsii.String("report-group"), ResourceName: jsii.String(ref + "-*")})))
 	}
 	sort.Slice(arns, func(i, j int) bool { return fmt.Sprint(arns[i]) < fmt.Sprint(arns[j]) })
 	policy := assets.Node().TryFindChild(jsii.String("FileRole"))
@@ -124,23 +133,6 @@ func (d *Stack) scopeAssetStartBuild() error {
 	cfn, ok := def.Node().DefaultChild().(awsiam.CfnPolicy)
 	if !ok {
 		return fmt.Errorf("pipeline assets: the file role's policy is not an AWS::IAM::Policy")
-	}
-	var logs, reports []any
-	for _, p := range d.projects() {
-		if !strings.Contains(*p.Node().Path(), "/Assets/") {
-			continue
-		}
-		for _, r := range []struct {
-			to           *[]any
-			kind, suffix string
-		}{{&logs, "logs", ":*"}, {&reports, "codebuild", "-*"}} {
-			c := &awscdk.ArnComponents{Service: jsii.String(r.kind), Resource: jsii.String("report-group"),
-				ResourceName: jsii.String(*p.Ref() + r.suffix)}
-			if r.kind == "logs" {
-				c.Resource, c.ResourceName, c.ArnFormat = jsii.String("log-group"), jsii.String("/aws/codebuild/"+*p.Ref()+r.suffix), awscdk.ArnFormat_COLON_RESOURCE_NAME
-			}
-			*r.to = append(*r.to, d.Stack.Resolve(d.Stack.FormatArn(c)))
-		}
 	}
 	doc, _ := d.Stack.Resolve(cfn.PolicyDocument()).(map[string]any)
 	statements, _ := doc["Statement"].([]any)
@@ -191,8 +183,7 @@ func LockCLIInstalls(assembly, root string) error {
 	if err != nil {
 		return err
 	}
-	install := fmt.Sprintf(`npm ci --prefix %[1]s --no-audit --no-fund && ln -sf $PWD/%[1]s/node_modules/.bin/cdk-assets /usr/local/bin/cdk-assets`,
-		contract.PipelineCLIDir)
+	install := pinnedInstall("cdk-assets")
 	for _, path := range specs {
 		b, err := os.ReadFile(path)
 		if err != nil {

@@ -32,7 +32,6 @@ type CallRecord struct {
 type CallLog struct {
 	mu  sync.Mutex
 	f   *os.File
-	w   *bufio.Writer
 	err error
 }
 
@@ -42,11 +41,11 @@ func CreateCallLog(path string) (*CallLog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("call log: %w", err)
 	}
-	return &CallLog{f: f, w: bufio.NewWriter(f)}, nil
+	return &CallLog{f: f}, nil
 }
 
-// Record appends one decision; a nil log records nothing. Each record is flushed so that a
-// reader (the report, a test) sees every call made so far.
+// Record appends one decision; a nil log records nothing. Each record is written at once so
+// that a reader (the report, a test) sees every call made so far.
 func (l *CallLog) Record(c CallRecord) {
 	if l == nil {
 		return
@@ -55,21 +54,17 @@ func (l *CallLog) Record(c CallRecord) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err == nil && l.err == nil {
-		_, _ = l.w.Write(append(b, '\n'))
-		l.err = l.w.Flush()
+		_, l.err = l.f.Write(append(b, '\n'))
 	}
 }
 
-// Close flushes and closes the file, returning the first write error.
+// Close closes the file, returning the first write error.
 func (l *CallLog) Close() error {
 	if l == nil {
 		return nil
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if err := l.w.Flush(); err != nil && l.err == nil {
-		l.err = err
-	}
 	if err := l.f.Close(); err != nil && l.err == nil {
 		l.err = err
 	}

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // MaxMinor is the largest amount, in minor units, that ParseAmount accepts:
@@ -56,6 +57,15 @@ func LookupCurrency(code string) (Currency, bool) {
 	i := sort.Search(len(currencyTable), func(i int) bool { return currencyTable[i].Code >= code })
 	if i < len(currencyTable) && currencyTable[i].Code == code {
 		return currencyTable[i], true
+	}
+	return Currency{}, false
+}
+
+// LookupCurrencyEitherCase is LookupCurrency for a code spelled all uppercase ("USD") or
+// all lowercase ("usd", Stripe's spelling); mixed case ("Usd") is not found.
+func LookupCurrencyEitherCase(code string) (Currency, bool) {
+	if upper := strings.ToUpper(code); code == upper || code == strings.ToLower(code) {
+		return LookupCurrency(upper)
 	}
 	return Currency{}, false
 }

@@ -1,9 +1,6 @@
 package money
 
-import (
-	"fmt"
-	"strings"
-)
+import "fmt"
 
 // Stripe states amounts as integers in what its API calls the currency's smallest unit,
 // which is not always ISO 4217's minor unit. The rules below are Stripe's own, from its
@@ -31,16 +28,11 @@ var (
 	stripeThreeDecimal = map[string]bool{"BHD": true, "JOD": true, "KWD": true, "OMR": true, "TND": true}
 )
 
-// StripeDecimals returns how many decimals Stripe's API amounts in currency code
-// (ISO 4217, either case) have, and the multiple every such amount must be (1 when
-// any integer is valid). ok is false for a currency without a documented Stripe
-// representation.
-func StripeDecimals(code string) (decimals int, multiple int64, ok bool) {
-	code = strings.ToUpper(code)
-	cur, found := LookupCurrency(code)
-	switch {
-	case !found:
-		return 0, 0, false
+// StripeDecimals returns how many decimals Stripe's API amounts in cur have, and the
+// multiple every such amount must be (1 when any integer is valid). ok is false for a
+// currency without a documented Stripe representation.
+func StripeDecimals(cur Currency) (decimals int, multiple int64, ok bool) {
+	switch code := cur.Code; {
 	case stripeZeroDecimal[code]:
 		return 0, 1, true
 	case stripeThreeDecimal[code]:
@@ -61,12 +53,12 @@ func StripeDecimals(code string) (decimals int, multiple int64, ok bool) {
 // does not define, a non-positive amount and one above MaxMinor are errors that wrap
 // ErrInvalidAmount or ErrUnknownCurrency.
 func FromStripe(amount int64, code string) (Amount, error) {
-	upper := strings.ToUpper(code)
-	cur, found := LookupCurrency(upper)
-	if !found || upper != code && strings.ToLower(code) != code {
-		return Amount{}, fmt.Errorf("%q is not an ISO 4217 currency code: %w", clipText(code), ErrUnknownCurrency)
+	cur, found := LookupCurrencyEitherCase(code)
+	if !found {
+		return Amount{}, fmt.Errorf("%s is not an ISO 4217 currency code: %w", quote(code), ErrUnknownCurrency)
 	}
-	decimals, multiple, ok := StripeDecimals(upper)
+	upper := cur.Code
+	decimals, multiple, ok := StripeDecimals(cur)
 	if !ok {
 		return Amount{}, fmt.Errorf("%s has no documented Stripe amount representation (ISO 4217 minor units %d): %w",
 			upper, cur.MinorUnits, ErrUnknownCurrency)
@@ -106,7 +98,7 @@ func FromStripe(amount int64, code string) (Amount, error) {
 // amount Stripe would refuse, such as a three-decimal one whose last digit is not 0, is
 // returned as is and refused by FromStripe).
 func ToStripe(a Amount) (int64, error) {
-	decimals, _, ok := StripeDecimals(a.Currency.Code)
+	decimals, _, ok := StripeDecimals(a.Currency)
 	if !ok {
 		return 0, fmt.Errorf("%s has no documented Stripe amount representation: %w", a.Currency.Code, ErrUnknownCurrency)
 	}
@@ -121,11 +113,4 @@ func ToStripe(a Amount) (int64, error) {
 		v /= 10
 	}
 	return v, nil
-}
-
-func clipText(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "..."
-	}
-	return s
 }

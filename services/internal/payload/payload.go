@@ -10,8 +10,11 @@
 package payload
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -99,6 +102,28 @@ func NewDecoder(f contract.PayloadFormat) (Decoder, error) {
 
 func invalid(code, field, format string, args ...any) *notification.Error {
 	return notification.FieldError(code, field, format, args...)
+}
+
+// strictObject decodes one JSON object into v, numbers kept exact, with the decoder's
+// type errors turned into errors naming the field.
+func strictObject(body []byte, v any) *notification.Error {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || body[0] != '{' {
+		return invalid(notification.CodeInvalidJSON, "", "body must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) {
+			return invalid(notification.CodeInvalidType, ute.Field, "must be a %s", ute.Type.String())
+		}
+		return invalid(notification.CodeInvalidJSON, "", "body is not valid JSON")
+	}
+	if dec.More() {
+		return invalid(notification.CodeInvalidJSON, "", "body must hold exactly one JSON object")
+	}
+	return nil
 }
 
 // checkID checks an event or transaction id.

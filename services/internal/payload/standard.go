@@ -1,7 +1,6 @@
 package payload
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -34,9 +33,9 @@ func (m mapping) decode(body []byte, headers http.Header) (Event, *notification.
 	if err := checkID(e.ID, HeaderWebhookID); err != nil {
 		return Event{}, err
 	}
-	t, ok := doc.(map[string]any)["type"].(string)
+	t, ok := doc["type"].(string)
 	if !ok {
-		if _, present := doc.(map[string]any)["type"]; present {
+		if _, present := doc["type"]; present {
 			return Event{}, invalid(notification.CodeInvalidType, "type", "must be a string")
 		}
 		return Event{}, invalid(notification.CodeMissingField, "type", "required")
@@ -100,8 +99,8 @@ func (m mapping) amount(doc any) (money.Amount, *notification.Error) {
 	if !ok {
 		return money.Amount{}, invalid(notification.CodeInvalidType, m.Currency, "must be a string")
 	}
-	cur, found := money.LookupCurrency(strings.ToUpper(code))
-	if !found || (code != strings.ToUpper(code) && code != strings.ToLower(code)) {
+	cur, found := money.LookupCurrencyEitherCase(code)
+	if !found {
 		return money.Amount{}, invalid(notification.CodeUnknownCurrency, m.Currency, "%q is not an active ISO 4217 currency code", notification.Clip(code))
 	}
 	av, err := lookup(doc, m.Amount, "amount")
@@ -134,19 +133,11 @@ func (m mapping) amount(doc any) (money.Amount, *notification.Error) {
 	return amt, nil
 }
 
-// document decodes an envelope: one JSON object, numbers exact.
-func document(body []byte) (any, *notification.Error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		return nil, invalid(notification.CodeInvalidJSON, "", "body is not valid JSON")
-	}
-	if dec.More() {
-		return nil, invalid(notification.CodeInvalidJSON, "", "body must hold exactly one JSON object")
-	}
-	if _, ok := doc.(map[string]any); !ok {
-		return nil, invalid(notification.CodeInvalidJSON, "", "body must be a JSON object")
+// document decodes an envelope: one JSON object, numbers exact (strictObject).
+func document(body []byte) (map[string]any, *notification.Error) {
+	var doc map[string]any
+	if err := strictObject(body, &doc); err != nil {
+		return nil, err
 	}
 	return doc, nil
 }

@@ -1,7 +1,6 @@
 package payload
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -131,10 +130,11 @@ func (s stripeFormat) movement(e Event, kind Kind, obj stripeObject, apiVersion 
 			return ignore("uncaptured") // authorized only; charge.captured credits it
 		}
 		e.TransactionID, field = obj.ID, "amount_captured"
-		if obj.AmountCaptured == "" {
-			field = "amount" // API versions before amount_captured existed
+		raw := obj.AmountCaptured
+		if raw == "" {
+			field, raw = "amount", obj.Amount // API versions before amount_captured existed
 		}
-		n, err = integer(string(map[string]json.Number{"amount": obj.Amount, "amount_captured": obj.AmountCaptured}[field]), "data.object."+field)
+		n, err = integer(string(raw), "data.object."+field)
 	case obj.Object == "charge":
 		if obj.Captured != nil && !*obj.Captured {
 			return ignore("uncaptured") // an authorization released: no money had moved
@@ -235,28 +235,6 @@ func idOf(raw json.RawMessage) string {
 		return obj.ID
 	}
 	return ""
-}
-
-// strictObject decodes one JSON object into v, numbers kept exact, with the decoder's
-// type errors turned into errors naming the field.
-func strictObject(body []byte, v any) *notification.Error {
-	body = bytes.TrimSpace(body)
-	if len(body) == 0 || body[0] != '{' {
-		return invalid(notification.CodeInvalidJSON, "", "body must be a JSON object")
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		var ute *json.UnmarshalTypeError
-		if errors.As(err, &ute) {
-			return invalid(notification.CodeInvalidType, ute.Field, "must be a %s", ute.Type.String())
-		}
-		return invalid(notification.CodeInvalidJSON, "", "body is not valid JSON")
-	}
-	if dec.More() {
-		return invalid(notification.CodeInvalidJSON, "", "body must hold exactly one JSON object")
-	}
-	return nil
 }
 
 func boolField(raw json.RawMessage, field string) (bool, *notification.Error) {

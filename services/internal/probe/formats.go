@@ -80,16 +80,18 @@ func (p Provider) Ignorable(id string, live bool) ([]byte, error) {
 		return nil, fmt.Errorf("provider %s posts payhook's flat notification, which has no events", p.Name)
 	case p.Format.Format == contract.FormatStripe:
 		return sample.CustomerCreated(id, live)
-	case len(p.Format.Mapping.Ignored) == 0:
+	case !p.Ignores():
 		return nil, fmt.Errorf("provider %s's mapping lists no ignored type", p.Name)
 	default:
-		m := *p.Format.Mapping
-		doc := map[string]any{}
-		if m.Livemode != "" {
-			return sample.MappedEnvelope(contract.Mapping{Livemode: m.Livemode}, m.Ignored[0], "", money.Amount{}, live, time.Now())
-		}
-		return sample.Envelope(m.Ignored[0], time.Now(), doc), nil
+		m := p.Format.Mapping
+		return sample.MappedEnvelope(contract.Mapping{Livemode: m.Livemode}, m.Ignored[0], "", money.Amount{}, live, time.Now())
 	}
+}
+
+// Ignores reports whether p has an event type that moves no money to send (Ignorable):
+// Stripe's do, a mapping's when it lists ignored types.
+func (p Provider) Ignores() bool {
+	return p.Format != nil && (p.Format.Format == contract.FormatStripe || len(p.Format.Mapping.Ignored) > 0)
 }
 
 // Deliver posts a delivery as p would: a flat notification to the API-key route (Send),

@@ -106,12 +106,6 @@ func (c *Cache) fetchLocked(ctx context.Context) error {
 	return nil
 }
 
-// Source yields a provider's signing secrets and re-reads them on demand.
-type Source interface {
-	For(ctx context.Context, provider string) ([]string, error)
-	Refresh(ctx context.Context, provider string) (bool, error)
-}
-
 // ByProvider reads some providers' secrets from their own Cache (the smoke provider's secret
 // is a secret of its own, readable by the smoke test), every other one's from Default.
 type ByProvider struct {

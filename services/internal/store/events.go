@@ -56,10 +56,7 @@ func NewEventRecord(provider string, e payload.Event, hash, requestID string, re
 		EventType: e.Type, Kind: string(e.Kind),
 	}
 	if e.Kind == payload.Ignored {
-		t.Status = StatusIgnored
-		if e.Reason != "" {
-			t.CountedNote = e.Reason
-		}
+		t.Status, t.CountedNote = StatusIgnored, e.Reason
 		return t
 	}
 	t.Status = StatusReceived

@@ -43,7 +43,7 @@ func eventChecks(ctx context.Context, ck *checker, c *probe.Client, p probe.Prov
 	deliver("redelivered payment answered 200 duplicate "+name, payID, "duplicate", body, nil)
 	body, err = p.Refund(refundID, payID, paid, refunded, live)
 	refundSent := deliver("refund accepted "+name, refundID, "accepted", body, err)
-	if len(p.Format.Mapping.GetIgnored()) > 0 || p.Format.Format == "stripe" {
+	if p.Ignores() {
 		body, err = p.Ignorable("smoke-"+run+"-"+p.Name+"-other", live)
 		deliver("event that moves no money answered 200 ignored "+name, "smoke-"+run+"-"+p.Name+"-other", "ignored", body, err)
 	}

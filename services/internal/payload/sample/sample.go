@@ -34,7 +34,7 @@ func StripeEvent(id string, t stripe.EventType, live bool, object any) ([]byte, 
 
 func stripeAmount(a money.Amount) (int64, stripe.Currency, error) {
 	n, err := money.ToStripe(a)
-	return n, stripe.Currency(toLower(a.Currency.Code)), err
+	return n, stripe.Currency(strings.ToLower(a.Currency.Code)), err
 }
 
 // PaymentIntentSucceeded is a payment_intent.succeeded event for a payment of amount.
@@ -104,8 +104,6 @@ func Envelope(t string, at time.Time, data map[string]any) []byte {
 	b, _ := json.Marshal(map[string]any{"type": t, "timestamp": at.UTC().Format(time.RFC3339), "data": data})
 	return b
 }
-
-func toLower(s string) string { return strings.ToLower(s) }
 
 // MappedEnvelope is a Standard Webhooks envelope of type t that mapping m reads as a
 // movement of amount on transactionID: each value sits where m's pointer says, the amount
