@@ -26,6 +26,7 @@ import (
 	"github.com/payhook/payhook/internal/contract"
 	"github.com/payhook/payhook/internal/cost"
 	"github.com/payhook/payhook/internal/lambdabuild"
+	"github.com/payhook/payhook/pipeline/bootstrap"
 )
 
 // Default is what `go run mage.go` with no target runs.
@@ -46,17 +47,56 @@ func Build(ctx context.Context) error {
 // Synth writes the cloud assembly to cdk.out: the pipeline with a stage per deployable
 // envs/*.yaml plus the local-only ones, or with ENV=name that environment's stage alone.
 func Synth(ctx context.Context) error {
+	return synth(ctx, os.Getenv("ENV"))
+}
+
+// synth writes the cloud assembly of env ("" for the whole app) to cdk.out.
+func synth(ctx context.Context, env string) error {
 	mg.CtxDeps(ctx, Build, npmTools)
 	what := "the pipeline and every environment"
-	if e := os.Getenv("ENV"); e != "" {
-		what = "environment " + e
+	if env != "" {
+		what = "environment " + env
 	}
 	return timed("synth: "+what+" → "+outDir, func() error {
 		if err := os.RemoveAll(outDir); err != nil {
 			return err
 		}
-		return run(ctx, map[string]string{"CDK_OUTDIR": outDir, "PAYHOOK_ENV": os.Getenv("ENV")}, "go", "run", "./cmd/cdk")
+		return run(ctx, map[string]string{"CDK_OUTDIR": outDir, "PAYHOOK_ENV": env}, "go", "run", "./cmd/cdk")
 	})
+}
+
+// Bootstrap prepares the one-time `cdk bootstrap` of ENV's account and region (ENV=pipeline:
+// the pipeline's): the CloudFormation execution policy derived from every template deploying
+// there and payhook's bootstrap template (CDK's, trusting the pipeline's named roles only),
+// written to .payhook/bootstrap/<account>-<region>/. Prints the command; runs it when AWS
+// credentials are at hand.
+func Bootstrap(ctx context.Context) error {
+	env := os.Getenv("ENV")
+	if env == "" {
+		return fmt.Errorf("bootstrap: set ENV=<name> (the env's account) or ENV=pipeline (the pipeline's)")
+	}
+	if err := synth(ctx, ""); err != nil {
+		return err
+	}
+	cdkTemplate, err := os.ReadFile(bootstrap.CDKTemplate)
+	if err != nil {
+		return fmt.Errorf("bootstrap: CDK's bootstrap template: %w (run npm ci)", err)
+	}
+	plan, err := bootstrap.NewPlan(outDir, "envs", env, cdkTemplate)
+	if err != nil {
+		return err
+	}
+	if err := plan.Write(); err != nil {
+		return err
+	}
+	fmt.Printf("bootstrap: %s/%s serves %s\n  execution policy: %s/execution-policy-*.json (%d document(s))\n  template: %s\n",
+		plan.Account, plan.Region, strings.Join(plan.Stacks, ", "), plan.Dir, len(plan.Policies), plan.TemplateFile())
+	fmt.Printf("\n  npx cdk %s\n\n", strings.Join(plan.Args(), " "))
+	if err := cdkcli.RequireCredentials(ctx); err != nil {
+		fmt.Printf("bootstrap: not run (%v); run the command above with credentials for account %s\n", err, plan.Account)
+		return nil
+	}
+	return cdk(ctx, plan.Args()...)
 }
 
 // Pipeline holds the delivery pipeline's targets.
@@ -402,35 +442,13 @@ func npmTools(ctx context.Context) error {
 }
 
 func diffAgainst(ctx context.Context, base string) error {
-	files := []string{base}
-	if fi, err := os.Stat(base); err == nil && fi.IsDir() {
-		files, _ = filepath.Glob(filepath.Join(base, "*.template.json"))
+	targets, err := app.DiffTargets("envs", base, os.Getenv("ENV"))
+	if err != nil {
+		return err
 	}
-	if len(files) == 0 {
-		return fmt.Errorf("diff: no *.template.json in %s", base)
-	}
-	for _, f := range files {
-		// tests/testdata/<env>.template.json ↔ stack payhook-<env>/Payments, a stage of the
-		// pipeline unless ENV synthesized it alone.
-		env := strings.TrimSuffix(filepath.Base(f), ".template.json")
-		if os.Getenv("ENV") != "" && env != os.Getenv("ENV") {
-			continue
-		}
-		alone := os.Getenv("ENV") != ""
-		if env == "pipeline" && alone {
-			continue
-		}
-		deployable := false
-		if env != "pipeline" {
-			e, err := envs.LoadFile(filepath.Join("envs", env+".yaml"))
-			if err != nil {
-				return err
-			}
-			deployable = e.Deployable()
-		}
-		stack := app.StackPath(env, alone, deployable)
-		fmt.Printf("diff: %s against %s\n", stack, f)
-		if err := cdk(ctx, "diff", "--app", outDir, "--template", f, stack); err != nil {
+	for _, t := range targets {
+		fmt.Printf("diff: %s against %s\n", t.Stack, t.Template)
+		if err := cdk(ctx, "diff", "--app", outDir, "--template", t.Template, t.Stack); err != nil {
 			return err
 		}
 	}

@@ -5,7 +5,7 @@ package app
 
 import (
 	"fmt"
-	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -14,7 +14,7 @@ import (
 	"github.com/payhook/payhook/envs"
 	"github.com/payhook/payhook/internal/contract"
 	"github.com/payhook/payhook/internal/lambdabuild"
-	"github.com/payhook/payhook/stacks/delivery"
+	"github.com/payhook/payhook/pipeline"
 	"github.com/payhook/payhook/stacks/payments"
 )
 
@@ -30,10 +30,6 @@ type AppConfig struct {
 	// environment becomes a stage of it (under the pipeline stack) instead of a top-level
 	// stage. Local-only environments stay top-level either way.
 	WithPipeline bool
-	// Aspects are added to every stage and to the pipeline stack (cdk-nag's packs). A stage
-	// of the pipeline gets them before the pipeline synthesizes it, which is the only time
-	// its aspects run.
-	Aspects []awscdk.IAspect
 }
 
 // Built is what Build added to the App.
@@ -43,7 +39,7 @@ type Built struct {
 	// Stages are the payments stages built, by env name.
 	Stages map[string]*payments.Stage
 	// Delivery is the pipeline stack (nil without WithPipeline).
-	Delivery *delivery.Stack
+	Delivery *pipeline.Stack
 }
 
 // Build loads every environment from cfg.EnvsDir and adds its stages to scope (the App).
@@ -53,8 +49,9 @@ func Build(scope constructs.Construct, cfg AppConfig) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A deployable env is built as the pipeline deploys it (with its smoke role), alone or not.
 	var pc envs.Pipeline
-	if cfg.WithPipeline && cfg.Only == "" {
+	if needsPipeline(list, cfg.Only) {
 		if pc, err = envs.LoadPipeline(filepath.Join(cfg.EnvsDir, envs.PipelineFile)); err != nil {
 			return nil, err
 		}
@@ -75,18 +72,20 @@ func Build(scope constructs.Construct, cfg AppConfig) (*Built, error) {
 		if cfg.WithPipeline && cfg.Only == "" && e.Deployable() {
 			continue // a stage of the pipeline, below
 		}
-		b.Stages[e.Name] = payments.NewStage(scope, e, cfg.AssetsDir)
-		addAspects(b.Stages[e.Name].Stage, cfg.Aspects)
+		if e.Deployable() {
+			b.Stages[e.Name] = pipeline.NewStage(scope, e, cfg.AssetsDir, pc.Account).Stage
+		} else {
+			b.Stages[e.Name] = payments.NewStage(scope, e, cfg.AssetsDir)
+		}
 	}
 	if !found {
 		return nil, fmt.Errorf("no environment named %q in %s", cfg.Only, cfg.EnvsDir)
 	}
 	if cfg.WithPipeline && cfg.Only == "" {
-		b.Delivery = delivery.NewStack(scope, contract.PipelineStackID, &delivery.StackProps{Pipeline: pc, Envs: list,
-			AssetsDir: cfg.AssetsDir, StageAspects: cfg.Aspects})
-		addAspects(b.Delivery.Stack, cfg.Aspects)
+		b.Delivery = pipeline.NewStack(scope, contract.PipelineStackID, &pipeline.StackProps{Pipeline: pc, Envs: list,
+			AssetsDir: cfg.AssetsDir})
 		for name, st := range b.Delivery.Stages {
-			b.Stages[name] = st
+			b.Stages[name] = st.Stage
 		}
 	}
 	return b, nil
@@ -131,8 +130,46 @@ func StackPath(env string, alone, deployable bool) string {
 	return path
 }
 
-func addAspects(c constructs.IConstruct, aspects []awscdk.IAspect) {
-	for _, a := range aspects {
-		awscdk.Aspects_Of(c).Add(a, nil)
+// needsPipeline reports whether building only (or every env, when "") builds a deployable env.
+func needsPipeline(list []envs.Env, only string) bool {
+	for _, e := range list {
+		if e.Deployable() && (only == "" || e.Name == only) {
+			return true
+		}
 	}
+	return false
+}
+
+// DiffTarget is a stack of the assembly and the template file to compare it with.
+type DiffTarget struct{ Stack, Template string }
+
+// DiffTargets pairs the templates of base (a *.template.json file or a directory of them,
+// named <env>.template.json or pipeline.template.json) with the stacks of the assembly that
+// Build wrote for only ("" for the whole app).
+func DiffTargets(envsDir, base, only string) ([]DiffTarget, error) {
+	files := []string{base}
+	if fi, err := os.Stat(base); err == nil && fi.IsDir() {
+		files, _ = filepath.Glob(filepath.Join(base, "*.template.json"))
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("diff: no *.template.json in %s", base)
+	}
+	var out []DiffTarget
+	alone := only != ""
+	for _, f := range files {
+		env := strings.TrimSuffix(filepath.Base(f), ".template.json")
+		if (alone && env != only) || (env == "pipeline" && alone) {
+			continue
+		}
+		deployable := false
+		if env != "pipeline" {
+			e, err := envs.LoadFile(filepath.Join(envsDir, env+".yaml"))
+			if err != nil {
+				return nil, err
+			}
+			deployable = e.Deployable()
+		}
+		out = append(out, DiffTarget{Stack: StackPath(env, alone, deployable), Template: f})
+	}
+	return out, nil
 }

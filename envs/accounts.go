@@ -24,13 +24,14 @@ func separation(list []Env) []error {
 	return errs
 }
 
-// CheckPipelineAccount refuses an environment with retain_data in the pipeline's account,
-// where every environment without an account of its own deploys.
+// CheckPipelineAccount refuses an environment the pipeline deploys into the pipeline's own
+// account: a merged commit deploys there before any approval, with the rights the pipeline
+// holds, so no workload runs beside the pipeline.
 func CheckPipelineAccount(list []Env, p Pipeline) error {
 	var errs []error
 	for _, e := range list {
-		if e.RetainData && e.Account == p.Account {
-			errs = append(errs, fmt.Errorf("%s: account: %s is the pipeline's account (envs/%s), where every environment without an account deploys: an environment with retain_data: true needs an AWS account of its own (PCI DSS environment separation)",
+		if e.Deployable() && e.Account == p.Account {
+			errs = append(errs, fmt.Errorf("%s: account: %s is the pipeline's account (envs/%s): no environment runs there, since a merged commit would reach it before any approval with the pipeline's rights; give it an account of its own (dev and staging may share a non-production account)",
 				e.accountAt, e.Account, PipelineFile))
 		}
 	}

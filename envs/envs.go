@@ -75,7 +75,7 @@ type Env struct {
 	accountAt string
 	// Environment name, the suffix of every resource name; must equal the file's base name.
 	Name string `yaml:"name" schema:"required;pattern=^[a-z][a-z0-9-]{1,15}$"`
-	// AWS account id (12 digits, quoted in YAML). Optional: when empty the stage deploys to the pipeline's account. Required with retain_data, and distinct from every env without it and from the pipeline's (PCI DSS environment separation).
+	// AWS account id (12 digits, quoted in YAML). Required unless local_only: never the pipeline's account; an environment with retain_data needs one apart from every environment without it (PCI DSS environment separation); dev and staging may share a non-production account.
 	Account string `yaml:"account" schema:"pattern=^[0-9]{12}$"`
 	// AWS region, for example us-east-1 or eu-central-1.
 	Region string `yaml:"region" schema:"required;pattern=^(us|eu|ap|sa|ca|me|af|il|mx)-(north|south|east|west|central|northeast|southeast|northwest|southwest)-[1-9]$"`

@@ -47,6 +47,7 @@ func writeFile(t *testing.T, dir, name, content string) string {
 // minimalEnv is a valid environment file that sets only the required keys.
 const minimalEnv = `name: %s
 region: eu-west-1
+account: "333333333333"
 order: 1
 providers:
   - name: acme
@@ -159,7 +160,8 @@ func badCases() []badCase {
 		{"ingest-timeout", "functions.ingest.timeout_seconds", "must be at most 29 for ingest (API Gateway's integration timeout), got 30", true},
 		{"memory-64", "functions.notify_failures.memory_mb", "must be between 128 and 10240, got 64", true},
 		{"retain-approval", "retain_data", "retain_data requires approval: manual", true},
-		{"retain-noacct", "retain_data", "retain_data requires account: an environment that keeps payment data runs in an AWS account of its own", true},
+		{"no-account", "account", "required for an environment the pipeline deploys: it runs in an AWS account of its own, never the pipeline's", true},
+		{"retain-logs", "log_retention_days", "must be at least 365 with retain_data: true (PCI DSS 10.7 keeps audit logs a year", true},
 		{"retain-unsigned", "providers[2].scheme", "scheme none (unsigned) is not allowed with retain_data: true", true},
 		{"bad-email", "alarms.emails[1]", `must be an e-mail address, got "ops-at-example.com"`, true},
 		{"log-retention", "log_retention_days", "must be one of 1, 3, 5, 7, 14, 30,", true},
@@ -233,6 +235,7 @@ worker:
 alarms:
   emails: [ops@example.com]
 log_retention_days: 8
+account: "333333333333"
 `
 	file := writeFile(t, t.TempDir(), "three.yaml", content)
 	_, err := LoadFile(file)
@@ -268,6 +271,7 @@ log_retention_days: 7
 		got = append(got, e.Error())
 	}
 	assert.Equal(t, []string{
+		file + ":1: account: required for an environment the pipeline deploys: it runs in an AWS account of its own, never the pipeline's (dev and staging may share a non-production account; an environment with retain_data needs one apart from every environment without it)",
 		file + ":1: order: required unless local_only is true",
 		file + ":1: worker: required",
 		file + ":6: functions.notify_failures: required",
@@ -282,22 +286,22 @@ func TestLoadFileDecodeErrors(t *testing.T) {
 		content string
 		want    string // after "<file>:"
 	}{
-		{"unknown top-level key", valid + "colour: blue\n", "19: colour: unknown field"},
-		{"unknown nested key", strings.Replace(valid, "  batch_size: 10", "  batch_size: 10\n  batch: 2", 1), "16: worker.batch: unknown field"},
-		{"float for an integer", strings.Replace(valid, "order: 1", "order: 1.5", 1), "3: order: must be an integer, got number 1.5"},
-		{"quoted number", strings.Replace(valid, "order: 1", `order: "1"`, 1), `3: order: must be an integer, got string "1"`},
-		{"yes for a boolean", valid + "local_only: yes\n", `19: local_only: must be true or false, got string "yes"`},
+		{"unknown top-level key", valid + "colour: blue\n", "20: colour: unknown field"},
+		{"unknown nested key", strings.Replace(valid, "  batch_size: 10", "  batch_size: 10\n  batch: 2", 1), "17: worker.batch: unknown field"},
+		{"float for an integer", strings.Replace(valid, "order: 1", "order: 1.5", 1), "4: order: must be an integer, got number 1.5"},
+		{"quoted number", strings.Replace(valid, "order: 1", `order: "1"`, 1), `4: order: must be an integer, got string "1"`},
+		{"yes for a boolean", valid + "local_only: yes\n", `20: local_only: must be true or false, got string "yes"`},
 		{"number for a string", strings.Replace(valid, "region: eu-west-1", "region: 12", 1), "2: region: must be a string, got integer 12"},
-		{"mapping for a list", strings.Replace(valid, "  emails: [ops@example.com]", "  emails: {a: b}", 1), "17: alarms.emails: must be a list, got a mapping"},
-		{"scalar for a mapping", valid + "api: fast\n", `19: api: must be a mapping, got string "fast"`},
-		{"null for a number", valid + "api:\n  throttle_rate:\n", "20: api.throttle_rate: must be a number, got null"},
-		{"number for a tag value", valid + "tags:\n  cost-center: 1234\n", "20: tags.cost-center: must be a string, got integer 1234"},
-		{"alias", valid + "tags:\n  a: &x b\n", "20: tags.a: YAML anchors, aliases and tags are not supported"},
-		{"merge key", valid + "api:\n  <<: {path: x}\n", "20: api: YAML merge keys (<<) are not supported"},
-		{"two documents", valid + "---\nname: other\n", "20: (root): only one YAML document is allowed"},
+		{"mapping for a list", strings.Replace(valid, "  emails: [ops@example.com]", "  emails: {a: b}", 1), "18: alarms.emails: must be a list, got a mapping"},
+		{"scalar for a mapping", valid + "api: fast\n", `20: api: must be a mapping, got string "fast"`},
+		{"null for a number", valid + "api:\n  throttle_rate:\n", "21: api.throttle_rate: must be a number, got null"},
+		{"number for a tag value", valid + "tags:\n  cost-center: 1234\n", "21: tags.cost-center: must be a string, got integer 1234"},
+		{"alias", valid + "tags:\n  a: &x b\n", "21: tags.a: YAML anchors, aliases and tags are not supported"},
+		{"merge key", valid + "api:\n  <<: {path: x}\n", "21: api: YAML merge keys (<<) are not supported"},
+		{"two documents", valid + "---\nname: other\n", "21: (root): only one YAML document is allowed"},
 		{"empty file", "# nothing\n", "1: (root): file is empty"},
 		{"list at the top", "- a\n", "1: (root): must be a mapping, got a list"},
-		{"duplicate key", valid + "order: 2\n", "19: order: duplicate key, already defined on line 3"},
+		{"duplicate key", valid + "order: 2\n", "20: order: duplicate key, already defined on line 4"},
 		{"syntax error", "name: x\n  bad: indent\n", "1: syntax error: mapping value is not allowed in this context"},
 	}
 	for _, tc := range tests {
@@ -327,7 +331,7 @@ func TestLoadFileDefaults(t *testing.T) {
 	assert.Equal(t, 14, env.Queue.DLQRetentionDays)
 	assert.Equal(t, 0, env.Worker.BatchingWindowSeconds)
 	assert.Nil(t, env.Functions.Ingest.ReservedConcurrency)
-	assert.Empty(t, env.Account)
+	assert.Equal(t, "333333333333", env.Account)
 	assert.Equal(t, "webhooks", env.API.Path)
 	assert.Equal(t, "v1", env.API.StageName)
 
@@ -344,8 +348,8 @@ func TestLoadFileDefaults(t *testing.T) {
 	_, err = LoadFile(file)
 	errs := splitErrors(t, err)
 	require.Len(t, errs, 2, "%v", err)
-	assert.Equal(t, file+":20: api.throttle_burst: must be at least 1, got 0", errs[0].Error())
-	assert.Equal(t, file+`:21: api.path: must match ^[a-z0-9-]+$, got ""`, errs[1].Error())
+	assert.Equal(t, file+":21: api.throttle_burst: must be at least 1, got 0", errs[0].Error())
+	assert.Equal(t, file+`:22: api.path: must match ^[a-z0-9-]+$, got ""`, errs[1].Error())
 }
 
 func TestLoadDirDuplicateNames(t *testing.T) {
@@ -387,8 +391,8 @@ func TestLoadDir(t *testing.T) {
 		b := writeFile(t, dir, "bb.yaml", fmt.Sprintf(minimalEnv, "bb")+"extra: 1\n")
 		_, err := LoadDir(dir)
 		require.Error(t, err)
-		assert.Contains(t, err.Error(), a+":3: order: must be at least 1, got 0")
-		assert.Contains(t, err.Error(), b+":19: extra: unknown field")
+		assert.Contains(t, err.Error(), a+":4: order: must be at least 1, got 0")
+		assert.Contains(t, err.Error(), b+":20: extra: unknown field")
 	})
 }
 
@@ -404,6 +408,7 @@ func TestLoadPipeline(t *testing.T) {
 connection_arn: arn:aws:codestar-connections:eu-west-1:123456789012:connection/abc-123
 account: "123456789012"
 region: eu-west-1
+approvers: [arn:aws:iam::123456789012:role/approvers]
 `
 	tests := []struct {
 		name    string
@@ -411,11 +416,14 @@ region: eu-west-1
 		want    []string // errors after "<file>:"; none means valid
 	}{
 		{"valid, branch defaults to main", valid, nil},
-		{"unknown key", valid + "branches: [main]\n", []string{"5: branches: unknown field"}},
+		{"unknown key", valid + "branches: [main]\n", []string{"6: branches: unknown field"}},
+		{"no approvers", strings.Replace(valid, "approvers: [arn:aws:iam::123456789012:role/approvers]\n", "", 1), []string{"1: approvers: required"}},
+		{"an approver that is not a role or user ARN", strings.Replace(valid, "role/approvers", "group/approvers", 1),
+			[]string{"5: approvers[0]: must match ^arn:aws"}},
 		{"bad connection ARN", strings.Replace(valid, "codestar-connections", "codecommit", 1),
 			[]string{"2: connection_arn: must match ^arn:aws:(codeconnections|codestar-connections):"}},
 		{"bad repository and e-mail", strings.Replace(valid, "payhook/payhook", "payhook", 1) + "notification_emails: [nobody]\n",
-			[]string{"1: repository: must match ", `5: notification_emails[0]: must be an e-mail address, got "nobody"`}},
+			[]string{"1: repository: must match ", `6: notification_emails[0]: must be an e-mail address, got "nobody"`}},
 		{"missing account, unquoted digits elsewhere", strings.Replace(valid, "account: \"123456789012\"\n", "", 1),
 			[]string{"1: account: required"}},
 		{"account as a number", strings.Replace(valid, `"123456789012"`, "123456789012", 1),
@@ -461,10 +469,10 @@ func TestFieldPath(t *testing.T) {
 
 func TestRetainedDataNeedsAnAccountOfItsOwn(t *testing.T) {
 	dir := t.TempDir()
-	prod := strings.Replace(fmt.Sprintf(minimalEnv, "prod"), "order: 1", "order: 2", 1) +
-		"retain_data: true\napproval: manual\naccount: \"222222222222\"\n"
-	writeFile(t, dir, "prod.yaml", prod)
-	writeFile(t, dir, "dev.yaml", fmt.Sprintf(minimalEnv, "dev")+"account: \"222222222222\"\n")
+	prod := strings.Replace(inAccount(fmt.Sprintf(minimalEnv, "prod"), "222222222222"), "order: 1", "order: 2", 1) +
+		"retain_data: true\napproval: manual\n"
+	writeFile(t, dir, "prod.yaml", yearOfLogs(prod))
+	writeFile(t, dir, "dev.yaml", inAccount(fmt.Sprintf(minimalEnv, "dev"), "222222222222"))
 
 	// GIVEN dev (no retained data) in prod's account: refused, naming both files and lines
 	_, err := LoadDir(dir)
@@ -474,7 +482,7 @@ func TestRetainedDataNeedsAnAccountOfItsOwn(t *testing.T) {
 	assert.Contains(t, err.Error(), "PCI DSS environment separation")
 
 	// GIVEN dev in another account: loaded; prod in the pipeline's account is refused
-	writeFile(t, dir, "dev.yaml", fmt.Sprintf(minimalEnv, "dev")+"account: \"333333333333\"\n")
+	writeFile(t, dir, "dev.yaml", fmt.Sprintf(minimalEnv, "dev"))
 	list, err := LoadDir(dir)
 	require.NoError(t, err)
 	require.NoError(t, CheckPipelineAccount(list, Pipeline{Account: "111111111111"}))
@@ -482,6 +490,40 @@ func TestRetainedDataNeedsAnAccountOfItsOwn(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "is the pipeline's account")
 	assert.Regexp(t, `prod\.yaml:\d+: account:`, err.Error())
+
+	// GIVEN dev in the pipeline's account: refused too, though it keeps no data (a merged
+	// commit would reach it before any approval, with the pipeline's rights)
+	err = CheckPipelineAccount(list, Pipeline{Account: "333333333333"})
+	require.Error(t, err)
+	assert.Regexp(t, `dev\.yaml:\d+: account: 333333333333 is the pipeline's account`, err.Error())
+	assert.NotContains(t, err.Error(), "prod.yaml")
+}
+
+// TestDeployableEnvNeedsAnAccount: an env the pipeline deploys names its account (else it
+// would deploy wherever the credentials point, or into the pipeline's); a local one need not.
+func TestDeployableEnvNeedsAnAccount(t *testing.T) {
+	dir := t.TempDir()
+	file := writeFile(t, dir, "dev.yaml", inAccount(fmt.Sprintf(minimalEnv, "dev"), ""))
+	_, err := LoadFile(file)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), file+":1: account: required for an environment the pipeline deploys")
+	file = writeFile(t, dir, "local.yaml", strings.Replace(inAccount(fmt.Sprintf(minimalEnv, "local"), ""), "order: 1", "local_only: true", 1))
+	_, err = LoadFile(file)
+	require.NoError(t, err)
+}
+
+// yearOfLogs rewrites minimalEnv's log retention to the year an env with retain_data keeps.
+func yearOfLogs(env string) string {
+	return strings.Replace(env, "log_retention_days: 7", "log_retention_days: 365", 1)
+}
+
+// inAccount rewrites minimalEnv's account ("" drops the line).
+func inAccount(env, account string) string {
+	line := ""
+	if account != "" {
+		line = "account: \"" + account + "\"\n"
+	}
+	return strings.Replace(env, "account: \"333333333333\"\n", line, 1)
 }
 
 // formats lists the providers posting events, with their format.

@@ -349,15 +349,16 @@ func crossFieldSchema(t reflect.Type) []any {
 			map[string]any{
 				"if":   when("local_only", map[string]any{"const": true}),
 				"then": map[string]any{"properties": map[string]any{"approval": map[string]any{"const": ApprovalNone}, "retain_data": map[string]any{"const": false}}},
-				"else": map[string]any{"required": []string{"order"}},
+				"else": map[string]any{"required": []string{"order", "account"}},
 			},
 			map[string]any{
 				"if": when("retain_data", map[string]any{"const": true}),
 				"then": map[string]any{
-					"required": []string{"approval", "account"},
+					"required": []string{"approval"},
 					"properties": map[string]any{
-						"approval":  map[string]any{"const": ApprovalManual},
-						"providers": map[string]any{"items": map[string]any{"properties": map[string]any{"scheme": map[string]any{"not": map[string]any{"const": SchemeNone}}}}},
+						"approval":           map[string]any{"const": ApprovalManual},
+						"log_retention_days": map[string]any{"minimum": MinRetainedLogDays},
+						"providers":          map[string]any{"items": map[string]any{"properties": map[string]any{"scheme": map[string]any{"not": map[string]any{"const": SchemeNone}}}}},
 					},
 				},
 			},

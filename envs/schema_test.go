@@ -244,8 +244,10 @@ func TestSchemaAgreesWithValidator(t *testing.T) {
 		{"tag key starting with aws:", fmt.Sprintf(minimalEnv, "xx") + "tags:\n  \"aws:x\": y\n", false},
 		{"tags", fmt.Sprintf(minimalEnv, "xx") + "tags:\n  team: payments\n", true},
 		{"batch 11 with a window", strings.Replace(fmt.Sprintf(minimalEnv, "xx"), "batch_size: 10", "batch_size: 11\n  batching_window_seconds: 1", 1), true},
-		{"retained data with approval and an account", fmt.Sprintf(minimalEnv, "xx") + "retain_data: true\napproval: manual\naccount: \"222222222222\"\n", true},
-		{"retained data without an account", fmt.Sprintf(minimalEnv, "xx") + "retain_data: true\napproval: manual\n", false},
+		{"retained data with approval and an account", yearOfLogs(inAccount(fmt.Sprintf(minimalEnv, "xx"), "222222222222")) + "retain_data: true\napproval: manual\n", true},
+		{"retained data with a month of logs", inAccount(fmt.Sprintf(minimalEnv, "xx"), "222222222222") + "retain_data: true\napproval: manual\n", false},
+		{"retained data without an account", yearOfLogs(inAccount(fmt.Sprintf(minimalEnv, "xx"), "")) + "retain_data: true\napproval: manual\n", false},
+		{"deployable without an account", inAccount(fmt.Sprintf(minimalEnv, "xx"), ""), false},
 	}
 	for _, tc := range more {
 		t.Run(tc.name, func(t *testing.T) {

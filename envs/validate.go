@@ -23,6 +23,8 @@ const (
 	// MaxUnbatchedSize is the largest worker batch size allowed without a
 	// batching window.
 	MaxUnbatchedSize = 10
+	// MinRetainedLogDays is the shortest log retention of an env that retains data.
+	MinRetainedLogDays = 365
 )
 
 // emailPattern is deliberately simple: one @, no spaces, a dot in the domain;
@@ -114,12 +116,15 @@ func (e Env) issues(has func(fieldPath) bool) ([]issue, error) {
 		if e.RetainData {
 			c.add(fieldPath{"retain_data"}, "must be false when local_only is true: local emulators keep nothing")
 		}
-	} else if e.RetainData {
+	} else if e.Account == "" {
+		c.add(fieldPath{"account"}, "required for an environment the pipeline deploys: it runs in an AWS account of its own, never the pipeline's (dev and staging may share a non-production account; an environment with retain_data needs one apart from every environment without it)")
+	}
+	if !e.LocalOnly && e.RetainData {
 		if e.Approval != ApprovalManual {
 			c.add(fieldPath{"retain_data"}, "retain_data requires approval: manual")
 		}
-		if e.Account == "" {
-			c.add(fieldPath{"retain_data"}, "retain_data requires account: an environment that keeps payment data runs in an AWS account of its own, apart from every environment that does not (PCI DSS environment separation)")
+		if e.LogRetentionDays > 0 && e.LogRetentionDays < MinRetainedLogDays {
+			c.add(fieldPath{"log_retention_days"}, fmt.Sprintf("must be at least %d with retain_data: true (PCI DSS 10.7 keeps audit logs a year; AWS Control Tower's CT.CLOUDWATCH.PR.2), got %d", MinRetainedLogDays, e.LogRetentionDays))
 		}
 		for i, p := range e.Providers {
 			if p.Scheme == SchemeNone {
@@ -462,36 +467,4 @@ func isEmail(s string) bool {
 	}
 	a, err := mail.ParseAddress(s)
 	return err == nil && a.Address == s
-}
-
-// checkFormat checks what a provider posts against its scheme and its format's settings.
-func checkFormat(c *checker, at fieldPath, p Provider) {
-	format := p.Format
-	if format == "" {
-		format = FormatPayhook
-	}
-	if p.Stripe != nil && format != FormatStripe {
-		c.add(at.child("stripe"), fmt.Sprintf("only for format stripe (this provider's format is %s)", format))
-	}
-	if p.Mapping != nil && format != FormatStandardWebhooks {
-		c.add(at.child("mapping"), fmt.Sprintf("only for format standard-webhooks (this provider's format is %s)", format))
-	}
-	switch format {
-	case FormatStripe:
-		if p.Scheme != SchemeStripe {
-			c.add(at.child("format"), fmt.Sprintf("format stripe requires scheme stripe (Stripe signs its events with Stripe-Signature), got %s", p.Scheme))
-		}
-	case FormatStandardWebhooks:
-		if p.Scheme != SchemeStandardWebhooks {
-			c.add(at.child("format"), fmt.Sprintf("format standard-webhooks requires scheme standard-webhooks (its webhook-id header is the event id), got %s", p.Scheme))
-		}
-		if p.Mapping == nil {
-			c.add(at.child("format"), "format standard-webhooks requires a mapping: where the envelope holds the payment and which event types move money")
-			return
-		}
-		m := contract.Mapping{Credit: p.Mapping.Credit, Debit: p.Mapping.Debit, Ignored: p.Mapping.Ignored}
-		if t, first, second := m.Overlap(); t != "" {
-			c.add(at.child("mapping"), fmt.Sprintf("event type %q is listed in both %s and %s", t, first, second))
-		}
-	}
 }

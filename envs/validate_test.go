@@ -14,6 +14,7 @@ func validEnv() Env {
 	e.Name = "dev"
 	e.Region = "eu-west-1"
 	e.Order = 1
+	e.Account = "333333333333"
 	e.Providers = []Provider{{Name: "acme", Scheme: SchemeStandardWebhooks}, {Name: "stripe", Scheme: SchemeStripe}}
 	e.Functions = Functions{
 		Ingest:         Function{MemoryMB: 256, TimeoutSeconds: 10},
@@ -96,12 +97,12 @@ func TestValidate(t *testing.T) {
 		{"valid", func(*Env) {}, nil},
 		{"local env without order", func(e *Env) { e.LocalOnly, e.Order = true, 0 }, nil},
 		{"prod-like", func(e *Env) {
-			e.RetainData, e.Approval, e.Account = true, ApprovalManual, "222222222222"
+			e.RetainData, e.Approval, e.Account, e.LogRetentionDays = true, ApprovalManual, "222222222222", 365
 			e.Functions.Ingest.ReservedConcurrency = ptr(10)
 		}, nil},
 		{"retained data without an account", func(e *Env) {
-			e.RetainData, e.Approval = true, ApprovalManual
-		}, []string{"retain_data: retain_data requires account: an environment that keeps payment data runs in an AWS account of its own, apart from every environment that does not (PCI DSS environment separation)"}},
+			e.RetainData, e.Approval, e.Account, e.LogRetentionDays = true, ApprovalManual, "", 365
+		}, []string{"account: required for an environment the pipeline deploys: it runs in an AWS account of its own, never the pipeline's (dev and staging may share a non-production account; an environment with retain_data needs one apart from every environment without it)"}},
 		{"deployable env without order", func(e *Env) { e.Order = 0 }, []string{"order: required unless local_only is true"}},
 		{"local env with approval and retained data", func(e *Env) {
 			e.LocalOnly, e.Approval, e.RetainData = true, ApprovalManual, true
@@ -110,11 +111,10 @@ func TestValidate(t *testing.T) {
 			"retain_data: must be false when local_only is true: local emulators keep nothing",
 		}},
 		{"retained data, no approval, unsigned provider", func(e *Env) {
-			e.RetainData = true
+			e.RetainData, e.LogRetentionDays = true, 365
 			e.Providers = append(e.Providers, Provider{Name: "legacy", Scheme: SchemeNone})
 		}, []string{
 			"providers[2].scheme: scheme none (unsigned) is not allowed with retain_data: true",
-			"retain_data: retain_data requires account: an environment that keeps payment data runs in an AWS account of its own, apart from every environment that does not (PCI DSS environment separation)",
 			"retain_data: retain_data requires approval: manual",
 		}},
 		{"bad reserved concurrency", func(e *Env) { e.Functions.Accounting.ReservedConcurrency = ptr(0) },
@@ -207,13 +207,15 @@ func TestPipelineValidate(t *testing.T) {
 	for _, e := range splitErrors(t, err) {
 		got = append(got, e.Error())
 	}
-	assert.Equal(t, []string{"account: required", "connection_arn: required", "region: required", "repository: required"}, got)
+	assert.Equal(t, []string{"account: required", "approvers: required", "connection_arn: required", "region: required", "repository: required"}, got)
 
 	p.Repository = "payhook/payhook"
 	p.ConnectionARN = "arn:aws:codeconnections:us-east-1:111111111111:connection/00000000-0000-0000-0000-000000000000"
 	p.Account = "111111111111"
 	p.Region = "us-east-1"
+	p.Approvers = []string{"arn:aws:iam::111111111111:role/approvers"}
 	require.NoError(t, p.Validate())
+	assert.Equal(t, []string{"111111111111"}, p.ApproverAccounts())
 }
 
 func TestParseRules(t *testing.T) {

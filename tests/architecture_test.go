@@ -124,3 +124,22 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		}
 	}
 }
+
+// TestCodeOwnersGuardWhatDeploys: the paths that decide what reaches an environment and with
+// which rights need their owners' review (.github/CODEOWNERS, enforced by branch protection).
+func TestCodeOwnersGuardWhatDeploys(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", ".github", "CODEOWNERS"))
+	require.NoError(t, err)
+	owners := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && !strings.HasPrefix(f[0], "#") {
+			owners[f[0]] = strings.Join(f[1:], " ")
+		}
+	}
+	for _, path := range []string{"/envs/", "/pipeline/", "/pipeline/bootstrap/", "/cmd/cdk/", "/ci/", "/package-lock.json", "/go.sum", "/.github/"} {
+		assert.NotEmpty(t, owners[path], "%s has owners", path)
+		_, err := os.Stat(filepath.Join("..", strings.Trim(path, "/")))
+		assert.NoError(t, err, "%s exists", path)
+	}
+	assert.Contains(t, owners["/pipeline/bootstrap/"], "security")
+}

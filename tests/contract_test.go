@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payhook/payhook/internal/contract"
+	"github.com/payhook/payhook/internal/localrun/cfn"
 )
 
 // configTags reads the envconfig tags of the Config struct of a service (package main, so
@@ -90,6 +91,17 @@ func TestServicesReadWhatTheStackSets(t *testing.T) {
 					assert.Contains(t, set, v, "%s/%s: required %s is not set by the stack", name, service, v)
 				}
 			}
+		}
+	}
+}
+
+// TestLocalAccountIsTheEmulatorsAccount: a local-only env's stack names the account local
+// mode resolves AWS::AccountId to, so its literal ARNs match the emulated resources'.
+func TestLocalAccountIsTheEmulatorsAccount(t *testing.T) {
+	assert.Equal(t, cfn.LocalAccount, contract.LocalAccount)
+	for _, e := range synthesized.envs {
+		if e.LocalOnly {
+			assert.Equal(t, contract.LocalAccount, *synthesized.built.Stages[e.Name].Payments.Account(), e.Name)
 		}
 	}
 }

@@ -19,7 +19,7 @@ import (
 	"github.com/payhook/payhook/envs"
 	"github.com/payhook/payhook/internal/contract"
 	"github.com/payhook/payhook/internal/iam"
-	"github.com/payhook/payhook/stacks/delivery"
+	"github.com/payhook/payhook/pipeline"
 )
 
 type action struct {
@@ -37,7 +37,7 @@ type pipelineView struct {
 	Counts    map[string]int
 }
 
-func readPipeline(t *testing.T, outdir string, d *delivery.Stack) pipelineView {
+func readPipeline(t *testing.T, outdir string, d *pipeline.Stack) pipelineView {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(outdir, *d.TemplateFile()))
 	require.NoError(t, err)
@@ -155,6 +155,12 @@ func TestPipelineShape(t *testing.T) {
 			require.Len(t, approvals, 1, stage)
 			assert.Contains(t, approvals[0].Configuration["CustomData"], "#{Source@", "the approval names the commit")
 			assert.Contains(t, approvals[0].Configuration["CustomData"], "CommitId")
+			assert.Contains(t, approvals[0].Configuration["CustomData"], "#{Build@Synth."+pipeline.AssemblyDigestVariable+"}", "and the assembly")
+			verify := v.action(t, stage, "VerifyAssembly-"+e.Name)
+			assert.Greater(t, verify.RunOrder, approvals[0].RunOrder, "verified after the approval")
+			assert.Less(t, verify.RunOrder, v.action(t, stage, stage+".Prepare").RunOrder, "and before the deploy")
+			assert.Contains(t, fmt.Sprint(verify.Configuration["EnvironmentVariables"]), "#{Build@Synth."+pipeline.AssemblyDigestVariable+"}")
+			assert.Contains(t, v.buildspec(t, verify), `if [ \"$actual\" != \"$APPROVED_SHA256\" ]`)
 		} else {
 			assert.Empty(t, approvals, stage)
 		}
@@ -178,16 +184,13 @@ func TestPipelineShape(t *testing.T) {
 		assert.Contains(t, v.buildspec(t, smoke), "go run mage.go smoke")
 		project := v.Resources[smoke.Configuration["ProjectName"].(map[string]any)["Ref"].(string)]
 		assert.Contains(t, fmt.Sprint(project.Props["Environment"]), "Name:ENV Type:PLAINTEXT Value:"+e.Name)
-		if e.Account != "" && e.Account != *synthesized.built.Delivery.Account() {
-			// In another account it assumes the env's smoke role, which is checked there.
-			assume := v.roleStatement(t, project, "sts:AssumeRole")
-			assert.Equal(t, "arn:aws:iam::"+e.Account+":role/"+contract.SmokeRoleName(e.Name), assume["Resource"], stage)
-			assert.Contains(t, v.buildspec(t, smoke), "credential_source = EcsContainer")
-			continue
-		}
-		// It signs as the smoke provider only.
+		// It signs as the smoke provider only, from the env's own account, by assuming the
+		// env's smoke role there (TestSmokeRoleInAnotherAccount checks what that may do).
 		assert.Contains(t, fmt.Sprint(project.Props["Environment"]), "Name:PAYHOOK_PROVIDERS Type:PLAINTEXT Value:"+contract.SmokeProvidersSpec())
-		checkSmokeGrants(t, stage, e.Name, func(action string) map[string]any { return v.roleStatement(t, project, action) })
+		assert.NotEqual(t, *synthesized.built.Delivery.Account(), e.Account, "%s runs in an account of its own", e.Name)
+		assume := v.roleStatement(t, project, "sts:AssumeRole")
+		assert.Equal(t, "arn:aws:iam::"+e.Account+":role/"+contract.SmokeRoleName(e.Name), assume["Resource"], stage)
+		assert.Contains(t, v.buildspec(t, smoke), "credential_source = EcsContainer")
 	}
 }
 
@@ -210,6 +213,10 @@ func checkSmokeGrants(t *testing.T, where, env string, statement func(action str
 			Context: map[string]string{"dynamodb:leadingkeys": key}})
 		assert.Equal(t, allowed, d.Allowed, "%s: GetItem on %s (%s)", where, key, d.Why)
 	}
+	// A call that names no partition key (a Scan, were it granted) is refused: ForAllValues
+	// alone holds for an empty set; the Null condition beside it requires the key.
+	d := ev.Evaluate([]any{doc}, iam.Request{Role: "smoke", Action: "dynamodb:Query", Resource: "table"})
+	assert.False(t, d.Allowed, "%s: a call without dynamodb:LeadingKeys", where)
 }
 
 // TestPipelineToolsArePinned: no step installs a tool at whatever version the registry
@@ -226,7 +233,7 @@ func TestPipelineToolsArePinned(t *testing.T) {
 	}
 	// The asset steps' buildspecs are files of the assembly: cmd/cdk rewrites them after
 	// synth, as here, to install cdk-assets from the lockfile it copies beside them.
-	require.NoError(t, delivery.LockCLIInstalls(synthesized.outdir, ".."))
+	require.NoError(t, pipeline.LockCLIInstalls(synthesized.outdir, ".."))
 	assets, err := filepath.Glob(filepath.Join(synthesized.outdir, "buildspec-*FileAsset*.yaml"))
 	require.NoError(t, err)
 	require.NotEmpty(t, assets)
@@ -347,9 +354,9 @@ func TestAddingAnEnvFileAddsAStage(t *testing.T) {
 	assert.Equal(t, "payhook-prod", v.Stages[len(v.Stages)-1])
 }
 
-// TestSmokeRoleInAnotherAccount: an env in its own account holds the role its smoke step
-// assumes; only the pipeline's smoke project role of that env may assume it, and it may read
-// the smoke provider's secret and items only. Envs in the pipeline's account have none.
+// TestSmokeRoleInAnotherAccount: every env runs in an account of its own and holds the role
+// its smoke step assumes; only the pipeline's smoke project role of that env may assume it,
+// and it may read the smoke provider's secret and items only.
 func TestSmokeRoleInAnotherAccount(t *testing.T) {
 	pipelineAccount := *synthesized.built.Delivery.Account()
 	for _, e := range synthesized.envs {
@@ -363,10 +370,7 @@ func TestSmokeRoleInAnotherAccount(t *testing.T) {
 				roles = append(roles, r)
 			}
 		}
-		if e.Account == "" || e.Account == pipelineAccount {
-			assert.Empty(t, roles, "%s shares the pipeline's account: no smoke role", e.Name)
-			continue
-		}
+		require.NotEqual(t, pipelineAccount, e.Account, e.Name)
 		require.Len(t, roles, 1, e.Name)
 		trust := roles[0].Props["AssumeRolePolicyDocument"].(map[string]any)["Statement"].([]any)[0].(map[string]any)
 		assert.Equal(t, "arn:aws:iam::"+pipelineAccount+":role/"+contract.SmokeProjectRoleName(e.Name), trust["Principal"].(map[string]any)["AWS"])

@@ -96,7 +96,7 @@ func TestEveryEnvironmentIsSynthesized(t *testing.T) {
 			}
 			assert.Equal(t, map[string]int{
 				"AWS::Lambda::Function": 4, "AWS::Lambda::Alias": 4, "AWS::DynamoDB::Table": 1,
-				"AWS::SQS::Queue": 2, "AWS::SNS::Topic": 1, "AWS::KMS::Key": 1,
+				"AWS::SQS::Queue": 2, "AWS::SNS::Topic": 1, "AWS::KMS::Key": 2,
 				"AWS::SNS::Subscription": len(e.Alarms.Emails), "AWS::WAFv2::WebACL": 1,
 				"AWS::WAFv2::WebACLAssociation": 1, "AWS::WAFv2::LoggingConfiguration": 1,
 				"AWS::ApiGateway::RestApi": 1, "AWS::ApiGateway::Method": 2, "AWS::ApiGateway::UsagePlan": 1, "AWS::ApiGateway::ApiKey": 1, "AWS::Lambda::EventSourceMapping": 2,
@@ -233,9 +233,16 @@ func TestProdIsHardened(t *testing.T) {
 		assert.Contains(t, fmt.Sprint(g.Props["AutoRollbackConfiguration"]), "DEPLOYMENT_STOP_ON_ALARM")
 		assert.NotEmpty(t, g.Props["AlarmConfiguration"])
 	}
-	key := one(t, rs, "AWS::KMS::Key")
-	assert.Equal(t, true, key.Props["EnableKeyRotation"])
-	assert.Contains(t, fmt.Sprint(key.Props["KeyPolicy"]), "cloudwatch.amazonaws.com")
+	keys := ofType(rs, "AWS::KMS::Key")
+	require.Len(t, keys, 2, "the alerts topic's key and the log groups'")
+	for _, key := range keys {
+		assert.Equal(t, true, key.Props["EnableKeyRotation"])
+		assert.Contains(t, fmt.Sprint(key.Props["KeyPolicy"]), "DenyGrantsExceptForAWSResources", "CT.KMS.PR.3")
+	}
+	for _, g := range ofType(rs, "AWS::Logs::LogGroup") {
+		assert.NotNil(t, g.Props["KmsKeyId"], "log groups are encrypted with the env's key")
+		assert.GreaterOrEqual(t, num(g.Props["RetentionInDays"]), 365.0)
+	}
 	var caps []float64
 	for _, m := range ofType(rs, "AWS::Lambda::EventSourceMapping") {
 		if sc, ok := m.Props["ScalingConfig"].(map[string]any); ok {

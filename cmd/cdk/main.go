@@ -18,13 +18,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/payhook/payhook/app"
 	"github.com/payhook/payhook/internal/cfnrules"
-	"github.com/payhook/payhook/stacks/delivery"
+	"github.com/payhook/payhook/pipeline"
 )
 
 func main() {
@@ -50,7 +51,12 @@ func run() error {
 	asm := cdkApp.Synth(nil)
 	if built.Delivery != nil {
 		// The pipeline's later steps install their tools from the lockfile in the assembly.
-		if err := delivery.LockCLIInstalls(*asm.Directory(), "."); err != nil {
+		if err := pipeline.LockCLIInstalls(*asm.Directory(), "."); err != nil {
+			return err
+		}
+		// A pipeline that would deploy an env before the approval its env file asks for is
+		// refused here, in the pipeline's own synth step, before self-mutation applies it.
+		if err := pipeline.CheckApprovals(filepath.Join(*asm.Directory(), *built.Delivery.TemplateFile()), built.Envs); err != nil {
 			return err
 		}
 	}

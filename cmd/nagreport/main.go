@@ -1,9 +1,11 @@
-// Command nagreport synthesizes every environment and the pipeline with three cdk-nag packs
-// (AwsSolutions, PCI DSS 3.2.1, NIST 800-53 R5) and prints, per stack and pack, how many
-// findings are left open and how many are suppressed (each suppression has its reason on its
-// resource; cdk-nag's CSV reports under cdk.out list them). It is what
-// `go run mage.go nag` runs. It reports; it does not gate: tests/ gates AwsSolutions and
-// PCI DSS 3.2.1 (TestNagGates), NIST 800-53 R5 is informational.
+// Command nagreport synthesizes every environment and the pipeline, then runs three cdk-nag
+// packs (AwsSolutions, PCI DSS 3.2.1, NIST 800-53 R5) over each synthesized template, as
+// the tests' gate does (internal/naggate: every resource of the template, custom resources
+// too), and prints, per stack and pack, how many findings are left open and how many are
+// suppressed (each suppression has its reason on its resource; cdk-nag's CSV reports under
+// the reports directory list them). It is what `go run mage.go nag` runs. It reports; it
+// does not gate: tests/ gates AwsSolutions and PCI DSS 3.2.1, NIST 800-53 R5 is
+// informational.
 package main
 
 import (
@@ -22,6 +24,8 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/payhook/payhook/app"
+	"github.com/payhook/payhook/internal/cfnrules"
+	"github.com/payhook/payhook/internal/naggate"
 )
 
 func main() {
@@ -39,17 +43,28 @@ func run(w io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(out)
-	cdkApp := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(out)})
-	props := &cdknag.NagPackProps{Reports: jsii.Bool(true)}
-	if _, err := app.Build(cdkApp, app.AppConfig{EnvsDir: "envs", AssetsDir: "build", WithPipeline: true,
-		Aspects: []awscdk.IAspect{cdknag.NewAwsSolutionsChecks(props), cdknag.NewPCIDSS321Checks(props),
-			cdknag.NewNIST80053R5Checks(props)}}); err != nil {
+	cdkApp := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(filepath.Join(out, "cdk.out"))})
+	if _, err := app.Build(cdkApp, app.AppConfig{EnvsDir: "envs", AssetsDir: "build", WithPipeline: true}); err != nil {
 		return err
 	}
-	cdkApp.Synth(nil)
-	counts, err := readReports(out)
+	asm := cdkApp.Synth(nil)
+	templates, err := cfnrules.Templates(*asm.Directory())
 	if err != nil {
 		return err
+	}
+	props := &cdknag.NagPackProps{Reports: jsii.Bool(true)}
+	packs := append(naggate.Gated(props), cdknag.NewNIST80053R5Checks(props))
+	var counts []count
+	for _, t := range templates {
+		res, err := naggate.Check(cdkApp, "Nag"+t.Stack, t.File, packs...)
+		if err != nil {
+			return err
+		}
+		c, err := readReports(res.Outdir, t.Stack)
+		if err != nil {
+			return err
+		}
+		counts = append(counts, c...)
 	}
 	return print(w, counts)
 }
@@ -61,15 +76,14 @@ type count struct {
 }
 
 // readReports reads cdk-nag's CSV reports (<pack>-<stack>-NagReport.csv, one row per rule
-// and resource) anywhere under dir.
-func readReports(dir string) ([]count, error) {
+// and resource) anywhere under dir, as the findings of stack.
+func readReports(dir, stack string) ([]count, error) {
 	byKey := map[string]*count{}
 	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, "-NagReport.csv") {
 			return err
 		}
-		pack, stack, _ := strings.Cut(strings.TrimSuffix(filepath.Base(path), "-NagReport.csv"), "-")
-		stack = strings.TrimPrefix(stack, "-")
+		pack, _, _ := strings.Cut(strings.TrimSuffix(filepath.Base(path), "-NagReport.csv"), "-")
 		f, err := os.Open(path)
 		if err != nil {
 			return err

@@ -27,19 +27,19 @@ func TestReadReportsCountsOpenAndSuppressedPerStackAndPack(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(nested, "NIST.800.53.R5--payhook-pipeline-NagReport.csv"),
 		[]byte(strings.SplitN(report, "\n", 2)[0]+"\n\"NIST.800.53.R5-X\",\"r\",\"Non-Compliant\",\"N/A\",\"Error\",\"...\"\n"), 0o644))
 
-	got, err := readReports(dir)
+	got, err := readReports(dir, "payhook-dev")
 	require.NoError(t, err)
 	assert.Equal(t, []count{
-		{stack: "payhook-dev-payhook-dev", pack: "AwsSolutions", open: 2, suppressed: 1},
-		{stack: "payhook-pipeline", pack: "NIST.800.53.R5", open: 1},
+		{stack: "payhook-dev", pack: "AwsSolutions", open: 2, suppressed: 1},
+		{stack: "payhook-dev", pack: "NIST.800.53.R5", open: 1},
 	}, got)
 
 	var b strings.Builder
 	require.NoError(t, print(&b, got))
-	assert.Contains(t, b.String(), "payhook-dev-payhook-dev  AwsSolutions    2     1")
+	assert.Contains(t, b.String(), "payhook-dev  AwsSolutions    2     1")
 }
 
 func TestReadReportsWithoutAnyIsAnError(t *testing.T) {
-	_, err := readReports(t.TempDir())
+	_, err := readReports(t.TempDir(), "x")
 	assert.ErrorContains(t, err, "no report")
 }

@@ -76,6 +76,7 @@ func NewAlarmedFunction(scope constructs.Construct, id string, props *AlarmedFun
 	f.LogGroup = awslogs.NewLogGroup(c, jsii.String("LogGroup"), &awslogs.LogGroupProps{
 		Retention:     p.LogRetention,
 		RemovalPolicy: p.RemovalPolicy,
+		EncryptionKey: p.LogEncryptionKey,
 	})
 
 	var env *map[string]*string

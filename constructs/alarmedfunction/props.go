@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
@@ -62,6 +63,13 @@ type AlarmedFunctionProps struct {
 	//
 	// Default: awslogs.RetentionDays_ONE_MONTH (DefaultLogRetention).
 	LogRetention awslogs.RetentionDays
+
+	// LogEncryptionKey encrypts the function's log group. Its key policy must
+	// let CloudWatch Logs (logs.<region>.amazonaws.com) use it for the log
+	// groups of the account.
+	//
+	// Default: nil, CloudWatch Logs' own encryption.
+	LogEncryptionKey awskms.IKey
 
 	// RemovalPolicy of the function's log group: DESTROY, RETAIN or
 	// RETAIN_ON_UPDATE_OR_DELETE.

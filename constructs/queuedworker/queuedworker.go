@@ -3,6 +3,7 @@ package queuedworker
 import (
 	"fmt"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
@@ -81,6 +82,8 @@ func NewQueuedWorker(scope constructs.Construct, id string, props *QueuedWorkerP
 		},
 	})
 
+	allowRedriveFrom(w.DeadLetterQueue, p.QueueName)
+
 	w.Consumer = alarmedfunction.NewAlarmedFunction(c, "Consumer", &p.Consumer)
 	w.EventSourceMapping = Consume(w.Consumer.Alias, w.Consumer.Function, w.Queue, &ConsumeProps{
 		BatchSize: p.BatchSize, MaxBatchingWindow: p.MaxBatchingWindow, MaxConcurrency: p.MaxConcurrency})
@@ -96,4 +99,17 @@ func NewQueuedWorker(scope constructs.Construct, id string, props *QueuedWorkerP
 
 	w.Alarms = append([]awscloudwatch.IAlarm{w.DeadLetterDepthAlarm, w.OldestMessageAgeAlarm}, w.Consumer.Alarms...)
 	return w
+}
+
+// allowRedriveFrom declares the dead-letter queue as one (AWS Control Tower's CT.SQS.PR.1):
+// only the named main queue may send its dead letters there. Its ARN is written out from the
+// name, since a reference to the queue, which refers to this one, would be a dependency cycle;
+// a queue without a given name gets CloudFormation's, so any queue of the account may.
+func allowRedriveFrom(dlq awssqs.Queue, queueName *string) {
+	policy := map[string]any{"redrivePermission": "allowAll"}
+	if queueName != nil && !*awscdk.Token_IsUnresolved(queueName) {
+		arn := awscdk.Stack_Of(dlq).FormatArn(&awscdk.ArnComponents{Service: jsii.String("sqs"), Resource: queueName})
+		policy = map[string]any{"redrivePermission": "byQueue", "sourceQueueArns": []*string{arn}}
+	}
+	dlq.Node().DefaultChild().(awssqs.CfnQueue).SetRedriveAllowPolicy(policy)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
@@ -80,6 +81,13 @@ type WebhookIngressProps struct {
 	//
 	// Default: awslogs.RetentionDays_ONE_MONTH (DefaultAccessLogRetention).
 	AccessLogRetention awslogs.RetentionDays
+
+	// LogEncryptionKey encrypts the access and WAF log groups and, unless
+	// Handler.LogEncryptionKey is set, the handler's. Its key policy must let
+	// CloudWatch Logs (logs.<region>.amazonaws.com) use it.
+	//
+	// Default: nil, CloudWatch Logs' own encryption.
+	LogEncryptionKey awskms.IKey
 
 	// RemovalPolicy of the access log group (and, unless
 	// Handler.RemovalPolicy is set, of the handler's log group): DESTROY,
@@ -212,6 +220,9 @@ func (p WebhookIngressProps) WithDefaults() WebhookIngressProps {
 	}
 	if p.RemovalPolicy == "" {
 		p.RemovalPolicy = DefaultRemovalPolicy
+	}
+	if p.Handler.LogEncryptionKey == nil {
+		p.Handler.LogEncryptionKey = p.LogEncryptionKey
 	}
 	if p.Handler.RemovalPolicy == "" {
 		p.Handler.RemovalPolicy = p.RemovalPolicy

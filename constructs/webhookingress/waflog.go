@@ -26,6 +26,7 @@ func newWafLogging(c constructs.Construct, acl awswafv2.CfnWebACL, p WebhookIngr
 		LogGroupName:  jsii.String(name),
 		Retention:     p.AccessLogRetention,
 		RemovalPolicy: p.RemovalPolicy,
+		EncryptionKey: p.LogEncryptionKey,
 	})
 	// WAF takes the log group's ARN without the ":*" suffix that LogGroupArn carries.
 	arn := awscdk.Stack_Of(c).FormatArn(&awscdk.ArnComponents{Service: jsii.String("logs"),

@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awswafv2"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -103,13 +104,17 @@ func NewWebhookIngress(scope constructs.Construct, id string, props *WebhookIngr
 	w.AccessLogGroup = awslogs.NewLogGroup(c, jsii.String("AccessLogs"), &awslogs.LogGroupProps{
 		Retention:     p.AccessLogRetention,
 		RemovalPolicy: p.RemovalPolicy,
+		EncryptionKey: p.LogEncryptionKey,
 	})
 
 	w.Api = newRestAPI(c, p, w.AccessLogGroup)
 	w.Stage = w.Api.DeploymentStage()
 
 	w.Resource = w.Api.Root().AddResource(p.Path, nil)
-	integration := awsapigateway.NewLambdaIntegration(w.Handler.Alias, &awsapigateway.LambdaIntegrationOptions{Proxy: jsii.Bool(true)})
+	// No test-invoke permission: the console's test invocations would bypass the API key,
+	// the usage plan and WAF.
+	integration := awsapigateway.NewLambdaIntegration(w.Handler.Alias, &awsapigateway.LambdaIntegrationOptions{
+		Proxy: jsii.Bool(true), AllowTestInvoke: jsii.Bool(false)})
 	w.Method = w.Resource.AddMethod(jsii.String("POST"), integration, &awsapigateway.MethodOptions{
 		ApiKeyRequired:    jsii.Bool(true),
 		AuthorizationType: awsapigateway.AuthorizationType_NONE,
@@ -142,6 +147,7 @@ func NewWebhookIngress(scope constructs.Construct, id string, props *WebhookIngr
 	})
 	w.UsagePlan.AddApiKey(w.ApiKey, nil)
 
+	limitInvokeToAccount(c, w.Api)
 	w.WebAcl, w.WebAclAssociation = newWebACL(c, w.Api, w.Stage, *p.WafRateLimit)
 	w.WafLogGroup, w.WafLogging = newWafLogging(c, w.WebAcl, p)
 
@@ -307,4 +313,17 @@ func newWebACL(c constructs.Construct, api awsapigateway.RestApi, stage awsapiga
 		WebAclArn:   acl.AttrArn(),
 	})
 	return acl, assoc
+}
+
+// limitInvokeToAccount names the API's own account (aws:SourceAccount) on every invoke
+// permission the API's methods hold, besides the API's ARN (aws:SourceArn): AWS Control
+// Tower's CT.LAMBDA.PR.2 accepts a service principal only with a literal source.
+func limitInvokeToAccount(c constructs.Construct, api awsapigateway.RestApi) {
+	account := awscdk.Stack_Of(c).Account()
+	for _, child := range *api.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		if p, ok := child.(awslambda.CfnPermission); ok && *awscdk.CfnResource_IsCfnResource(child) &&
+			*p.CfnResourceType() == "AWS::Lambda::Permission" {
+			p.SetSourceAccount(account)
+		}
+	}
 }

@@ -18,6 +18,7 @@ type manifest struct {
 		Properties  struct {
 			TemplateFile  string `json:"templateFile"`
 			DirectoryName string `json:"directoryName"`
+			StackName     string `json:"stackName"`
 		} `json:"properties"`
 	} `json:"artifacts"`
 }
@@ -28,6 +29,8 @@ type StackTemplate struct {
 	Stack string
 	// File is the template's path.
 	File string
+	// StackName is the name CloudFormation gives the stack ("" when it is the artifact id).
+	StackName string
 	// Account and Region are the stack's environment ("" when unknown).
 	Account, Region string
 }
@@ -47,7 +50,7 @@ func Templates(dir string) ([]StackTemplate, error) {
 	for id, a := range m.Artifacts {
 		switch a.Type {
 		case "aws:cloudformation:stack":
-			st := StackTemplate{Stack: id, File: filepath.Join(dir, a.Properties.TemplateFile)}
+			st := StackTemplate{Stack: id, File: filepath.Join(dir, a.Properties.TemplateFile), StackName: a.Properties.StackName}
 			st.Account, st.Region = environment(a.Environment)
 			out = append(out, st)
 		case "cdk:cloud-assembly":

@@ -63,6 +63,28 @@ func SmokeRoleName(env string) string { return "payhook-" + env + "-smoke" }
 // principal SmokeRoleName trusts.
 func SmokeProjectRoleName(env string) string { return "payhook-pipeline-smoke-" + env }
 
+// SmokeProjectName is the CodeBuild project of an env's smoke step: the only source
+// CodeBuild may assume SmokeProjectRoleName for.
+func SmokeProjectName(env string) string { return "payhook-pipeline-smoke-" + env }
+
+// VerifyProjectName is the CodeBuild project that checks, after an env's approval, that the
+// assembly about to deploy is the approved one.
+func VerifyProjectName(env string) string { return "payhook-pipeline-verify-" + env }
+
+// Roles of the pipeline's account that the target accounts' bootstrap roles trust, and
+// nothing else there (pipeline/bootstrap): CodePipeline's role, which runs the deploy actions
+// through each target's deploy role; the asset project's, which publishes through each
+// target's file-publishing role; and the permissions check's, which diffs through the
+// deploy role before an env that retains data.
+const (
+	PipelineRoleName         = "payhook-pipeline-codepipeline"
+	PipelineAssetsRoleName   = "payhook-pipeline-assets"
+	PipelineCheckRoleName    = "payhook-pipeline-permissions-check"
+	PipelineApproverRoleName = "payhook-pipeline-approver"
+	PipelineName             = "payhook"
+	PipelineStackName        = "payhook-pipeline"
+)
+
 // SmokeSecretName is the Secrets Manager name of an env's smoke signing secret.
 func SmokeSecretName(env string) string { return "payhook/" + env + "/smoke-signing-secret" }
 
@@ -101,6 +123,9 @@ const (
 	// name; the smoke step's permission to read the API key is conditioned on it.
 	EnvTag = "payhook:env"
 )
+
+// LocalAccount is the account of local mode: the emulators', and a local-only env's stack's.
+const LocalAccount = "000000000000"
 
 // StageName is the name of an env's stage and stack, and the prefix of its resources' names.
 func StageName(env string) string { return "payhook-" + env }

@@ -20,7 +20,7 @@ func TestCountTemplateOfProd(t *testing.T) {
 	require.NoError(t, err)
 	// 25 alarms, 4 of them error-rate alarms on metric math over 2 metrics each.
 	// Two secrets: the providers' signing secrets and the smoke provider's.
-	assert.Equal(t, TemplateCounts{AlarmMetrics: 21 + 4*2, Dashboards: 1, KMSKeys: 1, Secrets: 2, WAFRules: 4}, c)
+	assert.Equal(t, TemplateCounts{AlarmMetrics: 21 + 4*2, Dashboards: 1, KMSKeys: 2, Secrets: 2, WAFRules: 4}, c)
 }
 
 func measured() Measured {

@@ -1,11 +1,14 @@
 package payments
 
 import (
+	"fmt"
 	"regexp"
+	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 
-	"github.com/payhook/payhook/internal/nagsuppress"
+	"github.com/payhook/payhook/envs"
+	"github.com/payhook/payhook/internal/suppress"
 )
 
 // The two webhook methods: POST /<path> (API key) and POST /<path>/{provider} (signature only).
@@ -17,7 +20,7 @@ var (
 // nagSuppressions are the cdk-nag findings payhook accepts. The AwsSolutions and PCI DSS 3.2.1
 // packs run over every environment in tests/ (TestNagGates); anything not listed here fails
 // the build, and TestNagSuppressionsArePerResource fails on a stack-wide suppression.
-var nagSuppressions = []nagsuppress.Suppression{
+var nagSuppressions = []suppress.Suppression{
 	{ID: "AwsSolutions-IAM4", Types: []string{"AWS::IAM::Role"},
 		Reason: "AWSLambdaBasicExecutionRole (log delivery), AmazonAPIGatewayPushToCloudWatchLogs (API Gateway account logging role) and AWSCodeDeployRoleForLambdaLimited (traffic shifting) are the AWS-maintained minimal policies for those services.",
 		AppliesTo: []any{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
@@ -25,11 +28,7 @@ var nagSuppressions = []nagsuppress.Suppression{
 			"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited"}},
 	{ID: "AwsSolutions-IAM5", Types: []string{"AWS::IAM::Policy"}, Path: regexp.MustCompile(`/ServiceRole/DefaultPolicy/Resource$`),
 		Reason:    "A function role's default policy: X-Ray PutTraceSegments/PutTelemetryRecords accept only Resource * (TestOnlyXRayIsGrantedOnEveryResource keeps * to them); table grants name the table's own indexes (table/index/*) for the outbox and failure lists; KMS GenerateDataKey* on the alerts key is what SNS publishing to an encrypted topic needs.",
-		AppliesTo: []any{"Resource::*", "Action::kms:GenerateDataKey*", nagsuppress.Regex(`^Resource::<Table[A-Z0-9]+\.Arn>\/index\/\*$`)}},
-	{ID: "AwsSolutions-IAM5", Types: []string{"AWS::IAM::Policy"}, Path: regexp.MustCompile(`/SmokeRole/DefaultPolicy/Resource$`),
-		AppliesTo: []any{nagsuppress.Regex(`^Resource::arn:[a-z-]+:apigateway:[a-z0-9-]+::\/apikeys\/\*$`),
-			nagsuppress.Regex(`^Resource::arn:[a-z-]+:secretsmanager:[a-z0-9-]+:\d{12}:secret:payhook\/[a-z0-9-]+\/smoke-signing-secret-\*$`)},
-		Reason: "The pipeline's smoke role reads this env's API key (API key ids are generated; the statement requires the env's tag) and the smoke provider's secret (the * is the suffix Secrets Manager appends to the name)."},
+		AppliesTo: []any{"Resource::*", "Action::kms:GenerateDataKey*", suppress.Regex(`^Resource::<Table[A-Z0-9]+\.Arn>\/index\/\*$`)}},
 	{ID: "AwsSolutions-APIG2", Types: []string{"AWS::ApiGateway::RestApi"},
 		Reason: "The ingest function validates every request itself so senders get field-level 400/413/415 JSON errors; an API Gateway validator would answer first with generic messages."},
 	{ID: "AwsSolutions-APIG4", Types: []string{"AWS::ApiGateway::Method"}, Path: apiKeyMethod,
@@ -48,8 +47,6 @@ var nagSuppressions = []nagsuppress.Suppression{
 		Reason: "Inline policies are the least-privilege grants CDK generates per function; each role is owned by one function."},
 	{ID: "PCI.DSS.321-LambdaInsideVPC", Types: []string{"AWS::Lambda::Function"},
 		Reason: "The functions reach only AWS public service endpoints (DynamoDB, SQS, SNS, Secrets Manager) over TLS with IAM authorization; they hold no network path to a cardholder-data environment."},
-	{ID: "PCI.DSS.321-CloudWatchLogGroupEncrypted", Types: []string{"AWS::Logs::LogGroup"},
-		Reason: "Logs never contain payment bodies, card data or secrets (ingest logs identifiers only; WAF logs redact the API key and signature headers); CloudWatch Logs encrypts them at rest with service-managed keys."},
 	{ID: "PCI.DSS.321-SecretsManagerUsingKMSKey", Types: []string{"AWS::SecretsManager::Secret"}, Path: regexp.MustCompile(`/SigningSecrets/Resource$`),
 		Reason: "The providers' signing secrets use the AWS-managed Secrets Manager key; IAM lets only this stack's ingest role read them."},
 	{ID: "PCI.DSS.321-SecretsManagerUsingKMSKey", Types: []string{"AWS::SecretsManager::Secret"}, Path: regexp.MustCompile(`/SmokeSigningSecret/Resource$`),
@@ -60,6 +57,22 @@ var nagSuppressions = []nagsuppress.Suppression{
 		Reason: "Webhook POSTs must never be answered from a cache: every delivery has to reach the idempotency check."},
 }
 
-// SuppressAcceptedNagFindings records payhook's accepted cdk-nag findings on each resource
-// of stack they hold for (call it once every resource exists).
-func SuppressAcceptedNagFindings(stack awscdk.Stack) { nagsuppress.Apply(stack, nagSuppressions) }
+// guardSuppressions are the AWS Control Tower proactive controls (internal/guard) payhook
+// accepts in env e's stack; tests/ runs every control over every template.
+func guardSuppressions(e envs.Env) []suppress.Suppression {
+	list := []suppress.Suppression{
+		{Guard: "lambda_inside_vpc_check", Types: []string{"AWS::Lambda::Function"},
+			Reason: "CT.LAMBDA.PR.3: the functions reach only AWS public service endpoints (DynamoDB, SQS, SNS, Secrets Manager, X-Ray) over TLS with IAM authorization and hold no network path to a cardholder-data environment; a VPC would add NAT or five interface endpoints per AZ for no isolation gained."},
+	}
+	if !e.RetainData {
+		list = append(list, suppress.Suppression{Guard: "cloudwatch_log_group_retention_period_check", Types: []string{"AWS::Logs::LogGroup"},
+			Reason: fmt.Sprintf("CT.CLOUDWATCH.PR.2: envs/%s.yaml keeps logs %d days (log_retention_days); it retains no data and its logs record test traffic only. An env with retain_data keeps them at least a year (the loader refuses less).", e.Name, e.LogRetentionDays)})
+	}
+	return list
+}
+
+// SuppressAccepted records payhook's accepted cdk-nag findings and Control Tower controls on
+// each resource of env e's stack they hold for (call it once every resource exists).
+func SuppressAccepted(stack awscdk.Stack, e envs.Env) {
+	suppress.Apply(stack, append(slices.Clone(nagSuppressions), guardSuppressions(e)...))
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/payhook/payhook/envs"
 	"github.com/payhook/payhook/internal/cfnrules"
 	"github.com/payhook/payhook/internal/contract"
+	"github.com/payhook/payhook/internal/keys"
 )
 
 // table creates the one table: one record per (provider, transaction id), the daily totals,
@@ -69,11 +70,7 @@ func (b *builder) signingSecret() {
 func newAlerts(stack awscdk.Stack, e envs.Env, removal awscdk.RemovalPolicy) (awskms.Key, awssns.Topic) {
 	cloudwatch := []awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(cfnrules.CloudWatchPrincipal), nil)}
 	fromThisAccount := map[string]any{"aws:SourceAccount": stack.Account()}
-	key := awskms.NewKey(stack, jsii.String("AlertsKey"), &awskms.KeyProps{
-		Description:       jsii.String("payhook " + e.Name + " alerts topic"),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     removal,
-	})
+	key := keys.New(stack, "AlertsKey", "payhook "+e.Name+" alerts topic", removal)
 	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
 		Principals: &cloudwatch,

@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
@@ -21,6 +20,7 @@ import (
 	"github.com/payhook/payhook/constructs/queuedworker"
 	"github.com/payhook/payhook/constructs/webhookingress"
 	"github.com/payhook/payhook/envs"
+	"github.com/payhook/payhook/internal/keys"
 )
 
 // StackProps configures NewStack.
@@ -31,9 +31,6 @@ type StackProps struct {
 	// AssetsDir holds <service>/bootstrap for every service (required; `mage build` writes
 	// build/).
 	AssetsDir string
-	// PipelineAccount is the account of the pipeline that deploys the stack; when it differs
-	// from Env.Account the stack holds SmokeRole for the pipeline's smoke step (default: none).
-	PipelineAccount string
 }
 
 // Stack is one environment of the payment-notification system. Every building block is
@@ -42,15 +39,14 @@ type Stack struct {
 	awscdk.Stack
 	// Table holds transactions, daily totals and failures (services/internal/store).
 	Table awsdynamodb.Table
+	// LogKey encrypts every log group of the stack (functions, API access, WAF).
+	LogKey awskms.Key
 	// AlertsKey encrypts the alerts topic; CloudWatch alarms may use it.
 	AlertsKey awskms.Key
 	// AlertsTopic receives every alarm and every dead-message alert.
 	AlertsTopic awssns.Topic
 	// SigningSecret holds the providers' webhook signing secrets.
 	SigningSecret awssecretsmanager.Secret
-	// SmokeRole is what the pipeline's smoke step assumes when this env is in another
-	// account than the pipeline's (nil otherwise).
-	SmokeRole awsiam.Role
 	// SmokeSigningSecret holds the smoke provider's signing secret, generated at creation;
 	// the pipeline's smoke step may read it and nothing of SigningSecret.
 	SmokeSigningSecret awssecretsmanager.Secret
@@ -96,6 +92,8 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 		b.removal = awscdk.RemovalPolicy_RETAIN
 	}
 	b.table()
+	b.s.LogKey = keys.New(stack, "LogKey", "payhook "+b.e.Name+": log groups", b.removal)
+	keys.AllowLogs(b.s.LogKey)
 	b.s.AlertsKey, b.s.AlertsTopic = newAlerts(stack, b.e, b.removal)
 	b.signingSecret()
 	b.accounting()
@@ -105,10 +103,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 	b.serviceAlarms()
 	b.tagsAndOutputs()
 	b.dashboard()
-	if a := props.PipelineAccount; a != "" && props.Env.Account != "" && a != props.Env.Account {
-		b.smokeRole(a)
-	}
-	SuppressAcceptedNagFindings(stack)
+	SuppressAccepted(stack, props.Env)
 	return b.s
 }
 

@@ -10,26 +10,27 @@ import (
 )
 
 // Stage is the deployable unit of one environment: a Stage named payhook-<name> holding
-// its payments stack. The pipeline deploys stages.
+// its payments stack.
 type Stage struct {
 	awscdk.Stage
+	// Env is the environment the stage deploys.
+	Env envs.Env
 	// Payments is the environment's payments stack.
 	Payments *Stack
 }
 
-// NewStage builds the stage of env. Its stack is named payhook-<name>.
+// NewStage builds the stage of env in the env's account and region. Its stack is named
+// payhook-<name>.
 func NewStage(scope constructs.Construct, env envs.Env, assetsDir string) *Stage {
-	return NewPipelineStage(scope, env, assetsDir, "")
-}
-
-// NewPipelineStage is NewStage for a pipeline in pipelineAccount: an env in another account
-// gets the role its smoke step assumes (Stack.SmokeRole).
-func NewPipelineStage(scope constructs.Construct, env envs.Env, assetsDir, pipelineAccount string) *Stage {
+	account := env.Account
+	if account == "" && env.LocalOnly {
+		account = contract.LocalAccount // the emulators' account, so ARNs are literal as in AWS
+	}
 	var where *awscdk.Environment
-	if env.Account != "" || env.Region != "" {
+	if account != "" || env.Region != "" {
 		where = &awscdk.Environment{Region: jsii.String(env.Region)}
-		if env.Account != "" {
-			where.Account = jsii.String(env.Account)
+		if account != "" {
+			where.Account = jsii.String(account)
 		}
 	}
 	stage := awscdk.NewStage(scope, jsii.String(env.StageName()), &awscdk.StageProps{Env: where})
@@ -40,11 +41,10 @@ func NewPipelineStage(scope constructs.Construct, env envs.Env, assetsDir, pipel
 			Description: jsii.String("payhook " + env.Name + ": serverless payment-notification webhooks"),
 			// Account and region come from the stage.
 		},
-		Env:             env,
-		AssetsDir:       assetsDir,
-		PipelineAccount: pipelineAccount,
+		Env:       env,
+		AssetsDir: assetsDir,
 	})
-	return &Stage{Stage: stage, Payments: p}
+	return &Stage{Stage: stage, Env: env, Payments: p}
 }
 
 // synthesizer is CDK's default synthesizer (the bootstrapped roles and buckets), with the

@@ -1,4 +1,4 @@
-package delivery
+package pipeline
 
 import (
 	"encoding/json"
@@ -14,6 +14,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/payhook/payhook/envs"
 	"github.com/payhook/payhook/internal/contract"
 )
 
@@ -29,7 +30,17 @@ func pinnedInstall(bin string) string {
 // harden tightens what CDK Pipelines generates and offers no option for: the self-mutation
 // and permission-check projects install the CLI from the lockfile, and the asset
 // publishing role may start only the asset projects.
-func (d *Stack) harden() error {
+func (d *Stack) harden(pc envs.Pipeline) error {
+	if err := d.nameProjectsAndRoles(pc); err != nil {
+		return err
+	}
+	if err := d.newApprover(pc); err != nil {
+		return err
+	}
+	if err := d.logSecurityCheck(); err != nil {
+		return err
+	}
+	d.keepArtifacts()
 	var assets []awscodebuild.CfnProject
 	for _, p := range d.projects() {
 		if err := d.pinCLI(p); err != nil {

@@ -1,0 +1,313 @@
+// Package bootstrap scopes what the CDK bootstrap of each account may do: the CloudFormation
+// execution policy derived from the templates that deploy there (the actions their resource
+// types' CloudFormation handlers call, IAM only on the stacks' own roles), and a bootstrap
+// template, CDK's own from the pinned CLI, whose deploy and publishing roles trust the
+// pipeline's named roles instead of every principal of the pipeline's account.
+package bootstrap
+
+import (
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+//go:embed handlers.json
+var handlersJSON []byte
+
+// handlers are the actions CloudFormation's handlers call per resource type (handlers.json).
+func handlers() (map[string][]string, error) {
+	var doc struct {
+		Types map[string]struct{ Actions []string } `json:"types"`
+	}
+	if err := json.Unmarshal(handlersJSON, &doc); err != nil {
+		return nil, fmt.Errorf("bootstrap: handlers.json: %w", err)
+	}
+	out := make(map[string][]string, len(doc.Types))
+	for t, v := range doc.Types {
+		out[t] = v.Actions
+	}
+	return out, nil
+}
+
+// HandlerActions are the actions CloudFormation's handlers call to create, update and delete
+// a resource of type typ; ok is false for a type handlers.json does not list.
+func HandlerActions(typ string) (actions []string, ok bool) {
+	table, err := handlers()
+	if err != nil {
+		return nil, false
+	}
+	actions, ok = table[typ]
+	return actions, ok
+}
+
+// PassedToService is the service a resource of type typ passes its role to ("" for none).
+func PassedToService(typ string) string { return passedTo[typ] }
+
+// Template is one stack that will deploy with the policy.
+type Template struct {
+	// StackName is the stack's name: CloudFormation names the roles it generates after it.
+	StackName string
+	// Body is the template, as JSON values.
+	Body map[string]any
+}
+
+// Statement is one statement of an IAM policy.
+type Statement struct {
+	Sid       string         `json:"Sid"`
+	Effect    string         `json:"Effect"`
+	Action    []string       `json:"Action"`
+	Resource  []string       `json:"Resource"`
+	Condition map[string]any `json:"Condition,omitempty"`
+}
+
+// passedTo names the service a resource type passes a role to (iam:PassedToService).
+var passedTo = map[string]string{
+	"AWS::Lambda::Function":           "lambda.amazonaws.com",
+	"AWS::ApiGateway::Account":        "apigateway.amazonaws.com",
+	"AWS::CodeDeploy::DeploymentGroup": "codedeploy.amazonaws.com",
+	"AWS::CodeBuild::Project":         "codebuild.amazonaws.com",
+	"AWS::CodePipeline::Pipeline":     "codepipeline.amazonaws.com",
+}
+
+// Role actions that take conditions of their own, and the IAM actions on users and groups
+// that AWS::IAM::Policy's handler lists but payhook's templates never use (a test refuses a
+// policy attached to a user or a group).
+var (
+	conditionedIAM = []string{"iam:PassRole", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:CreateServiceLinkedRole"}
+	unusedIAM      = []string{"Group", "User"}
+)
+
+// ExecutionPolicy returns the statements the CloudFormation execution role of account needs
+// to create, update and delete every resource of the templates, and nothing else: for each
+// service, exactly the actions its resource types' handlers call; IAM only on roles named
+// after the stacks (<stack name>-*), attaching only the AWS managed policies the templates
+// attach, passing roles only to the services that take them.
+func ExecutionPolicy(partition, account string, templates []Template) ([]Statement, error) {
+	table, err := handlers()
+	if err != nil {
+		return nil, err
+	}
+	byService := map[string][]string{}
+	var errs []error
+	var managed, services, roles []string
+	for _, t := range templates {
+		roles = appendNew(roles, fmt.Sprintf("arn:%s:iam::%s:role/%s-*", partition, account, t.StackName))
+		res, _ := t.Body["Resources"].(map[string]any)
+		for _, id := range sortedKeys(res) {
+			r, _ := res[id].(map[string]any)
+			typ, _ := r["Type"].(string)
+			actions, ok := table[typ]
+			if !ok {
+				errs = append(errs, fmt.Errorf("%s: %s: no handler permissions for %s in pipeline/bootstrap/handlers.json", t.StackName, id, typ))
+				continue
+			}
+			for _, a := range actions {
+				svc, _, _ := strings.Cut(a, ":")
+				byService[svc] = appendNew(byService[svc], a)
+			}
+			if passesRole(res, r) {
+				if s, ok := passedTo[typ]; ok {
+					services = appendNew(services, s)
+				} else {
+					errs = append(errs, fmt.Errorf("%s: %s: %s passes a role, but to which service is not known (pipeline/bootstrap/policy.go passedTo)", t.StackName, id, typ))
+				}
+			}
+			arns, err := managedPolicies(partition, r)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %s: %w", t.StackName, id, err))
+			}
+			for _, a := range arns {
+				managed = appendNew(managed, a)
+			}
+			errs = append(errs, checkRoleName(t, id, r)...)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return statements(partition, account, byService, roles, managed, services), nil
+}
+
+// statements turns the collected actions into the policy's statements, IAM scoped.
+func statements(partition, account string, byService map[string][]string, roles, managed, services []string) []Statement {
+	var out []Statement
+	for _, svc := range sortedKeys(byService) {
+		actions := byService[svc]
+		if svc != "iam" {
+			out = append(out, Statement{Sid: sid(svc), Effect: "Allow", Action: sorted(actions), Resource: []string{"*"}})
+			continue
+		}
+		var plain []string
+		for _, a := range actions {
+			if !slices.Contains(conditionedIAM, a) && !strings.Contains(a, unusedIAM[0]) && !strings.Contains(a, unusedIAM[1]) {
+				plain = append(plain, a)
+			}
+		}
+		out = append(out, Statement{Sid: "StackRoles", Effect: "Allow", Action: sorted(plain), Resource: sorted(roles)})
+		if len(managed) > 0 {
+			out = append(out, Statement{Sid: "StackRolesManagedPolicies", Effect: "Allow",
+				Action: []string{"iam:AttachRolePolicy", "iam:DetachRolePolicy"}, Resource: sorted(roles),
+				Condition: map[string]any{"ArnEquals": map[string]any{"iam:PolicyARN": sorted(managed)}}})
+		}
+		if slices.Contains(actions, "iam:PassRole") {
+			out = append(out, Statement{Sid: "PassStackRoles", Effect: "Allow", Action: []string{"iam:PassRole"}, Resource: sorted(roles),
+				Condition: map[string]any{"StringEquals": map[string]any{"iam:PassedToService": sorted(services)}}})
+		}
+		if slices.Contains(actions, "iam:CreateServiceLinkedRole") {
+			out = append(out, Statement{Sid: "ServiceLinkedRoles", Effect: "Allow", Action: []string{"iam:CreateServiceLinkedRole"},
+				Resource: []string{fmt.Sprintf("arn:%s:iam::%s:role/aws-service-role/*", partition, account)}})
+		}
+	}
+	return out
+}
+
+// passesRole reports whether a resource's properties name a role (of the template, or by ARN):
+// CloudFormation then passes that role to the resource's service.
+func passesRole(resources map[string]any, r map[string]any) bool {
+	if r["Type"] == "AWS::IAM::Role" || r["Type"] == "AWS::IAM::Policy" {
+		return false // a role's own definition, or its policy, passes nothing
+	}
+	props, _ := r["Properties"].(map[string]any)
+	rest := map[string]any{}
+	for k, v := range props {
+		if k != "KeyPolicy" && k != "PolicyDocument" { // a principal named in a policy is not passed
+			rest[k] = v
+		}
+	}
+	b, _ := json.Marshal(rest)
+	if strings.Contains(string(b), ":role/") {
+		return true
+	}
+	for id, other := range resources {
+		if m, _ := other.(map[string]any); m["Type"] == "AWS::IAM::Role" && strings.Contains(string(b), `{"Fn::GetAtt":["`+id+`","Arn"]}`) {
+			return true
+		}
+	}
+	return false
+}
+
+// managedPolicies returns the ARNs of the AWS managed policies a role attaches.
+func managedPolicies(partition string, r map[string]any) ([]string, error) {
+	if r["Type"] != "AWS::IAM::Role" {
+		return nil, nil
+	}
+	props, _ := r["Properties"].(map[string]any)
+	list, _ := props["ManagedPolicyArns"].([]any)
+	var out []string
+	for _, v := range list {
+		s, err := literal(partition, v)
+		if err != nil {
+			return nil, fmt.Errorf("ManagedPolicyArns: %w", err)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// literal renders a string or an Fn::Join of strings and Ref AWS::Partition.
+func literal(partition string, v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case map[string]any:
+		if ref, ok := x["Ref"]; ok && ref == "AWS::Partition" {
+			return partition, nil
+		}
+		join, ok := x["Fn::Join"].([]any)
+		if !ok || len(join) != 2 {
+			break
+		}
+		parts, _ := join[1].([]any)
+		var b strings.Builder
+		for i, p := range parts {
+			s, err := literal(partition, p)
+			if err != nil {
+				return "", err
+			}
+			if i > 0 {
+				b.WriteString(fmt.Sprint(join[0]))
+			}
+			b.WriteString(s)
+		}
+		return b.String(), nil
+	}
+	return "", fmt.Errorf("%v is not a literal ARN", v)
+}
+
+// checkRoleName refuses a role whose explicit name the IAM statements would not cover.
+func checkRoleName(t Template, id string, r map[string]any) []error {
+	if r["Type"] != "AWS::IAM::Role" {
+		return nil
+	}
+	props, _ := r["Properties"].(map[string]any)
+	name, ok := props["RoleName"].(string)
+	if props["RoleName"] != nil && !ok {
+		return []error{fmt.Errorf("%s: %s: RoleName is not a literal", t.StackName, id)}
+	}
+	if ok && !strings.HasPrefix(name, t.StackName+"-") {
+		return []error{fmt.Errorf("%s: %s: role %q is not named after its stack (%s-…): the execution policy manages only those", t.StackName, id, name, t.StackName)}
+	}
+	return nil
+}
+
+func sid(service string) string {
+	var b strings.Builder
+	for _, part := range strings.FieldsFunc(service, func(r rune) bool { return r == '-' }) {
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
+}
+
+func appendNew(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}
+
+func sorted(list []string) []string { return slices.Sorted(slices.Values(list)) }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// MaxPolicyChars is IAM's limit on a customer managed policy, in characters (whitespace
+// excluded).
+const MaxPolicyChars = 6144
+
+// Documents packs statements into as few policy documents as IAM's size limit allows.
+func Documents(statements []Statement) ([]map[string]any, error) {
+	var docs []map[string]any
+	var current []Statement
+	flush := func() {
+		if len(current) > 0 {
+			docs = append(docs, map[string]any{"Version": "2012-10-17", "Statement": current})
+			current = nil
+		}
+	}
+	for _, s := range statements {
+		if size(append(slices.Clone(current), s)) > MaxPolicyChars {
+			flush()
+		}
+		if size([]Statement{s}) > MaxPolicyChars {
+			return nil, fmt.Errorf("bootstrap: statement %s alone exceeds IAM's %d characters", s.Sid, MaxPolicyChars)
+		}
+		current = append(current, s)
+	}
+	flush()
+	return docs, nil
+}
+
+// size is a document's length as IAM counts it: compact JSON.
+func size(statements []Statement) int {
+	b, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": statements})
+	return len(b)
+}
