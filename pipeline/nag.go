@@ -12,8 +12,8 @@ var (
 	artifactGrants = []any{"Action::s3:GetObject*", "Action::s3:GetBucket*", "Action::s3:List*",
 		"Action::s3:Abort*", "Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*",
 		suppress.Regex(`^Resource::<Artifacts[A-Z0-9]+\.Arn>\/\*$`)}
-	buckets    = []string{"AWS::S3::Bucket"}
-	accessLogs = regexp.MustCompile(`/AccessLogs/Resource$`)
+	buckets     = []string{"AWS::S3::Bucket"}
+	accessLogs  = regexp.MustCompile(`/AccessLogs/Resource$`)
 	projectLogs = []any{
 		suppress.Regex(`^Resource::arn:<AWS::Partition>:logs:[a-z0-9-]+:\d{12}:log-group:\/aws\/codebuild\/<[A-Za-z0-9]+>:\*$`),
 		suppress.Regex(`^Resource::arn:<AWS::Partition>:codebuild:[a-z0-9-]+:\d{12}:report-group\/<[A-Za-z0-9]+>-\*$`)}

@@ -21,7 +21,7 @@ import (
 	"github.com/payhook/payhook/envs"
 	"github.com/payhook/payhook/internal/contract"
 	"github.com/payhook/payhook/internal/suppress"
-	)
+)
 
 // Toolchain versions pinned for CodeBuild. The image's Go (runtime-versions, >= 1.21 so
 // it honours GOTOOLCHAIN) fetches exactly GoToolchain; Node comes from the project's own

@@ -65,11 +65,11 @@ type Statement struct {
 
 // passedTo names the service a resource type passes a role to (iam:PassedToService).
 var passedTo = map[string]string{
-	"AWS::Lambda::Function":           "lambda.amazonaws.com",
-	"AWS::ApiGateway::Account":        "apigateway.amazonaws.com",
+	"AWS::Lambda::Function":            "lambda.amazonaws.com",
+	"AWS::ApiGateway::Account":         "apigateway.amazonaws.com",
 	"AWS::CodeDeploy::DeploymentGroup": "codedeploy.amazonaws.com",
-	"AWS::CodeBuild::Project":         "codebuild.amazonaws.com",
-	"AWS::CodePipeline::Pipeline":     "codepipeline.amazonaws.com",
+	"AWS::CodeBuild::Project":          "codebuild.amazonaws.com",
+	"AWS::CodePipeline::Pipeline":      "codepipeline.amazonaws.com",
 }
 
 // Role actions that take conditions of their own, and the IAM actions on users and groups
