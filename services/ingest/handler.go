@@ -408,6 +408,12 @@ func (h *Handler) verify(ctx context.Context, log *slog.Logger, scheme signature
 	if scheme == signature.None {
 		return 0, response{}
 	}
+	// A missing, malformed or stale signature is refused before any secret is read: it costs
+	// no Secrets Manager call and, while a secret is unfilled, never turns into a 503 (which
+	// pages and rolls a deployment back).
+	if err := signature.Precheck(scheme, headers, h.now()); err != nil {
+		return rejectSignature(log, scheme, provider, err)
+	}
 	var bad []int
 	check := func() error {
 		list, err := h.Secrets.For(ctx, provider)
@@ -450,10 +456,15 @@ func (h *Handler) verify(ctx context.Context, log *slog.Logger, scheme signature
 		return unavailable("secrets")
 	}
 	if err != nil {
-		log.Warn("signature rejected", "provider", provider, "scheme", string(scheme), "reason", err.Error())
-		return http.StatusUnauthorized, response{Error: "invalid_signature", Message: "signature missing, invalid or outside the allowed time window"}
+		return rejectSignature(log, scheme, provider, err)
 	}
 	return 0, response{}
+}
+
+// rejectSignature answers 401 to a request whose signature does not hold.
+func rejectSignature(log *slog.Logger, scheme signature.Scheme, provider string, err error) (int, response) {
+	log.Warn("signature rejected", "provider", provider, "scheme", string(scheme), "reason", err.Error())
+	return http.StatusUnauthorized, response{Error: "invalid_signature", Message: "signature missing, invalid or outside the allowed time window"}
 }
 
 // headerOf builds a case-insensitive header set from the proxy event.

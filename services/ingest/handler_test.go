@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -481,4 +483,49 @@ func TestConfigHasNoSecondBodyLimitDefault(t *testing.T) {
 	t.Setenv("MAX_BODY_BYTES", "131072")
 	require.NoError(t, config.Load("ingest", &cfg))
 	assert.Equal(t, 131072, cfg.MaxBodyBytes)
+}
+
+// countingGetter counts Secrets Manager reads.
+type countingGetter struct {
+	secrets.Getter
+	calls int
+}
+
+func (c *countingGetter) GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+	c.calls++
+	return c.Getter.GetSecretValue(ctx, in, opts...)
+}
+
+// TestUnsignedRequestIs401BeforeAnySecretIsRead: while a provider's secret is still unfilled
+// (a state the README describes for a new env), a request without a signature, or with a
+// stale or garbled one, is the sender's error: 401, no Secrets Manager call, and no
+// "unavailable" rejection, the metric that pages and rolls a deployment back. A well-formed,
+// fresh signature that cannot be checked is still a 503.
+func TestUnsignedRequestIs401BeforeAnySecretIsRead(t *testing.T) {
+	f := newFixture(t)
+	getter := &countingGetter{Getter: env.SM}
+	f.h.Secrets = &secrets.Cache{Client: getter, SecretID: env.PutSecret(t, `{}`)}
+	var metrics bytes.Buffer
+	f.h.Metrics = telemetry.NewMetrics(&metrics, "payhook", nil)
+	for name, edit := range map[string]func(h map[string]string){
+		"unsigned": func(h map[string]string) {
+			delete(h, "webhook-signature")
+			delete(h, "webhook-id")
+			delete(h, "webhook-timestamp")
+		},
+		"stale":   func(h map[string]string) { h["webhook-timestamp"] = strconv.FormatInt(now.Add(-time.Hour).Unix(), 10) },
+		"garbled": func(h map[string]string) { h["webhook-signature"] = "v1,!!" },
+	} {
+		req := request(t, "acme", flat("tx_"+name, "1", "USD", "acme"))
+		edit(req.Headers)
+		code, a := call(t, f.h, req)
+		assert.Equal(t, 401, code, "%s: %+v", name, a)
+		assert.Equal(t, "invalid_signature", a.Error, name)
+	}
+	assert.Zero(t, getter.calls, "no secret was read")
+	assert.NotContains(t, metrics.String(), `"Reason":"unavailable"`)
+
+	code, a := call(t, f.h, request(t, "acme", flat("tx_signed", "1", "USD", "acme")))
+	assert.Equal(t, 503, code, "a fresh, well-formed signature with no secret to check it against: the provider retries (%+v)", a)
+	assert.Equal(t, 1, getter.calls)
 }

@@ -6,7 +6,9 @@
 //
 //	{"acme": ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"], "stripe": ["whsec_..."]}
 //
-// Values are cached for TTL. When a signature does not verify with cached values older
+// Values are cached for TTL, a minute by default: a secret removed from the list (the end of a
+// rotation, or a leaked one) stops verifying within a minute, at one GetSecretValue per warm
+// function instance per minute ($0.05 per 10,000 calls). When a signature does not verify with cached values older
 // than MinRefresh, the caller may ask for a Refresh, so a rotation is picked up at once
 // without hammering Secrets Manager with every forged request. Secrets never appear in
 // errors or logs.
@@ -36,7 +38,7 @@ type Cache struct {
 	Client Getter
 	// SecretID is the secret's ARN or name.
 	SecretID string
-	// TTL is how long fetched values are used (default 5 minutes).
+	// TTL is how long fetched values are used (default DefaultTTL).
 	TTL time.Duration
 	// MinRefresh is the least age of cached values before Refresh fetches again
 	// (default 30 s).
@@ -48,6 +50,9 @@ type Cache struct {
 	values  map[string][]string
 	fetched time.Time
 }
+
+// DefaultTTL bounds how long a removed secret keeps verifying.
+const DefaultTTL = time.Minute
 
 // ErrUnavailable wraps a failure to read the secret: the caller answers 503, not 401.
 var ErrUnavailable = errors.New("signing secrets unavailable")
@@ -66,7 +71,7 @@ func (c *Cache) For(ctx context.Context, provider string) ([]string, error) {
 	defer c.mu.Unlock()
 	ttl := c.TTL
 	if ttl == 0 {
-		ttl = 5 * time.Minute
+		ttl = DefaultTTL
 	}
 	if c.values == nil || c.now().Sub(c.fetched) >= ttl {
 		if err := c.fetchLocked(ctx); err != nil {

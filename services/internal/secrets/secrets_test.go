@@ -58,3 +58,26 @@ func TestByProviderReadsAndRefreshesOnlyTheProvidersOwnSecret(t *testing.T) {
 	_, err = broken.Refresh(ctx, "payhook-smoke")
 	assert.ErrorIs(t, err, secrets.ErrUnavailable)
 }
+
+// TestRemovedSecretStopsVerifyingWithinAMinute: a secret taken out of the list is no longer
+// returned once DefaultTTL has passed, even though nothing failed to prompt a refresh.
+func TestRemovedSecretStopsVerifyingWithinAMinute(t *testing.T) {
+	ctx := context.Background()
+	c := client(t)
+	arn := create(t, c, "rotating", `{"acme": ["whsec_old", "whsec_new"]}`)
+	at := time.Unix(1_700_000_000, 0)
+	cache := &secrets.Cache{Client: c, SecretID: arn, Now: func() time.Time { return at }}
+	got, err := cache.For(ctx, "acme")
+	require.NoError(t, err)
+	require.Equal(t, []string{"whsec_old", "whsec_new"}, got)
+	_, err = c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(arn), SecretString: aws.String(`{"acme": ["whsec_new"]}`)})
+	require.NoError(t, err)
+	at = at.Add(secrets.DefaultTTL - time.Second)
+	got, _ = cache.For(ctx, "acme")
+	assert.Contains(t, got, "whsec_old", "still cached just under a minute")
+	at = at.Add(time.Second)
+	got, err = cache.For(ctx, "acme")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"whsec_new"}, got, "gone after a minute")
+	assert.LessOrEqual(t, secrets.DefaultTTL, time.Minute)
+}

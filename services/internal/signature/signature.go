@@ -113,6 +113,24 @@ func Verify(scheme Scheme, h Header, body []byte, secrets []string, now time.Tim
 	}
 }
 
+// Precheck checks, without any secret, what a request under scheme must carry before its
+// signature is worth checking: the signature headers, well-formed, with a timestamp within
+// the scheme's default tolerance. A request that fails it is the sender's error (401) even
+// while no secret is configured; one that passes may still fail Verify. None passes.
+func Precheck(scheme Scheme, h Header, now time.Time) error {
+	var err error
+	switch scheme {
+	case StandardWebhooks:
+		_, _, _, err = standardHeaders(h, now, DefaultStandardTolerance)
+	case Stripe:
+		_, _, err = stripeChecked(h, now, DefaultStripeTolerance)
+	case None:
+	default:
+		err = fmt.Errorf("signature: checking with scheme %q: %w", scheme, ErrUnknownScheme)
+	}
+	return err
+}
+
 // Unusable returns the 1-based positions of the secrets that scheme cannot use (empty, or
 // for Standard Webhooks not valid base64), so a caller can report a misconfiguration.
 // Verification skips them and fails with ErrInvalidSecret only when none is usable.

@@ -3,6 +3,7 @@ package signature
 import (
 	"encoding/base64"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -161,4 +162,53 @@ func TestUnusable(t *testing.T) {
 	assert.Empty(t, Unusable(StandardWebhooks, []string{good}))
 	assert.Equal(t, []int{1}, Unusable(Stripe, []string{"", "whsec_x"}))
 	assert.Empty(t, Unusable(None, []string{""}))
+}
+
+// TestPrecheckNeedsNoSecret: what a request must carry is checked without a secret, and
+// Verify checks it first, so an unsigned request is the sender's error even while no secret
+// is configured (ErrMissingHeader, not ErrNoSecret).
+func TestPrecheckNeedsNoSecret(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	body := []byte(`{"a":1}`)
+	std := http.Header{}
+	sig, err := SignStandard("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_1", now, body)
+	require.NoError(t, err)
+	std.Set(HeaderWebhookID, "msg_1")
+	std.Set(HeaderWebhookTimestamp, strconv.FormatInt(now.Unix(), 10))
+	std.Set(HeaderWebhookSignature, sig)
+	stale := std.Clone()
+	stale.Set(HeaderWebhookTimestamp, strconv.FormatInt(now.Add(-time.Hour).Unix(), 10))
+	garbled := std.Clone()
+	garbled.Set(HeaderWebhookSignature, "v1,not-base64")
+	stripe := http.Header{}
+	stripe.Set(HeaderStripeSignature, SignStripe("whsec_x", now, body))
+	tests := []struct {
+		name   string
+		scheme Scheme
+		h      http.Header
+		want   error
+	}{
+		{"standard, signed", StandardWebhooks, std, nil},
+		{"standard, unsigned", StandardWebhooks, http.Header{}, ErrMissingHeader},
+		{"standard, stale", StandardWebhooks, stale, ErrTimestampTooOld},
+		{"standard, garbled", StandardWebhooks, garbled, ErrMalformedHeader},
+		{"stripe, signed", Stripe, stripe, nil},
+		{"stripe, unsigned", Stripe, http.Header{}, ErrMissingHeader},
+		{"none", None, http.Header{}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Precheck(tc.scheme, tc.h, now)
+			if tc.want == nil {
+				require.NoError(t, err)
+				// Past the precheck, no secret is a configuration fault.
+				if tc.scheme != None {
+					assert.ErrorIs(t, Verify(tc.scheme, tc.h, body, nil, now), ErrNoSecret)
+				}
+				return
+			}
+			assert.ErrorIs(t, err, tc.want)
+			assert.ErrorIs(t, Verify(tc.scheme, tc.h, body, nil, now), tc.want, "Verify checks the header before the secrets")
+		})
+	}
 }

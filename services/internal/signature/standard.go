@@ -123,30 +123,13 @@ func standardMAC(key []byte, id, timestamp string, body []byte) []byte {
 // ErrMissingHeader, ErrMalformedHeader, ErrTimestampTooOld,
 // ErrTimestampInFuture or ErrNoMatch.
 func VerifyStandard(h Header, body []byte, secrets []string, now time.Time, tolerance time.Duration) error {
-	keys, err := standardKeys(secrets)
+	id, tsText, sigs, err := standardHeaders(h, now, tolerance)
 	if err != nil {
 		return err
 	}
-	id := h.Get(HeaderWebhookID)
-	tsText := h.Get(HeaderWebhookTimestamp)
-	sigHeader := h.Get(HeaderWebhookSignature)
-	for _, hv := range []struct{ name, value string }{
-		{HeaderWebhookID, id}, {HeaderWebhookTimestamp, tsText}, {HeaderWebhookSignature, sigHeader},
-	} {
-		if hv.value == "" {
-			return fmt.Errorf("standard webhooks: %s header: %w", hv.name, ErrMissingHeader)
-		}
-	}
-	ts, err := parseTimestamp(tsText)
+	keys, err := standardKeys(secrets)
 	if err != nil {
-		return fmt.Errorf("standard webhooks: %s header: %s: %w", HeaderWebhookTimestamp, err.Error(), ErrMalformedHeader)
-	}
-	sigs, err := ParseStandardSignatures(sigHeader)
-	if err != nil {
-		return fmt.Errorf("standard webhooks: %w", err)
-	}
-	if err := checkTimestamp(ts, now, orDefault(tolerance, DefaultStandardTolerance)); err != nil {
-		return fmt.Errorf("standard webhooks: %w", err)
+		return err
 	}
 	for _, key := range keys {
 		expected := standardMAC(key, id, tsText, body)
@@ -157,6 +140,32 @@ func VerifyStandard(h Header, body []byte, secrets []string, now time.Time, tole
 		}
 	}
 	return fmt.Errorf("standard webhooks: %d signature(s) checked against %d secret(s): %w", len(sigs), len(keys), ErrNoMatch)
+}
+
+// standardHeaders reads the three Standard Webhooks headers and checks the timestamp: what
+// needs no secret.
+func standardHeaders(h Header, now time.Time, tolerance time.Duration) (id, tsText string, sigs [][]byte, err error) {
+	id = h.Get(HeaderWebhookID)
+	tsText = h.Get(HeaderWebhookTimestamp)
+	sigHeader := h.Get(HeaderWebhookSignature)
+	for _, hv := range []struct{ name, value string }{
+		{HeaderWebhookID, id}, {HeaderWebhookTimestamp, tsText}, {HeaderWebhookSignature, sigHeader},
+	} {
+		if hv.value == "" {
+			return "", "", nil, fmt.Errorf("standard webhooks: %s header: %w", hv.name, ErrMissingHeader)
+		}
+	}
+	ts, err := parseTimestamp(tsText)
+	if err != nil {
+		return "", "", nil, fmt.Errorf("standard webhooks: %s header: %s: %w", HeaderWebhookTimestamp, err.Error(), ErrMalformedHeader)
+	}
+	if sigs, err = ParseStandardSignatures(sigHeader); err != nil {
+		return "", "", nil, fmt.Errorf("standard webhooks: %w", err)
+	}
+	if err := checkTimestamp(ts, now, orDefault(tolerance, DefaultStandardTolerance)); err != nil {
+		return "", "", nil, fmt.Errorf("standard webhooks: %w", err)
+	}
+	return id, tsText, sigs, nil
 }
 
 // SignStandard returns the webhook-signature header value ("v1,<base64>")

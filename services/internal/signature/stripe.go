@@ -91,20 +91,19 @@ func stripeSecrets(secrets []string) ([]string, error) {
 // used verbatim as the HMAC key ("whsec_..." included), must produce one of
 // the v1 signatures over "t.body". h is read case-insensitively.
 //
-// It returns nil or an error wrapping ErrNoSecret, ErrInvalidSecret,
-// ErrMissingHeader, ErrMalformedHeader, ErrTimestampTooOld,
-// ErrTimestampInFuture or ErrNoMatch.
+// The header and its timestamp are checked before any secret is looked at, so
+// a missing, malformed or stale header is the sender's error even when no
+// secret is configured. It returns nil or an error wrapping ErrMissingHeader,
+// ErrMalformedHeader, ErrTimestampTooOld, ErrTimestampInFuture, ErrNoSecret,
+// ErrInvalidSecret or ErrNoMatch.
 func VerifyStripe(h Header, body []byte, secrets []string, now time.Time, tolerance time.Duration) error {
-	secrets, err := stripeSecrets(secrets)
+	ts, sigs, err := stripeChecked(h, now, tolerance)
 	if err != nil {
 		return err
 	}
-	ts, sigs, err := ParseStripeHeader(h.Get(HeaderStripeSignature))
+	secrets, err = stripeSecrets(secrets)
 	if err != nil {
-		return fmt.Errorf("stripe: %w", err)
-	}
-	if err := checkTimestamp(ts, now, orDefault(tolerance, DefaultStripeTolerance)); err != nil {
-		return fmt.Errorf("stripe: %w", err)
+		return err
 	}
 	for _, secret := range secrets {
 		expected := stripeMAC(secret, ts, body)
@@ -115,6 +114,18 @@ func VerifyStripe(h Header, body []byte, secrets []string, now time.Time, tolera
 		}
 	}
 	return fmt.Errorf("stripe: %d signature(s) checked against %d secret(s): %w", len(sigs), len(secrets), ErrNoMatch)
+}
+
+// stripeChecked parses Stripe-Signature and checks its timestamp: what needs no secret.
+func stripeChecked(h Header, now time.Time, tolerance time.Duration) (int64, [][]byte, error) {
+	ts, sigs, err := ParseStripeHeader(h.Get(HeaderStripeSignature))
+	if err != nil {
+		return 0, nil, fmt.Errorf("stripe: %w", err)
+	}
+	if err := checkTimestamp(ts, now, orDefault(tolerance, DefaultStripeTolerance)); err != nil {
+		return 0, nil, fmt.Errorf("stripe: %w", err)
+	}
+	return ts, sigs, nil
 }
 
 // SignStripe returns a Stripe-Signature header value ("t=<unix>,v1=<hex>")
