@@ -89,6 +89,8 @@ type Env struct {
 	Live bool `yaml:"live"`
 	// Keep data: the table gets RemovalPolicy RETAIN and deletion protection, and log groups are retained. Requires approval manual and signed providers. Default: false.
 	RetainData bool `yaml:"retain_data"`
+	// The role (ARN, in this environment's account) that may read the providers' signing secrets besides ingest, for an incident; absent means ingest alone (and the smoke step, the smoke secret).
+	BreakGlassRole string `yaml:"break_glass_role" schema:"pattern=^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$"`
 	// How CodeDeploy shifts traffic to new Lambda versions.
 	Deployment Deployment `yaml:"deployment"`
 	// The public REST API.

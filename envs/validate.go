@@ -119,6 +119,9 @@ func (e Env) issues(has func(fieldPath) bool) ([]issue, error) {
 	} else if e.Account == "" {
 		c.add(fieldPath{"account"}, "required for an environment the pipeline deploys: it runs in an AWS account of its own, never the pipeline's (dev and staging may share a non-production account; an environment with retain_data needs one apart from every environment without it)")
 	}
+	if r := e.BreakGlassRole; r != "" && e.Account != "" && len(strings.Split(r, ":")) > 4 && strings.Split(r, ":")[4] != e.Account {
+		c.add(fieldPath{"break_glass_role"}, fmt.Sprintf("must be a role of the environment's account %s, got one of %s", e.Account, strings.Split(r, ":")[4]))
+	}
 	if !e.LocalOnly && e.RetainData {
 		if e.Approval != ApprovalManual {
 			c.add(fieldPath{"retain_data"}, "retain_data requires approval: manual")

@@ -68,8 +68,9 @@ var nagSuppressions = []suppress.Suppression{
 var smokeNagSuppressions = []suppress.Suppression{
 	{ID: "AwsSolutions-IAM5", Types: policies, Path: regexp.MustCompile(`/SmokeRole/DefaultPolicy/Resource$`),
 		AppliesTo: []any{suppress.Regex(`^Resource::arn:[a-z-]+:apigateway:[a-z0-9-]+::\/apikeys\/\*$`),
-			suppress.Regex(`^Resource::arn:[a-z-]+:secretsmanager:[a-z0-9-]+:\d{12}:secret:payhook\/[a-z0-9-]+\/smoke-signing-secret-\*$`)},
-		Reason: "The pipeline's smoke role reads this env's API key (API key ids are generated; the statement requires the env's tag) and the smoke provider's secret (the * is the suffix Secrets Manager appends to the name)."},
+			suppress.Regex(`^Resource::arn:[a-z-]+:secretsmanager:[a-z0-9-]+:\d{12}:secret:payhook\/[a-z0-9-]+\/smoke-signing-secret-\*$`),
+			suppress.Regex(`^Resource::arn:[a-z-]+:kms:[a-z0-9-]+:\d{12}:key\/\*$`)},
+		Reason: "The pipeline's smoke role reads this env's API key (API key ids are generated; the statement requires the env's tag), the smoke provider's secret (the * is the suffix Secrets Manager appends to the name) and decrypts through Secrets Manager for that secret alone (kms:ViaService and the SecretARN encryption context; the key id is generated)."},
 	{ID: "PCI.DSS.321-IAMNoInlinePolicy", Types: policies, Path: regexp.MustCompile(`/SmokeRole/DefaultPolicy/Resource$`),
 		Reason: "The smoke role's own least-privilege grants (SmokeStatements), inline because they belong to this role alone."},
 }

@@ -15,7 +15,7 @@ import (
 // SmokeLeadingKeys are the partition keys a smoke test may read: the smoke provider's
 // transactions and daily totals (services/internal/store's TxnPK and TotalPK).
 func SmokeLeadingKeys() []string {
-	return []string{"TXN#" + contract.SmokeProvider + "#*", "TOTAL#" + contract.SmokeProvider + "#*"}
+	return []string{contract.KeyTransaction + contract.SmokeProvider + "#*", contract.KeyTotal + contract.SmokeProvider + "#*"}
 }
 
 // SmokeStatements are what a smoke test of env may do, and all it may do: read the env's API
@@ -36,6 +36,15 @@ func SmokeStatements(e envs.Env) []awsiam.PolicyStatement {
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
 			Resources: jsii.Strings(arn("secretsmanager", "secret:"+contract.SmokeSecretName(e.Name)+"-*")),
+		}),
+		// The secret's key, through Secrets Manager, for that secret alone.
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("kms:Decrypt"),
+			Resources: jsii.Strings(arn("kms", "key/*")),
+			Conditions: &map[string]any{
+				"StringEquals": map[string]any{"kms:ViaService": "secretsmanager." + e.Region + ".amazonaws.com"},
+				"StringLike":   map[string]any{"kms:EncryptionContext:SecretARN": arn("secretsmanager", "secret:"+contract.SmokeSecretName(e.Name)+"-*")},
+			},
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings("dynamodb:GetItem", "dynamodb:Query"),

@@ -13,9 +13,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/payhook/payhook/internal/contract"
 	"github.com/payhook/payhook/internal/iam"
 	"github.com/payhook/payhook/internal/localrun"
 	"github.com/payhook/payhook/internal/localrun/iamproxy"
@@ -123,6 +127,46 @@ func TestLocalMissingGrantFailsAsInAWS(t *testing.T) {
 	}
 	assert.Contains(t, denied, "sqs:SendMessage")
 	assert.NotContains(t, denied, "dynamodb:PutItem", "only the missing grant is denied")
+
+	// AND each function writes only its own items: ingest may put a transaction record but
+	// not a daily total, and the reconciler may read gsi1's work lists but not the table.
+	itemsOfTheirOwn(t, l)
+}
+
+// itemsOfTheirOwn calls DynamoDB through the IAM proxy as ingest and as the reconciler.
+func itemsOfTheirOwn(t *testing.T, l *localrun.Local) {
+	t.Helper()
+	ctx := context.Background()
+	fn := map[string]string{}
+	for _, f := range l.Stack.Functions {
+		fn[f.Env[contract.EnvPayhookService]] = f.LogicalID
+	}
+	table := l.Stack.Tables[0].Name
+	ingest, err := l.ClientsAs(fn["ingest"])
+	require.NoError(t, err)
+	put := func(pk string) error {
+		_, err := ingest.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]ddbtypes.AttributeValue{
+			"pk": &ddbtypes.AttributeValueMemberS{Value: pk}, "sk": &ddbtypes.AttributeValueMemberS{Value: "CUR#EUR"}}})
+		return err
+	}
+	err = put(contract.KeyTotal + "acme#2026-12-07")
+	require.Error(t, err, "ingest wrote a daily total")
+	assert.Contains(t, err.Error(), "AccessDeniedException")
+	assert.Contains(t, err.Error(), "dynamodb:PutItem")
+	assert.NoError(t, put(contract.KeyTransaction+"acme#own-"+runID()), "ingest writes transaction records")
+
+	rec, err := l.ClientsAs(fn["reconciler"])
+	require.NoError(t, err)
+	query := func(index *string, pk, value string) error {
+		_, err := rec.DynamoDB.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(table), IndexName: index,
+			KeyConditionExpression: aws.String("#pk = :v"), ExpressionAttributeNames: map[string]string{"#pk": pk},
+			ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":v": &ddbtypes.AttributeValueMemberS{Value: value}}})
+		return err
+	}
+	assert.NoError(t, query(aws.String("gsi1"), "gsi1pk", "OUTBOX#0"), "the reconciler reads the work lists")
+	err = query(nil, "pk", contract.KeyTotal+"acme#2026-12-07")
+	require.Error(t, err, "the reconciler read the table")
+	assert.Contains(t, err.Error(), "AccessDeniedException")
 }
 
 // TestFunctionsAreGrantedTheSameInEveryEnv: the least-privilege report is measured on the

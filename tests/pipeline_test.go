@@ -213,6 +213,15 @@ func checkSmokeGrants(t *testing.T, where, env string, statement func(action str
 			Context: map[string]string{"dynamodb:leadingkeys": key}})
 		assert.Equal(t, allowed, d.Allowed, "%s: GetItem on %s (%s)", where, key, d.Why)
 	}
+	// The secrets key, through Secrets Manager, for the smoke secret only.
+	dec := statement("kms:Decrypt")
+	decDoc := map[string]any{"Statement": []any{map[string]any{"Effect": "Allow", "Action": dec["Action"], "Resource": "*", "Condition": dec["Condition"]}}}
+	for secret, allowed := range map[string]bool{contract.SmokeSecretName(env): true, contract.SigningSecretName(env): false} {
+		d := ev.Evaluate([]any{decDoc}, iam.Request{Role: "smoke", Action: "kms:Decrypt", Resource: "key", Context: map[string]string{
+			"kms:viaservice": "secretsmanager.us-east-1.amazonaws.com",
+			"kms:encryptioncontext:secretarn": "arn:aws:secretsmanager:us-east-1:" + envAccount(t, env) + ":secret:" + secret + "-AbCdEf"}})
+		assert.Equal(t, allowed, d.Allowed, "%s: decrypt %s (%s)", where, secret, d.Why)
+	}
 	// A call that names no partition key (a Scan, were it granted) is refused: ForAllValues
 	// alone holds for an empty set; the Null condition beside it requires the key.
 	d := ev.Evaluate([]any{doc}, iam.Request{Role: "smoke", Action: "dynamodb:Query", Resource: "table"})
@@ -383,7 +392,7 @@ func TestSmokeRoleInAnotherAccount(t *testing.T) {
 				byAction[fmt.Sprint(st.(map[string]any)["Action"])] = st.(map[string]any)
 			}
 		}
-		assert.ElementsMatch(t, []string{"apigateway:GET", "secretsmanager:GetSecretValue", "[dynamodb:GetItem dynamodb:Query]"}, slices.Collect(maps.Keys(byAction)))
+		assert.ElementsMatch(t, []string{"apigateway:GET", "secretsmanager:GetSecretValue", "kms:Decrypt", "[dynamodb:GetItem dynamodb:Query]"}, slices.Collect(maps.Keys(byAction)))
 		checkSmokeGrants(t, e.Name+" SmokeRole", e.Name, func(action string) map[string]any {
 			st, ok := byAction[action]
 			require.True(t, ok, "%s: SmokeRole grants no %s", e.Name, action)
@@ -409,4 +418,16 @@ func joinedBuildspec(v any) string {
 		}
 	}
 	return b.String()
+}
+
+// envAccount is the account of the env named env.
+func envAccount(t *testing.T, env string) string {
+	t.Helper()
+	for _, e := range synthesized.envs {
+		if e.Name == env {
+			return e.Account
+		}
+	}
+	t.Fatalf("no env %s", env)
+	return ""
 }

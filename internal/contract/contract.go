@@ -113,6 +113,14 @@ func DecodeSigningSecrets(value string) (map[string][]string, error) {
 	return out, nil
 }
 
+// Partition-key prefixes of the table's items (services/internal/store): the stack grants
+// each function the items it writes by them (dynamodb:LeadingKeys).
+const (
+	KeyTransaction = "TXN#"     // TXN#<provider>#<transaction or event id>: records and ledgers
+	KeyTotal       = "TOTAL#"   // TOTAL#<provider>#<day>: daily totals
+	KeyFailure     = "FAILURE#" // FAILURE#<message id>: dead messages that named no transaction
+)
+
 // Names of deployed things.
 const (
 	// MetricsNamespace is the CloudWatch namespace of the services' EMF metrics.

@@ -92,9 +92,9 @@ func (l *Local) proxyEndpoints() provision.Endpoints {
 	return provision.Endpoints{Region: l.Config.Region, DynamoDB: u, Queues: u, SecretsManager: u}
 }
 
-// clientsAs returns SDK clients that call through the IAM proxy as the function (the
+// ClientsAs returns SDK clients that call through the IAM proxy as the function (the
 // event source mapping's poller uses the function's role, as Lambda does).
-func (l *Local) clientsAs(fn string) (provision.Clients, error) {
+func (l *Local) ClientsAs(fn string) (provision.Clients, error) {
 	spec, ok := l.Stack.Function(fn)
 	if !ok {
 		return provision.Clients{}, fmt.Errorf("no function %s", fn)

@@ -203,7 +203,7 @@ func (l *Local) serveAPIs() error {
 
 func (l *Local) startPollers(ctx context.Context) error {
 	for _, es := range l.Stack.EventSources {
-		clients, err := l.clientsAs(es.Function)
+		clients, err := l.ClientsAs(es.Function)
 		if err != nil {
 			return fmt.Errorf("event source mapping %s: %w", es.LogicalID, err)
 		}

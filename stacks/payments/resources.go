@@ -5,7 +5,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/jsii-runtime-go"
@@ -15,6 +14,9 @@ import (
 	"github.com/payhook/payhook/internal/contract"
 	"github.com/payhook/payhook/internal/keys"
 )
+
+// gsi1 is the table's one index, of work lists (services/internal/store's IndexGSI1).
+const gsi1 = "gsi1"
 
 // table creates the one table: one record per (provider, transaction id), the daily totals,
 // failures, and the work lists on gsi1 (see services/internal/store).
@@ -33,33 +35,10 @@ func (b *builder) table() {
 		RemovalPolicy:      b.removal,
 	})
 	b.s.Table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
-		IndexName:      jsii.String("gsi1"),
+		IndexName:      jsii.String(gsi1),
 		PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String("gsi1pk"), Type: awsdynamodb.AttributeType_STRING},
 		SortKey:        &awsdynamodb.Attribute{Name: jsii.String("gsi1sk"), Type: awsdynamodb.AttributeType_STRING},
 		ProjectionType: awsdynamodb.ProjectionType_ALL,
-	})
-}
-
-// signingSecret creates the providers' signing secret: a generated placeholder that
-// operators fill with the providers' secrets (README: "Provider signing secrets"). Never in
-// the template.
-func (b *builder) signingSecret() {
-	b.s.SigningSecret = awssecretsmanager.NewSecret(b.s.Stack, jsii.String("SigningSecrets"), &awssecretsmanager.SecretProps{
-		SecretName:    jsii.String(contract.SigningSecretName(b.e.Name)),
-		Description:   jsii.String("payhook " + b.e.Name + `: webhook signing secrets, JSON {"<provider>": ["whsec_..."]}`),
-		RemovalPolicy: b.removal,
-	})
-	// {"payhook-smoke": "<32 letters and digits>"}: valid base64, so a Standard Webhooks key.
-	b.s.SmokeSigningSecret = awssecretsmanager.NewSecret(b.s.Stack, jsii.String("SmokeSigningSecret"), &awssecretsmanager.SecretProps{
-		SecretName:  jsii.String(contract.SmokeSecretName(b.e.Name)),
-		Description: jsii.String("payhook " + b.e.Name + ": the smoke provider's signing secret (" + contract.SmokeProvider + ")"),
-		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
-			SecretStringTemplate: jsii.String("{}"),
-			GenerateStringKey:    jsii.String(contract.SmokeProvider),
-			PasswordLength:       jsii.Number(32),
-			ExcludePunctuation:   jsii.Bool(true),
-		},
-		RemovalPolicy: b.removal,
 	})
 }
 

@@ -89,7 +89,7 @@ func (b *builder) accounting() {
 		OldestMessageAgeThreshold: awscdk.Duration_Seconds(jsii.Number(float64(e.Alarms.OldestMessageAgeSeconds))),
 		RemovalPolicy:             b.removal,
 	})
-	b.s.Table.Grant(b.s.Worker.Consumer.Function, jsii.String("dynamodb:GetItem"), jsii.String("dynamodb:UpdateItem"))
+	b.grantItems(b.s.Worker.Consumer.Function, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, contract.KeyTransaction, contract.KeyTotal)
 }
 
 // ingest creates the REST API, key, usage plan, WAF and the ingest handler, with its grants.
@@ -126,7 +126,7 @@ func (b *builder) ingest() {
 		ProviderRoute: jsii.Bool(true),
 	})
 	fn := b.s.Ingress.Handler.Function
-	b.s.Table.Grant(fn, jsii.String("dynamodb:PutItem"), jsii.String("dynamodb:UpdateItem"))
+	b.grantItems(fn, []string{"dynamodb:PutItem", "dynamodb:UpdateItem"}, contract.KeyTransaction)
 	// Exactly what ingest calls: CDK's GrantSendMessages would add sqs:GetQueueAttributes and
 	// sqs:GetQueueUrl, GrantRead secretsmanager:DescribeSecret, none of which it calls.
 	b.s.Worker.Queue.Grant(fn, jsii.String("sqs:SendMessage"))
@@ -145,7 +145,7 @@ func (b *builder) notifyFailures() {
 		BatchSize:      jsii.Number(10),
 		MaxConcurrency: queuedworker.MaxConcurrencyFor(props.ReservedConcurrency),
 	})
-	b.s.Table.Grant(b.s.NotifyFailures.Function, jsii.String("dynamodb:UpdateItem"), jsii.String("dynamodb:PutItem"))
+	b.grantItems(b.s.NotifyFailures.Function, []string{"dynamodb:UpdateItem", "dynamodb:PutItem"}, contract.KeyTransaction, contract.KeyFailure)
 	b.s.AlertsTopic.GrantPublish(b.s.NotifyFailures.Function)
 }
 
@@ -163,6 +163,28 @@ func (b *builder) reconciler() {
 		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(1))),
 		Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(b.s.Reconciler.Alias, nil)},
 	})
-	b.s.Table.Grant(b.s.Reconciler.Function, jsii.String("dynamodb:Query"), jsii.String("dynamodb:UpdateItem"))
+	// It reads the work lists on gsi1 only, and updates transaction records.
+	b.s.Reconciler.Function.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("dynamodb:Query"), Resources: jsii.Strings(*b.s.Table.TableArn() + "/index/" + gsi1)}))
+	b.grantItems(b.s.Reconciler.Function, []string{"dynamodb:UpdateItem"}, contract.KeyTransaction)
 	b.s.Worker.Queue.Grant(b.s.Reconciler.Function, jsii.String("sqs:SendMessage"))
+}
+
+// grantItems lets fn do actions on the items of the table whose partition key starts with
+// one of prefixes (contract.Key*), and on nothing else of the table: a function that is
+// compromised cannot rewrite another function's items (ingest, the daily totals). The request
+// must name its keys: ForAllValues alone would hold for one that names none.
+func (b *builder) grantItems(fn awsiam.IGrantable, actions []string, prefixes ...string) {
+	var like []string
+	for _, p := range prefixes {
+		like = append(like, p+"*")
+	}
+	fn.GrantPrincipal().AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings(actions...),
+		Resources: &[]*string{b.s.Table.TableArn()},
+		Conditions: &map[string]any{
+			"ForAllValues:StringLike": map[string]any{"dynamodb:LeadingKeys": like},
+			"Null":                    map[string]any{"dynamodb:LeadingKeys": "false"},
+		},
+	}))
 }

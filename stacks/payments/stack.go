@@ -45,6 +45,8 @@ type Stack struct {
 	AlertsKey awskms.Key
 	// AlertsTopic receives every alarm and every dead-message alert.
 	AlertsTopic awssns.Topic
+	// SecretsKey encrypts both signing secrets; only their readers may decrypt with it.
+	SecretsKey awskms.Key
 	// SigningSecret holds the providers' webhook signing secrets.
 	SigningSecret awssecretsmanager.Secret
 	// SmokeSigningSecret holds the smoke provider's signing secret, generated at creation;
@@ -98,6 +100,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 	b.signingSecret()
 	b.accounting()
 	b.ingest()
+	b.lockSecrets(b.s.Ingress.Handler.Function.Role())
 	b.notifyFailures()
 	b.reconciler()
 	b.serviceAlarms()

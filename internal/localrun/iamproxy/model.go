@@ -26,13 +26,16 @@ type Model struct {
 	Secrets map[string]string
 	// Queues maps a queue's name to its ARN (as the queue emulator reports it).
 	Queues map[string]string
+	// TableKeys maps a table's name to the name of its partition key attribute, whose value
+	// a request's items carry as dynamodb:LeadingKeys.
+	TableKeys map[string]string
 }
 
 // NewModel returns an empty model of a stack.
 func NewModel(partition, region, account string) *Model {
 	return &Model{Partition: partition, Region: region, Account: account, Roles: map[string]*Role{},
 		ResourcePolicies: map[string][]any{}, KeyPolicies: map[string][]any{}, EncryptedBy: map[string]string{},
-		Secrets: map[string]string{}, Queues: map[string]string{}}
+		Secrets: map[string]string{}, Queues: map[string]string{}, TableKeys: map[string]string{}}
 }
 
 // Role is one IAM role of the template.
@@ -74,6 +77,9 @@ type Call struct {
 	Action string
 	// Resource is the ARN acted on ("*" for actions without a resource, e.g. ListTables).
 	Resource string
+	// Context holds the request's service-specific condition keys, by lower-case name
+	// (dynamodb:leadingkeys: the partition key of the item acted on).
+	Context map[string]string
 }
 
 // Decision is the outcome of a Call.
@@ -100,6 +106,9 @@ func (m *Model) Decide(role *Role, c Call) Decision {
 		"aws:viaawsservice":         "false",
 		"aws:principalisawsservice": "false",
 	}}
+	for k, v := range c.Context {
+		req.Context[k] = v
+	}
 	var ev iam.Evaluator
 	docs := make([]any, 0, len(role.Policies))
 	for _, p := range role.Policies {

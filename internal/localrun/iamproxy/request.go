@@ -112,7 +112,7 @@ func (m *Model) dynamoCalls(op string, f map[string]any) []Call {
 			for _, kind := range slices.Sorted(maps.Keys(item)) {
 				body, _ := item[kind].(map[string]any)
 				name, _ := body["TableName"].(string)
-				out = append(out, Call{Action: "dynamodb:" + itemActions[kind], Resource: table(name)})
+				out = append(out, Call{Action: "dynamodb:" + itemActions[kind], Resource: table(name), Context: m.leadingKey(name, body)})
 			}
 		}
 		return out
@@ -130,9 +130,54 @@ func (m *Model) dynamoCalls(op string, f map[string]any) []Call {
 	}
 	arn := table(name)
 	if index, ok := f["IndexName"].(string); ok && (op == "Query" || op == "Scan") {
-		arn += "/index/" + index
+		return []Call{{Action: "dynamodb:" + op, Resource: arn + "/index/" + index}}
 	}
-	return []Call{{Action: "dynamodb:" + op, Resource: arn}}
+	return []Call{{Action: "dynamodb:" + op, Resource: arn, Context: m.leadingKey(name, f)}}
+}
+
+// leadingKey is dynamodb:LeadingKeys of a request on one item of table (or a Query of the
+// table by its partition key): the item's partition key value, from Item (a put), Key (a get,
+// an update, a delete) or the key condition. None when the request names no single one (a
+// Scan, a batch): a statement that requires the key then does not apply, as in AWS.
+func (m *Model) leadingKey(table string, f map[string]any) map[string]string {
+	attr, ok := m.TableKeys[table]
+	if !ok {
+		return nil
+	}
+	for _, field := range []string{"Item", "Key"} {
+		if item, ok := f[field].(map[string]any); ok {
+			if v, ok := scalar(item[attr]); ok {
+				return map[string]string{"dynamodb:leadingkeys": v}
+			}
+		}
+	}
+	cond, _ := f["KeyConditionExpression"].(string)
+	names, _ := f["ExpressionAttributeNames"].(map[string]any)
+	values, _ := f["ExpressionAttributeValues"].(map[string]any)
+	for _, part := range strings.Split(cond, " AND ") {
+		left, right, ok := strings.Cut(part, "=")
+		left, right = strings.TrimSpace(strings.Trim(strings.TrimSpace(left), "()")), strings.TrimSpace(strings.Trim(strings.TrimSpace(right), "()"))
+		if n, isName := names[left].(string); isName {
+			left = n
+		}
+		if ok && left == attr {
+			if v, ok := scalar(values[right]); ok {
+				return map[string]string{"dynamodb:leadingkeys": v}
+			}
+		}
+	}
+	return nil
+}
+
+// scalar reads a DynamoDB string or number attribute value ({"S": "..."}, {"N": "..."}).
+func scalar(v any) (string, bool) {
+	av, _ := v.(map[string]any)
+	for _, t := range []string{"S", "N", "B"} {
+		if s, ok := av[t].(string); ok {
+			return s, true
+		}
+	}
+	return "", false
 }
 
 // sqsAction is the IAM action of an SQS operation: a batch is authorized as its single form.

@@ -49,6 +49,11 @@ func (p *provisioner) createTable(ctx context.Context, r *cfn.Resource) error {
 		t.StreamARN = *desc.Table.LatestStreamArn
 	}
 	p.stack.Tables = append(p.stack.Tables, t)
+	for _, k := range in.KeySchema {
+		if k.KeyType == ddbtypes.KeyTypeHash {
+			p.stack.Access.TableKeys[name] = aws.ToString(k.AttributeName)
+		}
+	}
 	p.res.SetRef(r.LogicalID, name)
 	p.res.SetAttr(r.LogicalID, "Arn", t.ARN)
 	if t.StreamARN != "" {

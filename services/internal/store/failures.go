@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/payhook/payhook/internal/contract"
 	"github.com/payhook/payhook/services/internal/notification"
 )
 
@@ -88,7 +89,7 @@ func (s *Store) RecordFailure(ctx context.Context, d DeadMessage) (FailureRecord
 		}
 	}
 	item := FailureItem{
-		PK: "FAILURE#" + d.MessageID, SK: "FAILURE",
+		PK: contract.KeyFailure + d.MessageID, SK: "FAILURE",
 		Body: d.Body, Reason: truncate(d.ParseError, 500), ReceiveCount: d.ReceiveCount,
 		FirstSeen: d.SentAt, RecordedAt: now,
 	}
@@ -144,7 +145,7 @@ func (s *Store) failTransaction(ctx context.Context, d DeadMessage, provider, id
 // GetFailureItem reads a FAILURE# item by SQS message id; nil when absent.
 func (s *Store) GetFailureItem(ctx context.Context, messageID string) (*FailureItem, error) {
 	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(s.Table), Key: key("FAILURE#"+messageID, "FAILURE"), ConsistentRead: aws.Bool(true),
+		TableName: aws.String(s.Table), Key: key(contract.KeyFailure+messageID, "FAILURE"), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("get failure item %s: %w", messageID, err)

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/payhook/payhook/internal/contract"
 	"github.com/payhook/payhook/services/internal/notification"
 )
 
@@ -111,11 +112,11 @@ func (t *Transaction) Message() notification.Message {
 
 // TxnPK is the partition key of a transaction record.
 func TxnPK(provider, transactionID string) string {
-	return "TXN#" + provider + "#" + transactionID
+	return contract.KeyTransaction + provider + "#" + transactionID
 }
 
 // TotalPK is the partition key of a provider's daily totals.
-func TotalPK(provider, day string) string { return "TOTAL#" + provider + "#" + day }
+func TotalPK(provider, day string) string { return contract.KeyTotal + provider + "#" + day }
 
 // shardOf spreads transactions evenly over the OutboxShards partitions of each list.
 func shardOf(pk string) string {
