@@ -218,7 +218,7 @@ func checkSmokeGrants(t *testing.T, where, env string, statement func(action str
 	decDoc := map[string]any{"Statement": []any{map[string]any{"Effect": "Allow", "Action": dec["Action"], "Resource": "*", "Condition": dec["Condition"]}}}
 	for secret, allowed := range map[string]bool{contract.SmokeSecretName(env): true, contract.SigningSecretName(env): false} {
 		d := ev.Evaluate([]any{decDoc}, iam.Request{Role: "smoke", Action: "kms:Decrypt", Resource: "key", Context: map[string]string{
-			"kms:viaservice": "secretsmanager.us-east-1.amazonaws.com",
+			"kms:viaservice":                  "secretsmanager.us-east-1.amazonaws.com",
 			"kms:encryptioncontext:secretarn": "arn:aws:secretsmanager:us-east-1:" + envAccount(t, env) + ":secret:" + secret + "-AbCdEf"}})
 		assert.Equal(t, allowed, d.Allowed, "%s: decrypt %s (%s)", where, secret, d.Why)
 	}
