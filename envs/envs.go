@@ -153,6 +153,21 @@ type Provider struct {
 	Stripe *StripeEvents `yaml:"stripe"`
 	// Where the envelope holds the payment, and which event types credit or debit it (format standard-webhooks only, required there).
 	Mapping *Mapping `yaml:"mapping"`
+	// Serve this provider on its own path <api.path>/<name> without an API key, for a sender that signs every request but cannot send a key (Stripe); the signature alone authenticates it, so a scheme is required; otherwise the provider gets an API key of its own. Default: false.
+	Keyless bool `yaml:"keyless"`
+	// Requests per second of the provider's own path (a throttle of its own); only for a provider with one (keyless, or posting events). Absent means api.throttle_rate.
+	ThrottleRate float64 `yaml:"throttle_rate" schema:"exclusiveMin=0"`
+	// Burst of the provider's own path. Absent means api.throttle_burst.
+	ThrottleBurst int `yaml:"throttle_burst" schema:"min=1"`
+	// Requests one address may send to the provider's own path in 5 minutes before WAF blocks it. Absent means api.waf_rate_limit.
+	WAFRateLimit int `yaml:"waf_rate_limit" schema:"min=10;max=2000000000"`
+	// The only addresses (CIDR blocks) WAF lets post to the provider's own path, e.g. the webhook addresses a provider publishes. Absent means any address.
+	SourceIPs []string `yaml:"source_ips" schema:"pattern=^[0-9A-Fa-f:.]+/[0-9]{1,3}$"`
+}
+
+// OwnPath reports whether the provider posts to <api.path>/<name>: keyless, or posting events.
+func (p Provider) OwnPath() bool {
+	return p.Keyless || (p.Format != "" && p.Format != FormatPayhook)
 }
 
 // Format is what a provider posts.
@@ -253,6 +268,8 @@ type Alarms struct {
 	API5xxThreshold int `yaml:"api_5xx_threshold" schema:"min=1"`
 	// API p99 latency, in milliseconds, that raises an alarm. Default: 3000.
 	APIP99LatencyMs int `yaml:"api_p99_latency_ms" schema:"min=1"`
+	// Requests WAF blocks in 5 minutes that raise an alarm: scanners are blocked all day, so only a surge (or genuine senders refused) should page. Default: 1000.
+	WAFBlockedThreshold int `yaml:"waf_blocked_threshold" schema:"min=1"`
 }
 
 // Defaults returns an Env holding the default of every optional field; it is
@@ -268,7 +285,7 @@ type Alarms struct {
 //   - worker.batching_window_seconds 0
 //   - alarms: error_threshold 1, error_rate_percent 5,
 //     oldest_message_age_seconds 300, api_5xx_threshold 5,
-//     api_p99_latency_ms 3000
+//     api_p99_latency_ms 3000, waf_blocked_threshold 1000
 //
 // Account, order, reserved concurrency and tags have no default (empty,
 // 0, nil and nil); the remaining fields are required.
@@ -295,6 +312,7 @@ func Defaults() Env {
 			OldestMessageAgeSeconds: 300,
 			API5xxThreshold:         5,
 			APIP99LatencyMs:         3000,
+			WAFBlockedThreshold:     1000,
 		},
 	}
 }

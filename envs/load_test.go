@@ -161,6 +161,7 @@ func badCases() []badCase {
 		{"memory-64", "functions.notify_failures.memory_mb", "must be between 128 and 10240, got 64", true},
 		{"retain-approval", "retain_data", "retain_data requires approval: manual", true},
 		{"no-account", "account", "required for an environment the pipeline deploys: it runs in an AWS account of its own, never the pipeline's", true},
+		{"keyless-unsigned", "providers[2].keyless", "a keyless provider needs a signature scheme", true},
 		{"retain-logs", "log_retention_days", "must be at least 365 with retain_data: true (PCI DSS 10.7 keeps audit logs a year", true},
 		{"retain-unsigned", "providers[2].scheme", "scheme none (unsigned) is not allowed with retain_data: true", true},
 		{"bad-email", "alarms.emails[1]", `must be an e-mail address, got "ops-at-example.com"`, true},

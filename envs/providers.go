@@ -2,9 +2,33 @@ package envs
 
 import (
 	"fmt"
+	"net"
 
 	"github.com/payhook/payhook/internal/contract"
 )
+
+// checkPath checks a provider's own path: keyless only with a signature, its settings only
+// when it has one, its source addresses CIDR blocks.
+func checkPath(c *checker, at fieldPath, p Provider) {
+	if p.Keyless && p.Scheme == SchemeNone {
+		c.add(at.child("keyless"), "a keyless provider needs a signature scheme: without an API key, the signature is all that authenticates it")
+	}
+	if !p.OwnPath() {
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"throttle_rate", p.ThrottleRate != 0}, {"throttle_burst", p.ThrottleBurst != 0}, {"waf_rate_limit", p.WAFRateLimit != 0}, {"source_ips", len(p.SourceIPs) > 0}} {
+			if f.set {
+				c.add(at.child(f.name), "only for a provider with a path of its own (keyless: true, or a format other than payhook)")
+			}
+		}
+	}
+	for i, cidr := range p.SourceIPs {
+		if _, _, err := net.ParseCIDR(cidr); err != nil {
+			c.add(at.child("source_ips").index(i), fmt.Sprintf("must be a CIDR block (203.0.113.0/24, 2001:db8::/32), got %q", cidr))
+		}
+	}
+}
 
 // checkFormat checks what a provider posts against its scheme and its format's settings.
 func checkFormat(c *checker, at fieldPath, p Provider) {

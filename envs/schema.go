@@ -378,6 +378,11 @@ func crossFieldSchema(t reflect.Type) []any {
 			"if":   when("strategy", map[string]any{"enum": []Strategy{StrategyCanary, StrategyLinear}}),
 			"else": map[string]any{"properties": map[string]any{"percent": false, "interval_minutes": false}},
 		})
+	case reflect.TypeFor[Provider]():
+		return []any{map[string]any{
+			"if":   when("keyless", map[string]any{"const": true}),
+			"then": map[string]any{"properties": map[string]any{"scheme": map[string]any{"not": map[string]any{"const": SchemeNone}}}},
+		}}
 	case reflect.TypeFor[Functions]():
 		return []any{map[string]any{"properties": map[string]any{
 			"ingest": map[string]any{"properties": map[string]any{"timeout_seconds": map[string]any{"maximum": MaxIngestTimeoutSeconds}}},

@@ -107,6 +107,7 @@ func (e Env) issues(has func(fieldPath) bool) ([]issue, error) {
 		}
 		first[p.Name] = i
 		checkFormat(c, fieldPath{"providers"}.index(i), p)
+		checkPath(c, fieldPath{"providers"}.index(i), p)
 	}
 
 	if e.LocalOnly {

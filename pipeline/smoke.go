@@ -18,8 +18,8 @@ func SmokeLeadingKeys() []string {
 	return []string{contract.KeyTransaction + contract.SmokeProvider + "#*", contract.KeyTotal + contract.SmokeProvider + "#*"}
 }
 
-// SmokeStatements are what a smoke test of env may do, and all it may do: read the env's API
-// key (the statement requires the env's tag), the smoke provider's signing secret (never the
+// SmokeStatements are what a smoke test of env may do, and all it may do: read the env's
+// smoke API key (the statement requires the env's and the smoke provider's tags), the smoke provider's signing secret (never the
 // real providers'), and the table's items of the smoke provider (dynamodb:LeadingKeys, which
 // the request must carry: ForAllValues alone would hold for a call without keys, a Scan).
 func SmokeStatements(e envs.Env) []awsiam.PolicyStatement {
@@ -31,7 +31,8 @@ func SmokeStatements(e envs.Env) []awsiam.PolicyStatement {
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:    jsii.Strings("apigateway:GET"),
 			Resources:  jsii.Strings(fmt.Sprintf("arn:%s:apigateway:%s::/apikeys/*", partition, e.Region)),
-			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/" + contract.EnvTag: e.Name}},
+			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/" + contract.EnvTag: e.Name,
+				"aws:ResourceTag/" + contract.ProviderTag: contract.SmokeProvider}},
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
@@ -100,6 +101,10 @@ func (d *Stack) smokeStep(e envs.Env, st *Stage, pc envs.Pipeline) pipelines.Ste
 		fmt.Sprintf(`printf '[profile smoke]\nrole_arn = %s\ncredential_source = EcsContainer\n' > "$CODEBUILD_SRC_DIR/.smoke-aws-config"`, target),
 		`export AWS_CONFIG_FILE="$CODEBUILD_SRC_DIR/.smoke-aws-config" AWS_PROFILE=smoke`,
 		smokeCommand}
+	outputs := map[string]awscdk.CfnOutput{}
+	for v, o := range contract.ProbeOutputs() {
+		outputs[v] = st.Payments.Outputs[o]
+	}
 	return pipelines.NewCodeBuildStep(jsii.String("Smoke-"+e.Name), &pipelines.CodeBuildStepProps{
 		ProjectName:     jsii.String(project),
 		Role:            role,
@@ -107,13 +112,7 @@ func (d *Stack) smokeStep(e envs.Env, st *Stage, pc envs.Pipeline) pipelines.Ste
 		InstallCommands: jsii.Strings("npm ci --no-audit --no-fund"),
 		Commands:        jsii.Strings(commands...),
 		Env: &map[string]*string{"ENV": jsii.String(e.Name), "AWS_REGION": jsii.String(e.Region),
-			"PAYHOOK_PROVIDERS": jsii.String(contract.SmokeProvidersSpec())},
-		EnvFromCfnOutputs: &map[string]awscdk.CfnOutput{
-			"PAYHOOK_API_URL":    st.Payments.Outputs[contract.OutputAPIURL],
-			"PAYHOOK_API_KEY_ID": st.Payments.Outputs[contract.OutputAPIKeyID],
-			"PAYHOOK_TABLE":      st.Payments.Outputs[contract.OutputTableName],
-			"PAYHOOK_SECRET_ARN": st.Payments.Outputs[contract.OutputSmokeSecretARN],
-			"PAYHOOK_QUEUE_URL":  st.Payments.Outputs[contract.OutputQueueURL],
-		},
+			contract.ProbeProviders: jsii.String(contract.SmokeProvidersSpec())},
+		EnvFromCfnOutputs: &outputs,
 	})
 }

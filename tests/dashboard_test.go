@@ -61,7 +61,7 @@ func TestDashboardWidgetsShowThisEnvsMetrics(t *testing.T) {
 				r, ok := byID[id]
 				assert.True(t, ok && r.Type == typ, "%s refers to %s, want a %s of this template", v, id, typ)
 			}
-			alarms, metrics := 0, 0
+			alarms, metrics, waf := 0, 0, 0
 			for _, w := range body.Widgets {
 				if w.Type == "alarm" {
 					for _, a := range w.Properties["alarms"].([]any) {
@@ -75,6 +75,12 @@ func TestDashboardWidgetsShowThisEnvsMetrics(t *testing.T) {
 					m := raw.([]any)
 					if _, isExpr := m[0].(map[string]any); isExpr {
 						expr := m[0].(map[string]any)["expression"].(string)
+						if strings.Contains(expr, "AWS/WAFV2") {
+							acl := one(t, rs, "AWS::WAFv2::WebACL").Props["Name"]
+							assert.Contains(t, expr, fmt.Sprintf(`WebACL="%s"`, acl), "WAF's widget shows this env's web ACL")
+							waf++
+							continue
+						}
 						assert.Contains(t, expr, `Env="`+e.Name+`"`, "search expressions stay in this env")
 						continue
 					}
@@ -103,6 +109,7 @@ func TestDashboardWidgetsShowThisEnvsMetrics(t *testing.T) {
 			}
 			assert.Equal(t, len(ofType(rs, "AWS::CloudWatch::Alarm")), alarms, "every alarm of the env is on the dashboard")
 			assert.GreaterOrEqual(t, metrics, 12)
+			assert.Equal(t, 1, waf, "a widget of what WAF blocks and counts")
 		})
 	}
 }

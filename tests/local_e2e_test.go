@@ -106,19 +106,24 @@ func (s *sender) provider(name string) localrun.StateProvider {
 	return localrun.StateProvider{}
 }
 
-// post sends body as provider p would to the API-key route, signed with p's own library.
+// post sends body as provider p would to the API-key route (its own path if it is keyless),
+// signed with p's own library.
 func (s *sender) post(p localrun.StateProvider, body []byte) (int, map[string]any) {
-	return s.send(s.state.Endpoint, true, p, "", body)
+	url := s.state.Endpoint
+	if p.Keyless {
+		url += "/" + p.Name
+	}
+	return s.send(url, p, "", body)
 }
 
-// send posts body to url, with the API key when withKey, signed as p signs; id is the
-// Standard Webhooks message id ("" for a fresh one).
-func (s *sender) send(url string, withKey bool, p localrun.StateProvider, id string, body []byte) (int, map[string]any) {
+// send posts body to url with p's own API key (none if p is keyless), signed as p signs; id
+// is the Standard Webhooks message id ("" for a fresh one).
+func (s *sender) send(url string, p localrun.StateProvider, id string, body []byte) (int, map[string]any) {
 	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	require.NoError(s.t, err)
 	req.Header.Set("Content-Type", "application/json")
-	if withKey {
-		req.Header.Set("x-api-key", s.state.APIKey)
+	if p.APIKey != "" {
+		req.Header.Set("x-api-key", p.APIKey)
 	}
 	now := time.Now()
 	switch p.Scheme {

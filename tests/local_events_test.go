@@ -49,7 +49,7 @@ func chargeRefunded(t *testing.T, id, ch, pi string, amount, refunded int64, cur
 // postEvent sends an event to the provider's own route, without the API key, signed with
 // the provider's library; id is the Standard Webhooks message id.
 func (s *sender) postEvent(p localrun.StateProvider, id string, body []byte) (int, map[string]any) {
-	return s.send(s.state.Endpoint+"/"+p.Name, false, p, id, body)
+	return s.send(s.state.Endpoint+"/"+p.Name, p, id, body)
 }
 
 // item reads one item of the table (strongly consistent).

@@ -233,7 +233,6 @@ func printSummary(w io.Writer, l *localrun.Local, s *localrun.State, statePath s
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if s.Endpoint != "" {
 		fmt.Fprintf(tw, "  Endpoint\tPOST %s\n", s.Endpoint)
-		fmt.Fprintf(tw, "  API key\t%s\n", s.APIKey)
 	}
 	for i, p := range s.Providers {
 		label := ""
@@ -244,7 +243,11 @@ func printSummary(w io.Writer, l *localrun.Local, s *localrun.State, statePath s
 		if secret == "" {
 			secret = "(unsigned)"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", label, p.Name, p.Scheme, secret)
+		key := "API key " + p.APIKey
+		if p.APIKey == "" {
+			key = "keyless: POST " + s.Endpoint + "/" + p.Name
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", label, p.Name, p.Scheme, secret, key)
 	}
 	tw.Flush()
 
@@ -317,24 +320,32 @@ func rel(p string) string {
 // one-liner that signs with openssl for the signed schemes. A provider that posts Stripe
 // events gets a signed payment_intent.succeeded on its own route.
 func printCurls(w io.Writer, s *localrun.State) {
-	base := fmt.Sprintf("curl -sS -X POST '%s' -H 'x-api-key: %s' -H 'Content-Type: application/json'", s.Endpoint, s.APIKey)
+	curl := func(p localrun.StateProvider, own bool) string {
+		url := s.Endpoint
+		if own {
+			url += "/" + p.Name
+		}
+		c := fmt.Sprintf("curl -sS -X POST '%s'", url)
+		if p.APIKey != "" {
+			c += fmt.Sprintf(" -H 'x-api-key: %s'", p.APIKey)
+		}
+		return c + " -H 'Content-Type: application/json'"
+	}
 	body := func(p localrun.StateProvider, n int) string {
 		return fmt.Sprintf(`{"transaction_id":"tx_local_%d","amount":"12.34","currency":"USD","provider":"%s"}`, n, p.Name)
 	}
 	for i, p := range s.Providers {
 		if p.Scheme == payhook.SchemeNone {
-			fmt.Fprintf(w, "\nSend a webhook (provider %q is unsigned):\n  %s -d '%s'\n", p.Name, base, body(p, i+1))
+			fmt.Fprintf(w, "\nSend a webhook (provider %q is unsigned; its API key authenticates it):\n  %s -d '%s'\n", p.Name, curl(p, false), body(p, i+1))
 			break
 		}
 	}
 	for i, p := range s.Providers {
-		url, format := base, formatOf(p)
-		if format != "" {
-			url = fmt.Sprintf("curl -sS -X POST '%s/%s' -H 'Content-Type: application/json'", s.Endpoint, p.Name)
-		}
+		format := formatOf(p)
+		url := curl(p, format != "" || p.Keyless)
 		switch {
 		case format == contract.FormatStripe:
-			fmt.Fprintf(w, "\nProvider %q posts Stripe events to %s/%s (no API key: Stripe cannot send one). A signed payment\n"+
+			fmt.Fprintf(w, "\nProvider %q posts Stripe events to %s/%s (keyless: Stripe cannot send an API key). A signed payment\n"+
 				"(Stripe-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of \"<t>.<body>\"> keyed with the whole secret; bash + openssl):\n",
 				p.Name, s.Endpoint, p.Name)
 			event := fmt.Sprintf(`{"id":"evt_local_%d","object":"event","type":"payment_intent.succeeded","livemode":%t,`+
@@ -343,7 +354,7 @@ func printCurls(w io.Writer, s *localrun.State) {
 				"SIG=$(printf '%%s' \"$TS.$BODY\" | openssl dgst -sha256 -hmac '%s' | sed 's/^.*= //'); "+
 				"%s -H \"Stripe-Signature: t=$TS,v1=$SIG\" -d \"$BODY\"\n", event, p.Secret, url)
 		case format != "":
-			fmt.Fprintf(w, "\nProvider %q posts %s envelopes to %s/%s (no API key; signed like Standard Webhooks below);\n"+
+			fmt.Fprintf(w, "\nProvider %q posts %s envelopes to %s/%s (signed like Standard Webhooks below);\n"+
 				"`go run mage.go smoke` sends it a payment, its redelivery and a refund.\n", p.Name, format, s.Endpoint, p.Name)
 		case p.Scheme == payhook.SchemeStandardWebhooks:
 			key := strings.TrimPrefix(p.Secret, "whsec_")

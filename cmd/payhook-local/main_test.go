@@ -21,12 +21,11 @@ func TestUsage(t *testing.T) {
 func TestCurls(t *testing.T) {
 	s := &localrun.State{
 		Endpoint: "http://127.0.0.1:1234/v1/webhooks",
-		APIKey:   "KEY",
 		Providers: []localrun.StateProvider{
-			{Name: "acme", Scheme: "standard-webhooks", Secret: "whsec_c2VjcmV0"},
-			{Name: "stripe", Scheme: "stripe", Secret: "whsec_abc"},
-			{Name: "legacy", Scheme: "none"},
-			{Name: "stripe-events", Scheme: "stripe", Secret: "whsec_ev", Format: []byte(`{"format":"stripe"}`)},
+			{Name: "acme", Scheme: "standard-webhooks", Secret: "whsec_c2VjcmV0", APIKey: "ACMEKEY"},
+			{Name: "stripe", Scheme: "stripe", Secret: "whsec_abc", APIKey: "STRIPEKEY"},
+			{Name: "legacy", Scheme: "none", APIKey: "KEY"},
+			{Name: "stripe-events", Scheme: "stripe", Secret: "whsec_ev", Format: []byte(`{"format":"stripe"}`), Keyless: true},
 		},
 	}
 	var b bytes.Buffer
@@ -40,7 +39,8 @@ func TestCurls(t *testing.T) {
 	assert.Contains(t, out, `-H "Stripe-Signature: t=$TS,v1=$SIG"`)
 	assert.Contains(t, out, `"type":"payment_intent.succeeded","livemode":false`, "a Stripe event for the provider posting them")
 	assert.Contains(t, out, `curl -sS -X POST 'http://127.0.0.1:1234/v1/webhooks/stripe-events' -H 'Content-Type: application/json' -H "Stripe-Signature`,
-		"on its own route, without the API key")
+		"on its own route, without an API key")
+	assert.Contains(t, out, `-H 'x-api-key: ACMEKEY'`, "each provider with its own key")
 	for _, line := range strings.Split(out, "\n") {
 		if strings.HasPrefix(line, "  BODY=") || strings.HasPrefix(line, "  curl") {
 			assert.Equal(t, 1, strings.Count(line, "curl "), "one command per line: %s", line)

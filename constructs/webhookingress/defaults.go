@@ -47,10 +47,12 @@ const (
 	// account-level role API Gateway needs to write execution and access
 	// logs.
 	DefaultCloudWatchRole = true
-	// DefaultProviderRoute leaves out POST /<Path>/{provider}: a route
-	// without an API key is only safe with a handler that authenticates
-	// every request.
-	DefaultProviderRoute = false
+	// DefaultWafBlockedThreshold is the number of requests WAF blocks in
+	// AlarmPeriodMinutes that sets off the WAF alarm: scanners are blocked
+	// all day, so only a surge (or genuine senders refused) should page.
+	DefaultWafBlockedThreshold = 1000
+	// MaxPayloadBytes is API Gateway's payload limit.
+	MaxPayloadBytes = 10485760
 	// IntegrationTimeoutSeconds is API Gateway's default integration
 	// timeout; a handler timeout above it gets a synthesis warning.
 	IntegrationTimeoutSeconds = contract.APIGatewayIntegrationTimeoutSeconds
@@ -69,6 +71,22 @@ const (
 	RuleKnownBadInputs = "AWSManagedRulesKnownBadInputsRuleSet"
 	// RuleIPReputation is AWS's list of addresses with a bad reputation.
 	RuleIPReputation = "AWSManagedRulesAmazonIpReputationList"
+	// RuleBodySize blocks a request whose Content-Length exceeds MaxBodyBytes.
+	RuleBodySize = "BodyLargerThanLimit"
 )
+
+// BodyRules returns the managed rules that judge the request body. They count
+// instead of block: a webhook body is authenticated (its signature) and then
+// parsed strictly by the handler, never rendered or executed, and a customer
+// who types "<script>" or "${jndi:" into a checkout field must not have the
+// payment event dropped with a 403 that the provider retries for days and
+// then gives up. Rules on headers, the URI and addresses still block.
+func BodyRules() map[string][]string {
+	return map[string][]string{
+		RuleCommon: {"SizeRestrictions_BODY", "CrossSiteScripting_BODY", "GenericLFI_BODY", "GenericRFI_BODY",
+			"EC2MetaDataSSRF_BODY"},
+		RuleKnownBadInputs: {"JavaDeserializationRCE_BODY", "Log4JRCE_BODY"},
+	}
+}
 
 const managedRuleVendorAWS = "AWS"

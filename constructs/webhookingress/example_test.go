@@ -46,8 +46,8 @@ func ExampleNewWebhookIngress() {
 	worker.Queue.GrantSendMessages(ingress.Handler.Function)
 	awscdk.NewCfnOutput(stack, jsii.String("WebhookUrl"), &awscdk.CfnOutputProps{Value: ingress.URL()})
 
-	// Two API alarms, then the handler's four.
+	// Two API alarms and WAF's, then the handler's four.
 	fmt.Println("alarms:", len(ingress.Alarms))
 	// Output:
-	// alarms: 6
+	// alarms: 7
 }

@@ -3,6 +3,7 @@ package webhookingress
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -106,15 +107,32 @@ type WebhookIngressProps struct {
 	// Default: true (DefaultCloudWatchRole).
 	CloudWatchRole *bool
 
-	// ProviderRoute adds POST /<Path>/{provider} without an API key, for
-	// senders that sign every request but cannot send an API key (Stripe,
-	// most Standard Webhooks senders). API Gateway then only throttles (stage
-	// throttling) and WAF rate-limits that route: the handler must
-	// authenticate every request on it, and refuse providers that do not
-	// sign; so it is off unless asked for.
+	// Routes are literal paths under Path, one per sender that needs its own:
+	// POST /<Path>/<Route.Name>, with or without an API key (see Route).
 	//
-	// Default: false (DefaultProviderRoute).
-	ProviderRoute *bool
+	// Default: none, only POST /<Path>.
+	Routes []*Route
+
+	// ApiKeys are the API keys, each with a usage plan of its own (throttle
+	// and daily quota): one per keyed sender, so that one holder cannot spend
+	// another's quota.
+	//
+	// Default: one key (ApiKeyName, QuotaPerDay, ThrottleRateLimit,
+	// ThrottleBurstLimit).
+	ApiKeys []*ApiKeySpec
+
+	// MaxBodyBytes is the largest body WAF lets through, by the request's
+	// Content-Length: a larger one is blocked before it reaches the handler.
+	// 1..10485760 (API Gateway's payload limit).
+	//
+	// Default: no limit in WAF (API Gateway's 10 MB).
+	MaxBodyBytes *float64
+
+	// WafBlockedThreshold is the number of requests WAF blocks within 5
+	// minutes that sets off WafBlockedAlarm; a whole number, at least 1.
+	//
+	// Default: 1000 (DefaultWafBlockedThreshold).
+	WafBlockedThreshold *float64
 
 	// AlarmTopic receives the ALARM and OK notifications of the API alarms,
 	// and of the handler's alarms unless Handler.AlarmTopic is set.
@@ -186,6 +204,14 @@ func (p *WebhookIngressProps) Validate() error {
 	if l := p.LatencyP99Threshold; l != nil && check.Millis(l) < 1 {
 		add("LatencyP99Threshold %s must be at least 1 ms", check.Human(l))
 	}
+	if b := p.MaxBodyBytes; b != nil && (*b < 1 || *b > MaxPayloadBytes || !check.Whole(*b)) {
+		add("MaxBodyBytes %v must be a whole number between 1 and %d (API Gateway's payload limit)", *b, MaxPayloadBytes)
+	}
+	if w := p.WafBlockedThreshold; w != nil && (*w < 1 || !check.Whole(*w)) {
+		add("WafBlockedThreshold %v must be a whole number >= 1", *w)
+	}
+	errs = append(errs, validateRoutes(p.Routes)...)
+	errs = append(errs, validateKeys(p.ApiKeys)...)
 	return errors.Join(errs...)
 }
 
@@ -230,8 +256,8 @@ func (p WebhookIngressProps) WithDefaults() WebhookIngressProps {
 	if p.CloudWatchRole == nil {
 		p.CloudWatchRole = jsii.Bool(DefaultCloudWatchRole)
 	}
-	if p.ProviderRoute == nil {
-		p.ProviderRoute = jsii.Bool(DefaultProviderRoute)
+	if p.WafBlockedThreshold == nil {
+		p.WafBlockedThreshold = jsii.Number(DefaultWafBlockedThreshold)
 	}
 	if p.Server5xxThreshold == nil {
 		p.Server5xxThreshold = jsii.Number(DefaultServer5xxThreshold)
@@ -239,5 +265,23 @@ func (p WebhookIngressProps) WithDefaults() WebhookIngressProps {
 	if p.LatencyP99Threshold == nil {
 		p.LatencyP99Threshold = awscdk.Duration_Seconds(jsii.Number(DefaultLatencyP99ThresholdSeconds))
 	}
+	p.ApiKeys = slices.Clone(p.ApiKeys)
+	if len(p.ApiKeys) == 0 {
+		p.ApiKeys = []*ApiKeySpec{{Name: p.ApiKeyName, QuotaPerDay: p.QuotaPerDay}}
+	}
+	for i, k := range p.ApiKeys {
+		k := *k
+		if k.QuotaPerDay == nil {
+			k.QuotaPerDay = p.QuotaPerDay
+		}
+		if k.ThrottleRateLimit == nil {
+			k.ThrottleRateLimit = p.ThrottleRateLimit
+		}
+		if k.ThrottleBurstLimit == nil {
+			k.ThrottleBurstLimit = p.ThrottleBurstLimit
+		}
+		p.ApiKeys[i] = &k
+	}
+	p.Routes = routesWithDefaults(p)
 	return p
 }

@@ -6,7 +6,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awswafv2"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -18,15 +17,18 @@ import (
 )
 
 // WebhookIngress is a regional REST API that accepts POST /<Path> for
-// server-to-server webhooks: API key required (with a usage plan's throttle
-// and daily quota); with ProviderRoute also POST /<Path>/{provider} for
-// senders that sign but cannot send an API key; Lambda proxy integration on an AlarmedFunction's "live"
-// alias (the handler's statusCode is the HTTP status), stage throttling,
-// JSON access logs, execution logs at ERROR without request or response
-// bodies, X-Ray tracing, a WAF WebACL (per-IP rate limit and AWS managed
-// rule groups; no Bot Control, as every webhook sender is a bot), and alarms
-// on 5XX responses and p99 latency. There is no CORS: browsers are not
-// callers.
+// server-to-server webhooks: API key required, a key per sender each with a
+// usage plan of its own (throttle and daily quota); Routes add a literal
+// POST /<Path>/<name> per sender that needs one, keyed or keyless (for
+// senders that sign but cannot send an API key), with its own throttle; Lambda
+// proxy integration on an AlarmedFunction's "live" alias (the handler's
+// statusCode is the HTTP status), stage throttling, JSON access logs,
+// execution logs at ERROR without request or response bodies, X-Ray
+// tracing, a WAF WebACL (per-IP rate limits, per-route source addresses, a
+// body-size limit, AWS managed rule groups whose body rules count instead of
+// block; no Bot Control, as every webhook sender is a bot), and alarms on 5XX
+// responses, p99 latency and requests WAF blocks. There is no CORS: browsers
+// are not callers.
 type WebhookIngress struct {
 	constructs.Construct
 
@@ -38,18 +40,21 @@ type WebhookIngress struct {
 	Resource awsapigateway.Resource
 	// Method is POST /<Path>, behind the API key.
 	Method awsapigateway.Method
-	// ProviderResource is /<Path>/{provider}; nil unless ProviderRoute.
-	ProviderResource awsapigateway.Resource
-	// ProviderMethod is POST /<Path>/{provider}, without an API key (the
-	// handler authenticates each request by its signature); nil unless
-	// ProviderRoute.
-	ProviderMethod awsapigateway.Method
-	// ApiKey is the key callers send in the x-api-key header.
-	ApiKey awsapigateway.ApiKey
-	// UsagePlan throttles ApiKey and caps its daily requests on Stage.
+	// RouteResources and RouteMethods are each route's /<Path>/<name> and its
+	// POST, by route name.
+	RouteResources map[string]awsapigateway.Resource
+	RouteMethods   map[string]awsapigateway.Method
+	// ApiKeys are the keys callers send in the x-api-key header, by name
+	// ("" for an unnamed one), and UsagePlans their usage plans.
+	ApiKeys    map[string]awsapigateway.ApiKey
+	UsagePlans map[string]awsapigateway.UsagePlan
+	// ApiKey and UsagePlan are the first of ApiKeys and UsagePlans.
+	ApiKey    awsapigateway.ApiKey
 	UsagePlan awsapigateway.UsagePlan
 	// WebAcl is the regional WAF WebACL protecting Stage.
 	WebAcl awswafv2.CfnWebACL
+	// SourceIpSets are the WAF IP sets of the routes with SourceIps, by route.
+	SourceIpSets map[string]awswafv2.CfnIPSet
 	// WebAclAssociation associates WebAcl with Stage.
 	WebAclAssociation awswafv2.CfnWebACLAssociation
 	// AccessLogGroup receives the stage's JSON access logs.
@@ -68,6 +73,11 @@ type WebhookIngress struct {
 	// LatencyAlarm fires when the stage's p99 latency within 5 minutes
 	// reaches LatencyP99Threshold.
 	LatencyAlarm awscloudwatch.Alarm
+	// WafBlockedAlarm fires when WAF blocks WafBlockedThreshold or more
+	// requests within 5 minutes: an attack, or genuine senders refused.
+	WafBlockedAlarm awscloudwatch.Alarm
+	// wafName is WebAcl's name (WafMetric's WebACL dimension).
+	wafName string
 	// Alarms lists every alarm of the ingress: the two API alarms above,
 	// then Handler.Alarms. Any of them may be added to
 	// Handler.DeploymentGroup: the API alarms name the stage by its literal
@@ -119,40 +129,14 @@ func NewWebhookIngress(scope constructs.Construct, id string, props *WebhookIngr
 		ApiKeyRequired:    jsii.Bool(true),
 		AuthorizationType: awsapigateway.AuthorizationType_NONE,
 	})
-	if *p.ProviderRoute {
-		w.ProviderResource = w.Resource.AddResource(jsii.String("{provider}"), nil)
-		w.ProviderMethod = w.ProviderResource.AddMethod(jsii.String("POST"), integration, &awsapigateway.MethodOptions{
-			ApiKeyRequired:    jsii.Bool(false),
-			AuthorizationType: awsapigateway.AuthorizationType_NONE,
-			RequestParameters: &map[string]*bool{"method.request.path.provider": jsii.Bool(true)},
-		})
-	}
-
-	w.ApiKey = awsapigateway.NewApiKey(c, jsii.String("ApiKey"), &awsapigateway.ApiKeyProps{
-		ApiKeyName:  p.ApiKeyName,
-		Description: jsii.String(fmt.Sprintf("Webhook senders' key for %s", *c.Node().Path())),
-		Enabled:     jsii.Bool(true),
-	})
-	w.UsagePlan = awsapigateway.NewUsagePlan(c, jsii.String("UsagePlan"), &awsapigateway.UsagePlanProps{
-		Name: p.UsagePlanName,
-		Throttle: &awsapigateway.ThrottleSettings{
-			RateLimit:  p.ThrottleRateLimit,
-			BurstLimit: p.ThrottleBurstLimit,
-		},
-		Quota: &awsapigateway.QuotaSettings{
-			Limit:  p.QuotaPerDay,
-			Period: awsapigateway.Period_DAY,
-		},
-		ApiStages: &[]*awsapigateway.UsagePlanPerApiStage{{Api: w.Api, Stage: w.Stage}},
-	})
-	w.UsagePlan.AddApiKey(w.ApiKey, nil)
-
+	w.addRoutes(p, integration)
+	w.addKeys(c, p)
 	limitInvokeToAccount(c, w.Api)
-	w.WebAcl, w.WebAclAssociation = newWebACL(c, w.Api, w.Stage, *p.WafRateLimit)
+	w.newWebACL(c, p)
 	w.WafLogGroup, w.WafLogging = newWafLogging(c, w.WebAcl, p)
 
 	w.addAlarms(c, p)
-	w.Alarms = append([]awscloudwatch.IAlarm{w.Server5xxAlarm, w.LatencyAlarm}, w.Handler.Alarms...)
+	w.Alarms = append([]awscloudwatch.IAlarm{w.Server5xxAlarm, w.LatencyAlarm, w.WafBlockedAlarm}, w.Handler.Alarms...)
 	return w
 }
 
@@ -194,6 +178,7 @@ func newRestAPI(c constructs.Construct, p WebhookIngressProps, accessLogs awslog
 			TracingEnabled:       jsii.Bool(true),
 			ThrottlingRateLimit:  p.ThrottleRateLimit,
 			ThrottlingBurstLimit: p.ThrottleBurstLimit,
+			MethodOptions:        methodThrottles(p),
 		},
 	})
 }
@@ -209,13 +194,9 @@ func (w *WebhookIngress) addAlarms(c constructs.Construct, p WebhookIngressProps
 		w.stageMetric("Latency", "p99", *p.StageName),
 		latencyMs,
 		fmt.Sprintf("%s: p99 latency at or above %g ms over %d minutes", path, latencyMs, AlarmPeriodMinutes), p.AlarmTopic)
-
-}
-
-// ProviderURL returns the endpoint of one provider on the provider route
-// (ProviderRoute), e.g. https://<id>.execute-api.<region>.amazonaws.com/v1/webhooks/stripe.
-func (w *WebhookIngress) ProviderURL(provider string) *string {
-	return jsii.String(*w.URL() + "/" + provider)
+	w.WafBlockedAlarm = alarm.New(c, "WafBlockedAlarm", w.WafMetric("BlockedRequests", "ALL"), *p.WafBlockedThreshold,
+		fmt.Sprintf("%s: WAF blocked %g or more requests in %d minutes (an attack, or genuine senders refused: see its logs)",
+			path, *p.WafBlockedThreshold, AlarmPeriodMinutes), p.AlarmTopic)
 }
 
 // URL returns the webhook endpoint: the stage URL followed by the path,
@@ -246,84 +227,4 @@ func (w *WebhookIngress) stageMetric(name, statistic, stageName string) awscloud
 
 func alarmPeriod() awscdk.Duration {
 	return awscdk.Duration_Minutes(jsii.Number(AlarmPeriodMinutes))
-}
-
-// newWebACL creates the regional WebACL and associates it with the stage.
-func newWebACL(c constructs.Construct, api awsapigateway.RestApi, stage awsapigateway.Stage, rateLimit float64) (awswafv2.CfnWebACL, awswafv2.CfnWebACLAssociation) {
-	// WAF metric names are at most 128 characters: leave room for the
-	// longest rule name.
-	prefix := *awscdk.Names_UniqueResourceName(c, &awscdk.UniqueResourceNameOptions{MaxLength: jsii.Number(80)})
-	visibility := func(name string) *awswafv2.CfnWebACL_VisibilityConfigProperty {
-		return &awswafv2.CfnWebACL_VisibilityConfigProperty{
-			CloudWatchMetricsEnabled: jsii.Bool(true),
-			SampledRequestsEnabled:   jsii.Bool(true),
-			MetricName:               jsii.String(prefix + "-" + name),
-		}
-	}
-	managed := func(priority float64, name string) *awswafv2.CfnWebACL_RuleProperty {
-		stmt := &awswafv2.CfnWebACL_ManagedRuleGroupStatementProperty{
-			VendorName: jsii.String(managedRuleVendorAWS),
-			Name:       jsii.String(name),
-		}
-		if name == RuleCommon {
-			// The common rule set blocks bodies over 8 KB (SizeRestrictions_BODY). The
-			// handler enforces its own body limit with a 413 that names it; a WAF 403 would
-			// hide that and refuse legitimate larger webhooks. Count instead of block.
-			stmt.RuleActionOverrides = &[]any{&awswafv2.CfnWebACL_RuleActionOverrideProperty{
-				Name:        jsii.String("SizeRestrictions_BODY"),
-				ActionToUse: &awswafv2.CfnWebACL_RuleActionProperty{Count: map[string]any{}},
-			}}
-		}
-		return &awswafv2.CfnWebACL_RuleProperty{
-			Name:      jsii.String(name),
-			Priority:  jsii.Number(priority),
-			Statement: &awswafv2.CfnWebACL_StatementProperty{ManagedRuleGroupStatement: stmt},
-			// Keep the rule group's own actions (block).
-			OverrideAction:   &awswafv2.CfnWebACL_OverrideActionProperty{None: map[string]any{}},
-			VisibilityConfig: visibility(name),
-		}
-	}
-	acl := awswafv2.NewCfnWebACL(c, jsii.String("WebAcl"), &awswafv2.CfnWebACLProps{
-		Scope:            jsii.String("REGIONAL"),
-		DefaultAction:    &awswafv2.CfnWebACL_DefaultActionProperty{Allow: map[string]any{}},
-		VisibilityConfig: visibility("WebAcl"),
-		Rules: &[]any{
-			&awswafv2.CfnWebACL_RuleProperty{
-				Name:     jsii.String(RuleRateLimit),
-				Priority: jsii.Number(1),
-				Statement: &awswafv2.CfnWebACL_StatementProperty{
-					RateBasedStatement: &awswafv2.CfnWebACL_RateBasedStatementProperty{
-						Limit:               jsii.Number(rateLimit),
-						AggregateKeyType:    jsii.String("IP"),
-						EvaluationWindowSec: jsii.Number(WafRateWindowSeconds),
-					},
-				},
-				Action:           &awswafv2.CfnWebACL_RuleActionProperty{Block: map[string]any{}},
-				VisibilityConfig: visibility(RuleRateLimit),
-			},
-			managed(2, RuleCommon),
-			managed(3, RuleKnownBadInputs),
-			managed(4, RuleIPReputation),
-		},
-	})
-
-	// The stage's ARN refers to the stage, so CloudFormation creates the stage first.
-	assoc := awswafv2.NewCfnWebACLAssociation(c, jsii.String("WebAclAssociation"), &awswafv2.CfnWebACLAssociationProps{
-		ResourceArn: stage.StageArn(),
-		WebAclArn:   acl.AttrArn(),
-	})
-	return acl, assoc
-}
-
-// limitInvokeToAccount names the API's own account (aws:SourceAccount) on every invoke
-// permission the API's methods hold, besides the API's ARN (aws:SourceArn): AWS Control
-// Tower's CT.LAMBDA.PR.2 accepts a service principal only with a literal source.
-func limitInvokeToAccount(c constructs.Construct, api awsapigateway.RestApi) {
-	account := awscdk.Stack_Of(c).Account()
-	for _, child := range *api.Node().FindAll(constructs.ConstructOrder_PREORDER) {
-		if p, ok := child.(awslambda.CfnPermission); ok && *awscdk.CfnResource_IsCfnResource(child) &&
-			*p.CfnResourceType() == "AWS::Lambda::Permission" {
-			p.SetSourceAccount(account)
-		}
-	}
 }

@@ -2,6 +2,8 @@ package webhookingress_test
 
 import (
 	"encoding/json"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -144,9 +146,18 @@ func TestDefaults(t *testing.T) {
 		assert.Equal(t, map[string]any{"None": map[string]any{}}, r["OverrideAction"], name)
 	}
 	assert.NotContains(t, strings.ToLower(jsonOf(acl)), "botcontrol", "webhook senders are bots")
-	// AND the common rule set's 8 KB body rule only counts: the handler's own limit answers 413
-	assert.Equal(t, []any{map[string]any{"Name": "SizeRestrictions_BODY", "ActionToUse": map[string]any{"Count": map[string]any{}}}},
-		tu.Get(rules[webhookingress.RuleCommon], "Statement", "ManagedRuleGroupStatement", "RuleActionOverrides"))
+	// AND the rules that judge the body only count (an authenticated webhook body is parsed
+	// strictly, never rendered: "<script>" in a checkout field must not drop the payment), the
+	// 8 KB size rule among them (the handler's own limit answers 413)
+	for group, body := range webhookingress.BodyRules() {
+		var want []any
+		for _, rule := range body {
+			want = append(want, map[string]any{"Name": rule, "ActionToUse": map[string]any{"Count": map[string]any{}}})
+		}
+		assert.Equal(t, want, tu.Get(rules[group], "Statement", "ManagedRuleGroupStatement", "RuleActionOverrides"), group)
+	}
+	assert.Contains(t, webhookingress.BodyRules()[webhookingress.RuleCommon], "CrossSiteScripting_BODY")
+	assert.Contains(t, webhookingress.BodyRules()[webhookingress.RuleKnownBadInputs], "Log4JRCE_BODY")
 
 	// AND the WebACL is associated with the stage (its ARN refers to the stage, so the stage
 	// is created first)
@@ -175,8 +186,14 @@ func TestDefaults(t *testing.T) {
 	}
 	assert.Equal(t, "Sum", tpl.AlarmOn(t, "5XXError")["Statistic"])
 	assert.Equal(t, "p99", tpl.AlarmOn(t, "Latency")["ExtendedStatistic"])
-	assert.Len(t, w.Alarms, 6, "two API alarms and the handler's four")
-	assert.Equal(t, 6, tpl.Count("AWS::CloudWatch::Alarm"))
+	assert.Len(t, w.Alarms, 7, "two API alarms, WAF's and the handler's four")
+	assert.Equal(t, 7, tpl.Count("AWS::CloudWatch::Alarm"))
+	// AND WAF's alarm watches what this web ACL blocks
+	waf := tpl.AlarmOn(t, "BlockedRequests")
+	assert.Equal(t, "AWS/WAFV2", waf["Namespace"])
+	assert.EqualValues(t, webhookingress.DefaultWafBlockedThreshold, waf["Threshold"])
+	assert.Contains(t, jsonOf(waf["Dimensions"]), `"Name":"WebACL","Value":"`+w.WebAclName()+`"`)
+	assert.Equal(t, w.WebAclName(), tpl.Resources("AWS::WAFv2::WebACL")[aclID]["Name"])
 
 	// AND URL() is the stage URL followed by the path
 	url := jsonOf(stack.Resolve(w.URL()))
@@ -260,7 +277,7 @@ func TestCustomProps(t *testing.T) {
 	// AND thresholds follow the props and every alarm, the handler's included, notifies the topic
 	assert.EqualValues(t, 5, tpl.AlarmOn(t, "5XXError")["Threshold"])
 	assert.EqualValues(t, 1500, tpl.AlarmOn(t, "Latency")["Threshold"])
-	require.Equal(t, 6, tpl.Count("AWS::CloudWatch::Alarm"))
+	require.Equal(t, 7, tpl.Count("AWS::CloudWatch::Alarm"))
 	for id, a := range tpl.Resources("AWS::CloudWatch::Alarm") {
 		assert.Equal(t, []any{tu.Ref(topicID)}, a["AlarmActions"], id)
 		assert.Equal(t, []any{tu.Ref(topicID)}, a["OKActions"], id)
@@ -439,28 +456,88 @@ func TestWafLogsBlockedRequestsWithSecretsRedacted(t *testing.T) {
 		jsonOf(tu.Get(cfg, "LoggingFilter", "Filters", 0, "Conditions")))
 }
 
-func TestProviderRouteTakesNoAPIKey(t *testing.T) {
-	// GIVEN ProviderRoute (off by default: TestDefaults finds one resource and one method)
-	w, _, tpl := synth(t, &webhookingress.WebhookIngressProps{ProviderRoute: jsii.Bool(true)}, nil)
+func TestRoutesKeylessAndKeyedWithTheirOwnThrottleAndWafRules(t *testing.T) {
+	// GIVEN a keyless route limited to two address blocks, a keyed route, and two keys
+	w, _, tpl := synth(t, &webhookingress.WebhookIngressProps{
+		Routes: []*webhookingress.Route{
+			{Name: jsii.String("stripe"), Keyless: jsii.Bool(true), ThrottleRateLimit: jsii.Number(5), ThrottleBurstLimit: jsii.Number(10),
+				WafRateLimit: jsii.Number(300), SourceIps: []*string{jsii.String("3.18.12.63/32"), jsii.String("13.235.14.237/32")}},
+			{Name: jsii.String("acme")},
+		},
+		ApiKeys: []*webhookingress.ApiKeySpec{{Name: jsii.String("acme"), QuotaPerDay: jsii.Number(500)}, {Name: jsii.String("smoke")}},
+	}, nil)
 
-	// THEN POST /webhooks/{provider} proxies to the same alias without an API key, and the
-	// API-key route is unchanged
-	require.NotNil(t, w.ProviderMethod)
-	resID, res := tpl.Where(t, "AWS::ApiGateway::Resource", func(r map[string]any) bool { return r["PathPart"] == "{provider}" })
-	parentID, _ := tpl.Where(t, "AWS::ApiGateway::Resource", func(r map[string]any) bool { return r["PathPart"] == "webhooks" })
-	assert.Equal(t, tu.Ref(parentID), res["ParentId"], "under /webhooks")
-	_, m := tpl.Where(t, "AWS::ApiGateway::Method", func(m map[string]any) bool { return jsonOf(m["ResourceId"]) == jsonOf(tu.Ref(resID)) })
-	assert.Equal(t, false, m["ApiKeyRequired"])
-	assert.Equal(t, "NONE", m["AuthorizationType"])
-	assert.Equal(t, map[string]any{"method.request.path.provider": true}, m["RequestParameters"])
-	assert.Equal(t, "AWS_PROXY", tu.Get(m, "Integration", "Type"))
-	_, keyed := tpl.Where(t, "AWS::ApiGateway::Method", func(m map[string]any) bool { return m["ApiKeyRequired"] == true })
-	assert.Equal(t, tu.Ref(parentID), keyed["ResourceId"], "the API-key route stays POST /webhooks")
-	assert.Equal(t, jsonOf(tu.Get(keyed, "Integration", "Uri")), jsonOf(tu.Get(m, "Integration", "Uri")), "both routes invoke one integration target")
-	// AND API Gateway may invoke the alias from the new route
-	aliasID, _ := tpl.One(t, "AWS::Lambda::Alias")
-	_, perm := tpl.Where(t, "AWS::Lambda::Permission", func(p map[string]any) bool {
-		return strings.Contains(jsonOf(p["SourceArn"]), "/POST/webhooks/*") && !strings.Contains(jsonOf(p["SourceArn"]), "test-invoke-stage")
-	})
-	assert.Equal(t, tu.Ref(aliasID), perm["FunctionName"])
+	// THEN POST /webhooks/stripe takes no key, POST /webhooks/acme needs one; no catch-all
+	for name, keyed := range map[string]bool{"stripe": false, "acme": true} {
+		resID, res := tpl.Where(t, "AWS::ApiGateway::Resource", func(r map[string]any) bool { return r["PathPart"] == name })
+		parentID, _ := tpl.Where(t, "AWS::ApiGateway::Resource", func(r map[string]any) bool { return r["PathPart"] == "webhooks" })
+		assert.Equal(t, tu.Ref(parentID), res["ParentId"], "under /webhooks")
+		_, m := tpl.Where(t, "AWS::ApiGateway::Method", func(m map[string]any) bool { return jsonOf(m["ResourceId"]) == jsonOf(tu.Ref(resID)) })
+		assert.Equal(t, keyed, m["ApiKeyRequired"], name)
+		assert.Equal(t, "AWS_PROXY", tu.Get(m, "Integration", "Type"))
+		assert.NotNil(t, w.RouteMethods[name])
+	}
+	assert.NotContains(t, jsonOf(tpl), "{provider}")
+	// AND the keyless route has a throttle of its own on the stage
+	_, st := tpl.One(t, "AWS::ApiGateway::Stage")
+	assert.Contains(t, jsonOf(st["MethodSettings"]), `"ResourcePath":"/~1webhooks~1stripe","ThrottlingBurstLimit":10,"ThrottlingRateLimit":5`)
+	// AND each key has a usage plan of its own
+	assert.Equal(t, 2, tpl.Count("AWS::ApiGateway::ApiKey"))
+	plans := tpl.Resources("AWS::ApiGateway::UsagePlan")
+	require.Len(t, plans, 2)
+	assert.Contains(t, jsonOf(plans), `"Limit":500`)
+	assert.Equal(t, 2, tpl.Count("AWS::ApiGateway::UsagePlanKey"))
+	// AND WAF blocks the route's path from other addresses, rate-limits it on its own, and
+	// judges no body with a blocking rule
+	_, acl := tpl.One(t, "AWS::WAFv2::WebACL")
+	rules := jsonOf(acl["Rules"])
+	assert.Contains(t, rules, `"Name":"SourceIps-stripe"`)
+	assert.Contains(t, rules, `"Name":"RateLimit-stripe"`)
+	assert.Contains(t, rules, `"Limit":300`)
+	assert.Contains(t, rules, `"PositionalConstraint":"ENDS_WITH","SearchString":"/webhooks/stripe"`)
+	_, set := tpl.One(t, "AWS::WAFv2::IPSet")
+	assert.ElementsMatch(t, []any{"3.18.12.63/32", "13.235.14.237/32"}, set["Addresses"])
+	for group, body := range webhookingress.BodyRules() {
+		for _, rule := range body {
+			assert.Contains(t, rules, `{"ActionToUse":{"Count":{}},"Name":"`+rule+`"}`, "%s %s counts", group, rule)
+		}
+	}
+}
+
+func TestBodyLimitBlocksInWafByContentLength(t *testing.T) {
+	_, _, tpl := synth(t, &webhookingress.WebhookIngressProps{MaxBodyBytes: jsii.Number(131072)}, nil)
+	_, acl := tpl.One(t, "AWS::WAFv2::WebACL")
+	assert.Contains(t, jsonOf(acl["Rules"]), `"Name":"content-length"`)
+	assert.Contains(t, jsonOf(acl["Rules"]), webhookingress.GreaterThan(131072))
+}
+
+// TestGreaterThanMatchesExactlyTheLargerNumbers checks the Content-Length rule's expression
+// against every number around the limits payhook's env files allow.
+func TestGreaterThanMatchesExactlyTheLargerNumbers(t *testing.T) {
+	for _, limit := range []int{1, 9, 10, 99, 100, 131072, 199999, 4194304} {
+		re := regexp.MustCompile(webhookingress.GreaterThan(limit))
+		for n := max(0, limit-1200); n <= limit+1200; n++ {
+			assert.Equal(t, n > limit, re.MatchString(strconv.Itoa(n)), "limit %d, Content-Length %d", limit, n)
+		}
+		for _, n := range []int{limit * 10, limit*10 + 7, 99999999} {
+			assert.Equal(t, n > limit, re.MatchString(strconv.Itoa(n)), "limit %d, Content-Length %d", limit, n)
+		}
+		assert.False(t, re.MatchString("0"+strconv.Itoa(limit+1)), "no leading zeros")
+		assert.LessOrEqual(t, len(webhookingress.GreaterThan(limit)), 200, "WAF's regex length limit")
+	}
+}
+
+func TestValidateRoutesAndKeys(t *testing.T) {
+	p := webhookingress.WebhookIngressProps{Handler: alarmedfunction.AlarmedFunctionProps{CodeDir: tu.CodeDir(t)},
+		Routes: []*webhookingress.Route{{Name: jsii.String("a/b")}, {Name: jsii.String("x"), SourceIps: []*string{jsii.String("10.0.0.1")}},
+			{Name: jsii.String("x")}},
+		ApiKeys:      []*webhookingress.ApiKeySpec{{QuotaPerDay: jsii.Number(0)}, {Name: jsii.String("k")}},
+		MaxBodyBytes: jsii.Number(0)}
+	err := p.Validate()
+	require.Error(t, err)
+	for _, want := range []string{`Routes[0].Name "a/b" must be one path segment`, `Routes[1].SourceIps[0] "10.0.0.1" is not a CIDR block`,
+		`Routes[2].Name "x" is also Routes[1]'s`, "ApiKeys[0].Name is required when there are several keys",
+		"ApiKeys[0].QuotaPerDay 0 must be a whole number >= 1", "MaxBodyBytes 0 must be a whole number between 1 and 10485760"} {
+		assert.Contains(t, err.Error(), want)
+	}
 }

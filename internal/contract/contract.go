@@ -28,12 +28,18 @@ const (
 	EnvUnaccountedAfter      = "UNACCOUNTED_AFTER" // re-send bound, a Go duration (reconciler)
 	EnvPayhookEnv            = "PAYHOOK_ENV"       // env name, a metric dimension (every function)
 	EnvPayhookService        = "PAYHOOK_SERVICE"   // service directory, for local mode (every function)
+	// EnvAPIKeys binds each keyed provider to its API key: "acme:<key id>,payhook-smoke:<key
+	// id>" (ingest). A provider absent from it is keyless.
+	EnvAPIKeys = "API_KEYS"
 )
 
 // Outputs of the payments stack, read by smoke, replay and the pipeline's post-steps.
 const (
-	OutputAPIURL    = "ApiUrl"
-	OutputAPIKeyID  = "ApiKeyId"
+	OutputAPIURL = "ApiUrl"
+	// OutputSmokeAPIKeyID is the smoke provider's API key, the only one the smoke step reads;
+	// OutputAPIKeyIDs every keyed provider's, as JSON {"<provider>": "<key id>"}.
+	OutputSmokeAPIKeyID = "SmokeApiKeyId"
+	OutputAPIKeyIDs     = "ApiKeyIds"
 	OutputTableName = "TableName"
 	OutputQueueURL  = "QueueUrl"
 	OutputDLQURL    = "DlqUrl"
@@ -43,6 +49,27 @@ const (
 	// pipeline's smoke step may read.
 	OutputSmokeSecretARN = "SmokeSigningSecretArn"
 )
+
+// Variables the probes (smoke, loadtest, replay: services/internal/probe) read a deployed
+// env's outputs from; the pipeline's smoke step sets them from the stage's outputs
+// (ProbeOutputs), and PAYHOOK_PROVIDERS, PAYHOOK_PAYLOAD_FORMATS and PAYHOOK_LIVE describe
+// the providers to sign as.
+const (
+	ProbeAPIURL         = "PAYHOOK_API_URL"
+	ProbeAPIKeyID       = "PAYHOOK_API_KEY_ID"
+	ProbeTable          = "PAYHOOK_TABLE"
+	ProbeSmokeSecretARN = "PAYHOOK_SECRET_ARN"
+	ProbeQueueURL       = "PAYHOOK_QUEUE_URL"
+	ProbeProviders      = "PAYHOOK_PROVIDERS"
+	ProbePayloadFormats = "PAYHOOK_PAYLOAD_FORMATS"
+	ProbeLive           = "PAYHOOK_LIVE"
+)
+
+// ProbeOutputs maps each output-carrying probe variable to the stack output it carries.
+func ProbeOutputs() map[string]string {
+	return map[string]string{ProbeAPIURL: OutputAPIURL, ProbeAPIKeyID: OutputSmokeAPIKeyID, ProbeTable: OutputTableName,
+		ProbeSmokeSecretARN: OutputSmokeSecretARN, ProbeQueueURL: OutputQueueURL}
+}
 
 // The smoke provider: every environment accepts it besides its own providers, with its own
 // signing secret, so that a smoke test signs as it and is accounted in its own totals,
@@ -130,7 +157,13 @@ const (
 	// EnvTag is the tag every resource of a payments stack carries, valued with the env's
 	// name; the smoke step's permission to read the API key is conditioned on it.
 	EnvTag = "payhook:env"
+	// ProviderTag is the tag of an API key, valued with its provider's name; the smoke step's
+	// permission to read a key requires the smoke provider's.
+	ProviderTag = "payhook:provider"
 )
+
+// APIKeyName is the name of a provider's API key in an env: payhook-<env>-<provider>.
+func APIKeyName(env, provider string) string { return StageName(env) + "-" + provider }
 
 // LocalAccount is the account of local mode: the emulators', and a local-only env's stack's.
 const LocalAccount = "000000000000"

@@ -72,6 +72,10 @@ type StateProvider struct {
 	Scheme string          `json:"scheme"`
 	Secret string          `json:"secret"`
 	Format json.RawMessage `json:"format,omitempty"`
+	// APIKey is the provider's own API key (x-api-key); "" for a keyless provider, which
+	// posts to its own path (Endpoint/<name>) without one.
+	APIKey  string `json:"api_key,omitempty"`
+	Keyless bool   `json:"keyless,omitempty"`
 }
 
 // StateEmulators are the emulator endpoints.

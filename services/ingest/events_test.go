@@ -72,8 +72,8 @@ func envelopeRequest(t *testing.T, msgID string, body []byte) events.APIGatewayP
 
 func providerRequest(provider string, headers map[string]string, body []byte) events.APIGatewayProxyRequest {
 	return events.APIGatewayProxyRequest{
-		Resource: "/webhooks/{provider}", Path: "/webhooks/" + provider, HTTPMethod: "POST",
-		PathParameters: map[string]string{"provider": provider}, Headers: headers, Body: string(body),
+		Resource: "/webhooks/" + provider, Path: "/webhooks/" + provider, HTTPMethod: "POST",
+		Headers: headers, Body: string(body),
 		RequestContext: events.APIGatewayProxyRequestContext{RequestID: "req-" + provider},
 	}
 }

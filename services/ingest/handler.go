@@ -5,8 +5,9 @@
 // # Status codes
 //
 // 200 accepted (new or duplicate) or ignored (an event that moves no money), 400 invalid
-// payload, 401 bad or stale signature (or an unsigned provider on the per-provider route),
-// 404 no such provider on the per-provider route, 409 same (provider, transaction_id) or
+// payload, 401 bad or stale signature (or an unsigned provider on its own path), 403 an API
+// key that is not the provider's, 404 no such provider on its own path, 409 same
+// (provider, transaction_id) or
 // (provider, event id) with another payload, 413 body too large, 415 not JSON, 422 an
 // event's livemode differs from the environment's, 503 a dependency failed (the provider
 // retries). Errors are JSON: {"error": code, "field": field, "message": text}.
@@ -14,11 +15,11 @@
 // # Two routes, three formats
 //
 // POST /<path> takes payhook's flat notification, which names its provider, behind the
-// API key. POST /<path>/{provider} takes what that provider posts in its configured format
-// (payhook's flat notification, Stripe events or a Standard Webhooks envelope), without an
-// API key, which Stripe and most senders cannot send: only providers with a signature
-// scheme are served there. Events are deduplicated on the provider's event id (package
-// payload, store.NewEventRecord).
+// provider's own API key. POST /<path>/<provider>, a literal path of each provider that has
+// one, takes what that provider posts in its configured format (payhook's flat
+// notification, Stripe events or a Standard Webhooks envelope), with the provider's key or,
+// for a keyless provider (Stripe cannot send a key), its signature alone. Events are
+// deduplicated on the provider's event id (package payload, store.NewEventRecord).
 //
 // # Nothing lost: transactional outbox in the table
 //
@@ -81,6 +82,9 @@ type Config struct {
 	// Live is true in an environment that takes live payments: events with livemode false
 	// are refused, and in one that does not, events with livemode true.
 	Live bool `envconfig:"PAYHOOK_LIVE" default:"false"`
+	// APIKeys binds each keyed provider to its API key's id ("acme:<id>,…"); a request made
+	// with a key must name the key's provider. Empty: keys are not bound.
+	APIKeys map[string]string `envconfig:"API_KEYS"`
 }
 
 // Schemes validates Providers and returns them typed.
@@ -150,6 +154,8 @@ type Handler struct {
 	Decoders map[string]payload.Decoder
 	// Live is the environment's livemode (see Config.Live).
 	Live bool
+	// APIKeys are the keyed providers' API key ids (see Config.APIKeys).
+	APIKeys map[string]string
 	// MaxBodyBytes is the body limit (413 above it).
 	MaxBodyBytes int
 	// Log and Metrics receive structured logs and EMF metrics.
@@ -248,6 +254,9 @@ func (h *Handler) admit(ctx context.Context, log *slog.Logger, req events.APIGat
 		return none, http.StatusBadRequest, response{Error: notification.CodeInvalidValue, Field: "provider",
 			Message: "differs from the provider in the URL"}, nil
 	}
+	if code, resp := h.keyHolds(req, provider); code != 0 {
+		return none, code, resp, []any{"provider", provider}
+	}
 	if _, events := h.Decoders[provider]; events && route == "" {
 		return none, http.StatusBadRequest, response{Error: notification.CodeInvalidValue, Field: "provider",
 			Message: "this provider posts events: post them to this URL followed by /" + provider}, nil
@@ -266,10 +275,13 @@ func (h *Handler) admit(ctx context.Context, log *slog.Logger, req events.APIGat
 }
 
 func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGatewayProxyRequest) (int, response, []any) {
-	route := req.PathParameters["provider"]
+	route := routeOf(req.Resource)
 	if route != "" {
 		if code, resp := h.routable(route); code != 0 {
 			return code, resp, []any{"provider", notification.Clip(route)}
+		}
+		if code, resp := h.keyHolds(req, route); code != 0 {
+			return code, resp, []any{"provider", route}
 		}
 		if dec, ok := h.Decoders[route]; ok {
 			return h.handleEvent(ctx, log, req, route, dec)
@@ -341,8 +353,30 @@ func (h *Handler) read(req events.APIGatewayProxyRequest) (http.Header, []byte, 
 	return headers, body, 0, response{}
 }
 
-// routable checks the provider named by the per-provider route: configured, and signed
-// (that route has no API key, so an unsigned provider would be open to anyone).
+// routeOf is the provider whose own path a request's resource is ("/<path>/<provider>"), or
+// "" for the API-key route ("/<path>").
+func routeOf(resource string) string {
+	parts := strings.Split(strings.Trim(resource, "/"), "/")
+	if len(parts) != 2 || strings.ContainsAny(parts[1], "{}") {
+		return ""
+	}
+	return parts[1]
+}
+
+// keyHolds refuses a request made with an API key that is not its provider's: each keyed
+// provider has a key of its own, so a key is its provider's second factor, and one holder
+// can neither post as another nor spend its quota. Keyless requests (a provider's own path
+// without a key) carry none.
+func (h *Handler) keyHolds(req events.APIGatewayProxyRequest, provider string) (int, response) {
+	id := req.RequestContext.Identity.APIKeyID
+	if id == "" || len(h.APIKeys) == 0 || h.APIKeys[provider] == id {
+		return 0, response{}
+	}
+	return http.StatusForbidden, response{Error: "api_key_mismatch", Field: "x-api-key", Message: "the API key is not this provider's"}
+}
+
+// routable checks the provider whose own path the request came to: configured, and signed
+// (a keyless path has no API key, so an unsigned provider would be open to anyone).
 func (h *Handler) routable(provider string) (int, response) {
 	scheme, ok := h.Providers[provider]
 	if !ok {

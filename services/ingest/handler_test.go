@@ -529,3 +529,32 @@ func TestUnsignedRequestIs401BeforeAnySecretIsRead(t *testing.T) {
 	assert.Equal(t, 503, code, "a fresh, well-formed signature with no secret to check it against: the provider retries (%+v)", a)
 	assert.Equal(t, 1, getter.calls)
 }
+
+// TestAPIKeyIsItsProvidersOwn: with keys bound to providers, a request made with acme's key
+// that names another provider is refused with 403 before anything is stored, on the API-key
+// route and on a keyed provider's own path; the right key passes.
+func TestAPIKeyIsItsProvidersOwn(t *testing.T) {
+	f := newFixture(t)
+	f.h.APIKeys = map[string]string{"acme": "key-acme", "legacy": "key-legacy"}
+	withKey := func(req events.APIGatewayProxyRequest, id string) events.APIGatewayProxyRequest {
+		req.RequestContext.Identity.APIKeyID = id
+		return req
+	}
+	code, a := call(t, f.h, withKey(request(t, "legacy", flat("tx_k1", "1", "USD", "legacy")), "key-acme"))
+	assert.Equal(t, 403, code)
+	assert.Equal(t, "api_key_mismatch", a.Error)
+	rec, err := f.store.Get(context.Background(), "legacy", "tx_k1")
+	require.NoError(t, err)
+	assert.Nil(t, rec, "nothing stored")
+
+	code, a = call(t, f.h, withKey(request(t, "stripe", flat("tx_k2", "1", "USD", "stripe")), "key-acme"))
+	assert.Equal(t, 403, code, "a keyless provider (no key of its own) is never posted with a key: %+v", a)
+
+	code, a = call(t, f.h, withKey(request(t, "legacy", flat("tx_k3", "1", "USD", "legacy")), "key-legacy"))
+	assert.Equal(t, 200, code, "%+v", a)
+
+	own := withKey(request(t, "acme", flat("tx_k4", "1", "USD", "acme")), "key-legacy")
+	own.Resource = "/webhooks/acme"
+	code, a = call(t, f.h, own)
+	assert.Equal(t, 403, code, "on a provider's own path too: %+v", a)
+}

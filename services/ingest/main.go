@@ -32,6 +32,7 @@ func main() {
 		Providers:    schemes,
 		Decoders:     decoders,
 		Live:         cfg.Live,
+		APIKeys:      cfg.APIKeys,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Log:          log,
 		Metrics:      telemetry.NewMetrics(os.Stdout, "payhook", map[string]string{"Service": "ingest", "Env": cfg.Env}),

@@ -47,6 +47,13 @@ func (b *builder) dashboard() {
 			contract.MetricsNamespace, e.Name)),
 		Label: jsii.String("Unmapped event types and livemode mismatches"), Period: period,
 	})
+	// What WAF blocks and what its body rules only count (a signed body is never blocked for
+	// its content), by rule.
+	waf := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression: jsii.String(fmt.Sprintf(`SEARCH('{AWS/WAFV2,Region,Rule,WebACL} WebACL="%s" (MetricName="BlockedRequests" OR MetricName="CountedRequests")', 'Sum', 300)`,
+			s.Ingress.WebAclName())),
+		Label: jsii.String("WAF blocked and counted, by rule"), Period: period,
+	})
 	var functions []awscloudwatch.IMetric
 	var alarms []awscloudwatch.IAlarm
 	for _, f := range []*alarmedfunction.AlarmedFunction{s.Ingress.Handler, s.Worker.Consumer, s.NotifyFailures, s.Reconciler} {
@@ -79,6 +86,7 @@ func (b *builder) dashboard() {
 			{graph("Oldest unaccounted wait (s)", 12, b.serviceMetric("reconciler", "OldestUnaccountedAgeSeconds", "Maximum", nil)),
 				graph("Re-sent by the reconciler", 12, b.serviceMetric("reconciler", "OutboxRelayed", "Sum", nil),
 					b.serviceMetric("reconciler", "UnaccountedResent", "Sum", nil))},
+			{graph("WAF: blocked and counted requests, by rule", 24, waf)},
 			{graph("Function errors (live alias)", 12, functions...),
 				awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
 					Title: jsii.String("Alarms"), Alarms: &refs, Width: jsii.Number(12), Height: jsii.Number(6),

@@ -11,11 +11,8 @@ import (
 	"github.com/payhook/payhook/internal/suppress"
 )
 
-// The two webhook methods: POST /<path> (API key) and POST /<path>/{provider} (signature only).
-var (
-	apiKeyMethod   = regexp.MustCompile(`/Api/Default/[a-z0-9-]+/POST/Resource$`)
-	providerMethod = regexp.MustCompile(`/Api/Default/[a-z0-9-]+/\{provider\}/POST/Resource$`)
-)
+// The webhook methods: POST /<path> and each provider's own POST /<path>/<provider>.
+var webhookMethod = regexp.MustCompile(`/Api/Default/[a-z0-9-]+(/[a-z0-9_-]+)?/POST/Resource$`)
 
 // nagSuppressions are the cdk-nag findings payhook accepts. The AwsSolutions and PCI DSS 3.2.1
 // packs run over every environment in tests/ (TestNagGates); anything not listed here fails
@@ -31,13 +28,9 @@ var nagSuppressions = []suppress.Suppression{
 		AppliesTo: []any{"Resource::*", "Action::kms:GenerateDataKey*", suppress.Regex(`^Resource::<Table[A-Z0-9]+\.Arn>\/index\/\*$`)}},
 	{ID: "AwsSolutions-APIG2", Types: []string{"AWS::ApiGateway::RestApi"},
 		Reason: "The ingest function validates every request itself so senders get field-level 400/413/415 JSON errors; an API Gateway validator would answer first with generic messages."},
-	{ID: "AwsSolutions-APIG4", Types: []string{"AWS::ApiGateway::Method"}, Path: apiKeyMethod,
-		Reason: "Webhook senders are machines: every request on this route needs the API key and (for signed providers) a verified HMAC signature; IAM or Cognito authorizers do not apply."},
-	{ID: "AwsSolutions-COG4", Types: []string{"AWS::ApiGateway::Method"}, Path: apiKeyMethod,
-		Reason: "See AwsSolutions-APIG4: no end users, so no Cognito user pool."},
-	{ID: "AwsSolutions-APIG4", Types: []string{"AWS::ApiGateway::Method"}, Path: providerMethod,
-		Reason: "POST /<path>/{provider} serves signed senders that cannot send an API key (Stripe): ingest refuses providers without a signature scheme there and verifies every request's HMAC signature (Stripe-Signature or Standard Webhooks) before reading it; stage throttling and WAF's per-IP rate limit apply. IAM or Cognito authorizers do not apply to machine senders."},
-	{ID: "AwsSolutions-COG4", Types: []string{"AWS::ApiGateway::Method"}, Path: providerMethod,
+	{ID: "AwsSolutions-APIG4", Types: []string{"AWS::ApiGateway::Method"}, Path: webhookMethod,
+		Reason: "Webhook senders are machines: every request carries the provider's own API key, or, on a keyless provider's own path (a sender that cannot send a key, Stripe), a signature ingest verifies before reading the body; each path has its own throttle and WAF rate rule (and source addresses where the env file lists them). IAM or Cognito authorizers do not apply to machine senders."},
+	{ID: "AwsSolutions-COG4", Types: []string{"AWS::ApiGateway::Method"}, Path: webhookMethod,
 		Reason: "See AwsSolutions-APIG4: no end users, so no Cognito user pool."},
 	{ID: "AwsSolutions-SMG4", Types: []string{"AWS::SecretsManager::Secret"}, Path: regexp.MustCompile(`/SigningSecrets/Resource$`),
 		Reason: "The secret holds provider-issued webhook signing secrets, rotated by the provider and then added to the list (several secrets are accepted during a rotation); Secrets Manager cannot rotate them."},

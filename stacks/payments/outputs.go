@@ -27,7 +27,9 @@ func (b *builder) tagsAndOutputs() {
 	}
 	s := b.s
 	out(contract.OutputAPIURL, s.Ingress.URL(), "Webhook endpoint (POST)")
-	out(contract.OutputAPIKeyID, s.Ingress.ApiKey.KeyId(), "API key id (value: aws apigateway get-api-key --include-value)")
+	smokeKey := s.Ingress.ApiKeys[contract.APIKeyName(b.e.Name, contract.SmokeProvider)].KeyId()
+	out(contract.OutputSmokeAPIKeyID, smokeKey, "The smoke provider's API key id (value: aws apigateway get-api-key --api-key <id> --include-value)")
+	out(contract.OutputAPIKeyIDs, b.keyIDs(), `Each keyed provider's API key id, {"<provider>": "<id>"} (value: aws apigateway get-api-key --api-key <id> --include-value)`)
 	out(contract.OutputTableName, s.Table.TableName(), "DynamoDB table")
 	out(contract.OutputQueueURL, s.Worker.Queue.QueueUrl(), "Accounting queue")
 	out(contract.OutputDLQURL, s.Worker.DeadLetterQueue.QueueUrl(), "Dead-letter queue")

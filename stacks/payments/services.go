@@ -119,13 +119,13 @@ func (b *builder) ingest() {
 		AlarmTopic:          b.s.AlertsTopic,
 		Server5xxThreshold:  jsii.Number(float64(e.Alarms.API5xxThreshold)),
 		LatencyP99Threshold: awscdk.Duration_Millis(jsii.Number(float64(e.Alarms.APIP99LatencyMs))),
-		ApiKeyName:          b.name("key"),
-		UsagePlanName:       b.name("plan"),
-		// Stripe and most Standard Webhooks senders cannot send the API key; ingest
-		// serves only signed providers on this route and verifies every signature.
-		ProviderRoute: jsii.Bool(true),
+		Routes:              b.routes(),
+		ApiKeys:             b.apiKeys(),
+		MaxBodyBytes:        jsii.Number(float64(e.API.MaxBodyBytes)),
+		WafBlockedThreshold: jsii.Number(float64(e.Alarms.WAFBlockedThreshold)),
 	})
 	fn := b.s.Ingress.Handler.Function
+	b.bindKeys(fn)
 	b.grantItems(fn, []string{"dynamodb:PutItem", "dynamodb:UpdateItem"}, contract.KeyTransaction)
 	// Exactly what ingest calls: CDK's GrantSendMessages would add sqs:GetQueueAttributes and
 	// sqs:GetQueueUrl, GrantRead secretsmanager:DescribeSecret, none of which it calls.

@@ -81,7 +81,11 @@ func (App) Describe(ctx context.Context, l *localrun.Local) (localrun.AppFacts, 
 	}
 	var facts localrun.AppFacts
 	formats := map[string]contract.PayloadFormat{}
+	keys := map[string]string{} // provider → key value
 	if f, ok := FunctionByService(l.Stack, "ingest"); ok {
+		if keys, err = providerKeys(l.Stack, f.Env[contract.EnvAPIKeys]); err != nil {
+			return localrun.AppFacts{}, fmt.Errorf("ingest function: %w", err)
+		}
 		facts.Table = f.Env[contract.EnvTableName]
 		facts.QueueURL = f.Env[contract.EnvQueueURL]
 		facts.Live = f.Env[contract.EnvLive] == "true"
@@ -90,7 +94,8 @@ func (App) Describe(ctx context.Context, l *localrun.Local) (localrun.AppFacts, 
 		}
 	}
 	for _, p := range providers {
-		sp := localrun.StateProvider{Name: p.Name, Scheme: p.Scheme, Secret: p.Secret}
+		sp := localrun.StateProvider{Name: p.Name, Scheme: p.Scheme, Secret: p.Secret, APIKey: keys[p.Name]}
+		sp.Keyless = len(keys) > 0 && sp.APIKey == ""
 		if f, ok := formats[p.Name]; ok {
 			sp.Format, _ = json.Marshal(f)
 		}
@@ -100,6 +105,30 @@ func (App) Describe(ctx context.Context, l *localrun.Local) (localrun.AppFacts, 
 		facts.TopicARN = f.Env[contract.EnvAlertTopicARN]
 	}
 	return facts, nil
+}
+
+// providerKeys resolves an API_KEYS value ("acme:<key id>,…") to each provider's local key.
+func providerKeys(st *provision.Stack, spec string) (map[string]string, error) {
+	byID := map[string]string{}
+	for _, api := range st.APIs {
+		for _, plan := range api.UsagePlans {
+			for _, k := range plan.Keys {
+				byID[k.ID] = k.Value
+			}
+		}
+	}
+	out := map[string]string{}
+	for _, part := range strings.Split(spec, ",") {
+		if part == "" {
+			continue
+		}
+		provider, id, ok := strings.Cut(part, ":")
+		if !ok || byID[id] == "" {
+			return nil, fmt.Errorf("%s: %q names no API key of the stack", contract.EnvAPIKeys, part)
+		}
+		out[provider] = byID[id]
+	}
+	return out, nil
 }
 
 // Bootstrap returns the host build of the function's service (building it when its name

@@ -101,5 +101,5 @@ func (c *Client) Deliver(ctx context.Context, p Provider, id string, body []byte
 	if !p.Events() {
 		return c.Send(ctx, p, body)
 	}
-	return c.post(ctx, c.Target.Endpoint+"/"+p.Name, false, p, id, body)
+	return c.post(ctx, c.Target.Endpoint+"/"+p.Name, p, id, body)
 }

@@ -36,6 +36,10 @@ type Provider struct {
 	Scheme string                  `json:"scheme"`
 	Secret string                  `json:"secret,omitempty"`
 	Format *contract.PayloadFormat `json:"format,omitempty"`
+	// APIKey is the provider's own API key; "" for a keyless provider.
+	APIKey string `json:"api_key,omitempty"`
+	// Keyless providers post to their own path without an API key.
+	Keyless bool `json:"keyless,omitempty"`
 }
 
 // LocalState is the part of .payhook/local.json (written by `mage local`, see
@@ -45,7 +49,6 @@ type LocalState struct {
 	Stack     string     `json:"stack"`
 	Region    string     `json:"region"`
 	Endpoint  string     `json:"endpoint"`
-	APIKey    string     `json:"api_key"`
 	Providers []Provider `json:"providers"`
 	Live      bool       `json:"live"`
 	Table     string     `json:"table"`
@@ -62,7 +65,6 @@ type LocalState struct {
 type Target struct {
 	Env       string
 	Endpoint  string
-	APIKey    string
 	Providers []Provider
 	// Live is the env's livemode: the probes' events carry it.
 	Live     bool
@@ -105,7 +107,7 @@ func Local(ctx context.Context, path string) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Target{Env: strings.TrimPrefix(s.Stack, "payhook-"), Endpoint: s.Endpoint, APIKey: s.APIKey, Providers: providers,
+	return &Target{Env: strings.TrimPrefix(s.Stack, "payhook-"), Endpoint: s.Endpoint, Providers: providers,
 		Live: s.Live, Store: &store.Store{DB: config.DynamoDB(cfg), Table: s.Table}, QueueURL: s.QueueURL}, nil
 }
 
@@ -134,60 +136,44 @@ func only(all []Provider, spec string) ([]Provider, error) {
 	return out, nil
 }
 
-// Deployed returns the target of a deployed environment. Outputs come from the PAYHOOK_*
-// variables the pipeline's smoke step sets (PAYHOOK_API_URL, PAYHOOK_API_KEY_ID,
-// PAYHOOK_TABLE, PAYHOOK_SECRET_ARN), else from the stack payhook-<env>; providers and
-// their schemes from PAYHOOK_PROVIDERS ("acme:standard-webhooks,stripe:stripe").
+// Deployed returns the target of a deployed environment. Outputs come from the variables
+// the pipeline's smoke step sets (contract.ProbeOutputs), else from the stack payhook-<env>;
+// providers and their schemes from PAYHOOK_PROVIDERS ("acme:standard-webhooks,stripe:stripe").
+// Each provider's API key is read by the id the outputs give (the smoke provider's, or
+// ApiKeyIds'); a keyless provider has none.
 func Deployed(ctx context.Context, env string) (*Target, error) {
 	cfg, err := config.AWS(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]string{
-		"ApiUrl": os.Getenv("PAYHOOK_API_URL"), "ApiKeyId": os.Getenv("PAYHOOK_API_KEY_ID"),
-		"TableName": os.Getenv("PAYHOOK_TABLE"), "SigningSecretArn": os.Getenv("PAYHOOK_SECRET_ARN"),
-		"QueueUrl": os.Getenv("PAYHOOK_QUEUE_URL"),
-	}
-	if out["ApiUrl"] == "" {
-		stack := "payhook-" + env
-		res, err := cloudformation.NewFromConfig(cfg).DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(stack)})
-		if err != nil {
-			return nil, fmt.Errorf("read outputs of %s: %w", stack, err)
-		}
-		if len(res.Stacks) != 1 {
-			return nil, fmt.Errorf("read outputs of %s: %d stacks", stack, len(res.Stacks))
-		}
-		for _, o := range res.Stacks[0].Outputs {
-			out[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
-		}
-	}
-	for _, k := range []string{"ApiUrl", "ApiKeyId", "TableName", "SigningSecretArn"} {
-		if out[k] == "" {
-			return nil, fmt.Errorf("deployed target %s: output %s missing", env, k)
-		}
-	}
-	key, err := apigateway.NewFromConfig(cfg).GetApiKey(ctx, &apigateway.GetApiKeyInput{ApiKey: aws.String(out["ApiKeyId"]), IncludeValue: aws.Bool(true)})
-	if err != nil {
-		return nil, fmt.Errorf("read API key %s: %w", out["ApiKeyId"], err)
-	}
-	providers, err := ParseProviders(os.Getenv("PAYHOOK_PROVIDERS"))
+	out, err := deployedOutputs(ctx, cfg, env)
 	if err != nil {
 		return nil, err
 	}
-	formats, err := contract.ParseFormatsSpec(os.Getenv("PAYHOOK_PAYLOAD_FORMATS"))
+	providers, err := ParseProviders(os.Getenv(contract.ProbeProviders))
 	if err != nil {
-		return nil, fmt.Errorf("PAYHOOK_PAYLOAD_FORMATS: %w", err)
+		return nil, err
+	}
+	formats, err := contract.ParseFormatsSpec(os.Getenv(contract.ProbePayloadFormats))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", contract.ProbePayloadFormats, err)
 	}
 	for i, p := range providers {
 		if f, ok := formats[p.Name]; ok {
 			providers[i].Format = &f
 		}
 	}
+	if err := readKeys(ctx, apigateway.NewFromConfig(cfg), out, providers); err != nil {
+		return nil, err
+	}
 	// The same decoding ingest uses; one fetch serves every provider. The smoke provider
 	// alone reads its own secret (the smoke step may read no other).
-	secretARN := out["SigningSecretArn"]
-	if len(providers) == 1 && providers[0].Name == contract.SmokeProvider && out["SmokeSigningSecretArn"] != "" {
-		secretARN = out["SmokeSigningSecretArn"]
+	secretARN := out[contract.OutputSecretARN]
+	if len(providers) == 1 && providers[0].Name == contract.SmokeProvider && out[contract.OutputSmokeSecretARN] != "" {
+		secretARN = out[contract.OutputSmokeSecretARN]
+	}
+	if secretARN == "" {
+		return nil, fmt.Errorf("deployed target %s: no signing secret among its outputs", env)
 	}
 	cache := &secrets.Cache{Client: config.SecretsManager(cfg), SecretID: secretARN}
 	for i, p := range providers {
@@ -199,8 +185,65 @@ func Deployed(ctx context.Context, env string) (*Target, error) {
 			providers[i].Secret = s[0]
 		}
 	}
-	return &Target{Env: env, Endpoint: out["ApiUrl"], APIKey: aws.ToString(key.Value), Providers: providers,
-		Live: os.Getenv("PAYHOOK_LIVE") == "true", Store: &store.Store{DB: config.DynamoDB(cfg), Table: out["TableName"]}, QueueURL: out["QueueUrl"]}, nil
+	return &Target{Env: env, Endpoint: out[contract.OutputAPIURL], Providers: providers, Live: os.Getenv(contract.ProbeLive) == "true",
+		Store: &store.Store{DB: config.DynamoDB(cfg), Table: out[contract.OutputTableName]}, QueueURL: out[contract.OutputQueueURL]}, nil
+}
+
+// deployedOutputs are the env's outputs, from the probe variables or the stack.
+func deployedOutputs(ctx context.Context, cfg aws.Config, env string) (map[string]string, error) {
+	out := map[string]string{}
+	for v, o := range contract.ProbeOutputs() {
+		out[o] = os.Getenv(v)
+	}
+	if out[contract.OutputAPIURL] == "" {
+		stack := contract.StageName(env)
+		res, err := cloudformation.NewFromConfig(cfg).DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(stack)})
+		if err != nil {
+			return nil, fmt.Errorf("read outputs of %s: %w", stack, err)
+		}
+		if len(res.Stacks) != 1 {
+			return nil, fmt.Errorf("read outputs of %s: %d stacks", stack, len(res.Stacks))
+		}
+		for _, o := range res.Stacks[0].Outputs {
+			out[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
+		}
+	}
+	for _, k := range []string{contract.OutputAPIURL, contract.OutputTableName} {
+		if out[k] == "" {
+			return nil, fmt.Errorf("deployed target %s: output %s missing", env, k)
+		}
+	}
+	return out, nil
+}
+
+// KeyReader is the one API Gateway call the probes need.
+type KeyReader interface {
+	GetApiKey(ctx context.Context, in *apigateway.GetApiKeyInput, opts ...func(*apigateway.Options)) (*apigateway.GetApiKeyOutput, error)
+}
+
+// readKeys sets each provider's API key from the ids the outputs give.
+func readKeys(ctx context.Context, api KeyReader, out map[string]string, providers []Provider) error {
+	ids := map[string]string{}
+	if s := out[contract.OutputAPIKeyIDs]; s != "" {
+		if err := json.Unmarshal([]byte(s), &ids); err != nil {
+			return fmt.Errorf("output %s: %w", contract.OutputAPIKeyIDs, err)
+		}
+	}
+	if id := out[contract.OutputSmokeAPIKeyID]; id != "" {
+		ids[contract.SmokeProvider] = id
+	}
+	for i, p := range providers {
+		id := ids[p.Name]
+		if id == "" {
+			continue // keyless
+		}
+		key, err := api.GetApiKey(ctx, &apigateway.GetApiKeyInput{ApiKey: aws.String(id), IncludeValue: aws.Bool(true)})
+		if err != nil {
+			return fmt.Errorf("read the API key of %s (%s): %w", p.Name, id, err)
+		}
+		providers[i].APIKey = aws.ToString(key.Value)
+	}
+	return nil
 }
 
 // DefaultStatePath is where `mage local` writes the local stack's state for tools.
@@ -272,21 +315,25 @@ func Payload(provider, id, amount, currency string) []byte {
 }
 
 // Send signs a flat notification for provider p (as the provider would) and posts it to
-// the API-key route.
+// the API-key route, or to the provider's own path when it is keyless.
 func (c *Client) Send(ctx context.Context, p Provider, body []byte) (Response, error) {
-	return c.post(ctx, c.Target.Endpoint, true, p, "", body)
+	url := c.Target.Endpoint
+	if p.Keyless {
+		url += "/" + p.Name
+	}
+	return c.post(ctx, url, p, "", body)
 }
 
-// post signs body for p and posts it to url, with the API key when withKey; id is the
+// post signs body for p and posts it to url, with p's API key when it has one; id is the
 // Standard Webhooks message id ("" for a fresh one).
-func (c *Client) post(ctx context.Context, url string, withKey bool, p Provider, id string, body []byte) (Response, error) {
+func (c *Client) post(ctx context.Context, url string, p Provider, id string, body []byte) (Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return Response{}, err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if withKey {
-		req.Header.Set("x-api-key", c.Target.APIKey)
+	if p.APIKey != "" {
+		req.Header.Set("x-api-key", p.APIKey)
 	}
 	now := time.Now()
 	switch signature.Scheme(p.Scheme) {
