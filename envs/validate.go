@@ -93,50 +93,8 @@ func (e Env) issues(has func(fieldPath) bool) ([]issue, error) {
 
 	e.checkDeployment(c, set)
 
-	first := map[string]int{}
-	for i, p := range e.Providers {
-		if p.Name == contract.SmokeProvider {
-			c.add(fieldPath{"providers"}.index(i).child("name"),
-				fmt.Sprintf("%q is reserved: every environment has this smoke provider, with its own secret", p.Name))
-			continue
-		}
-		if j, dup := first[p.Name]; dup {
-			c.add(fieldPath{"providers"}.index(i).child("name"),
-				fmt.Sprintf("duplicate provider name %q (also providers[%d])", p.Name, j))
-			continue
-		}
-		first[p.Name] = i
-		checkFormat(c, fieldPath{"providers"}.index(i), p)
-		checkPath(c, fieldPath{"providers"}.index(i), p)
-	}
-
-	if e.LocalOnly {
-		if e.Approval == ApprovalManual {
-			c.add(fieldPath{"approval"}, "must be none when local_only is true: a local environment is never a pipeline stage")
-		}
-		if e.RetainData {
-			c.add(fieldPath{"retain_data"}, "must be false when local_only is true: local emulators keep nothing")
-		}
-	} else if e.Account == "" {
-		c.add(fieldPath{"account"}, "required for an environment the pipeline deploys: it runs in an AWS account of its own, never the pipeline's (dev and staging may share a non-production account; an environment with retain_data needs one apart from every environment without it)")
-	}
-	if r := e.BreakGlassRole; r != "" && e.Account != "" && len(strings.Split(r, ":")) > 4 && strings.Split(r, ":")[4] != e.Account {
-		c.add(fieldPath{"break_glass_role"}, fmt.Sprintf("must be a role of the environment's account %s, got one of %s", e.Account, strings.Split(r, ":")[4]))
-	}
-	if !e.LocalOnly && e.RetainData {
-		if e.Approval != ApprovalManual {
-			c.add(fieldPath{"retain_data"}, "retain_data requires approval: manual")
-		}
-		if e.LogRetentionDays > 0 && e.LogRetentionDays < MinRetainedLogDays {
-			c.add(fieldPath{"log_retention_days"}, fmt.Sprintf("must be at least %d with retain_data: true (PCI DSS 10.7 keeps audit logs a year; AWS Control Tower's CT.CLOUDWATCH.PR.2), got %d", MinRetainedLogDays, e.LogRetentionDays))
-		}
-		for i, p := range e.Providers {
-			if p.Scheme == SchemeNone {
-				c.add(fieldPath{"providers"}.index(i).child("scheme"),
-					"scheme none (unsigned) is not allowed with retain_data: true")
-			}
-		}
-	}
+	e.checkProviders(c)
+	e.checkPlacement(c)
 
 	if t := e.Functions.Ingest.TimeoutSeconds; t > MaxIngestTimeoutSeconds && t <= 900 {
 		c.add(fieldPath{"functions", "ingest", "timeout_seconds"},
@@ -471,4 +429,58 @@ func isEmail(s string) bool {
 	}
 	a, err := mail.ParseAddress(s)
 	return err == nil && a.Address == s
+}
+
+// checkProviders reports reserved and duplicate provider names and each
+// provider's format and path problems.
+func (e Env) checkProviders(c *checker) {
+	first := map[string]int{}
+	for i, p := range e.Providers {
+		if p.Name == contract.SmokeProvider {
+			c.add(fieldPath{"providers"}.index(i).child("name"),
+				fmt.Sprintf("%q is reserved: every environment has this smoke provider, with its own secret", p.Name))
+			continue
+		}
+		if j, dup := first[p.Name]; dup {
+			c.add(fieldPath{"providers"}.index(i).child("name"),
+				fmt.Sprintf("duplicate provider name %q (also providers[%d])", p.Name, j))
+			continue
+		}
+		first[p.Name] = i
+		checkFormat(c, fieldPath{"providers"}.index(i), p)
+		checkPath(c, fieldPath{"providers"}.index(i), p)
+	}
+}
+
+// checkPlacement reports the rules of where an environment runs: local-only
+// limits, the account of a deployable environment and of its break-glass
+// role, and what retain_data requires.
+func (e Env) checkPlacement(c *checker) {
+	if e.LocalOnly {
+		if e.Approval == ApprovalManual {
+			c.add(fieldPath{"approval"}, "must be none when local_only is true: a local environment is never a pipeline stage")
+		}
+		if e.RetainData {
+			c.add(fieldPath{"retain_data"}, "must be false when local_only is true: local emulators keep nothing")
+		}
+	} else if e.Account == "" {
+		c.add(fieldPath{"account"}, "required for an environment the pipeline deploys: it runs in an AWS account of its own, never the pipeline's (dev and staging may share a non-production account; an environment with retain_data needs one apart from every environment without it)")
+	}
+	if r := e.BreakGlassRole; r != "" && e.Account != "" && len(strings.Split(r, ":")) > 4 && strings.Split(r, ":")[4] != e.Account {
+		c.add(fieldPath{"break_glass_role"}, fmt.Sprintf("must be a role of the environment's account %s, got one of %s", e.Account, strings.Split(r, ":")[4]))
+	}
+	if !e.LocalOnly && e.RetainData {
+		if e.Approval != ApprovalManual {
+			c.add(fieldPath{"retain_data"}, "retain_data requires approval: manual")
+		}
+		if e.LogRetentionDays > 0 && e.LogRetentionDays < MinRetainedLogDays {
+			c.add(fieldPath{"log_retention_days"}, fmt.Sprintf("must be at least %d with retain_data: true (PCI DSS 10.7 keeps audit logs a year; AWS Control Tower's CT.CLOUDWATCH.PR.2), got %d", MinRetainedLogDays, e.LogRetentionDays))
+		}
+		for i, p := range e.Providers {
+			if p.Scheme == SchemeNone {
+				c.add(fieldPath{"providers"}.index(i).child("scheme"),
+					"scheme none (unsigned) is not allowed with retain_data: true")
+			}
+		}
+	}
 }

@@ -29,8 +29,8 @@ func SmokeStatements(e envs.Env) []awsiam.PolicyStatement {
 	}
 	return []awsiam.PolicyStatement{
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:    jsii.Strings("apigateway:GET"),
-			Resources:  jsii.Strings(fmt.Sprintf("arn:%s:apigateway:%s::/apikeys/*", partition, e.Region)),
+			Actions:   jsii.Strings("apigateway:GET"),
+			Resources: jsii.Strings(fmt.Sprintf("arn:%s:apigateway:%s::/apikeys/*", partition, e.Region)),
 			Conditions: &map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/" + contract.EnvTag: e.Name,
 				"aws:ResourceTag/" + contract.ProviderTag: contract.SmokeProvider}},
 		}),

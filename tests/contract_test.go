@@ -61,7 +61,7 @@ func TestServicesReadWhatTheStackSets(t *testing.T) {
 	known := map[string]bool{}
 	for _, n := range []string{contract.EnvTableName, contract.EnvQueueURL, contract.EnvSigningSecretARN, contract.EnvSmokeSigningSecretARN, contract.EnvProviders,
 		contract.EnvMaxBodyBytes, contract.EnvAlertTopicARN, contract.EnvUnaccountedAfter, contract.EnvPayhookEnv, contract.EnvPayhookService,
-		contract.EnvPayloadFormats, contract.EnvLive} {
+		contract.EnvPayloadFormats, contract.EnvLive, contract.EnvAPIKeys} {
 		known[n] = true
 	}
 	optional := map[string]bool{"OUTBOX_GRACE": true, "OUTBOX_LIMIT": true} // tuning knobs with defaults, unset by the stack

@@ -66,7 +66,7 @@ func TestExampleApp(t *testing.T) {
 	assert.Equal(t, 3, counts["AWS::Lambda::Function"])
 	assert.Equal(t, 2, counts["AWS::SQS::Queue"])
 	assert.Equal(t, 1, counts["AWS::WAFv2::WebACL"])
-	assert.Equal(t, 4*3+2+2, counts["AWS::CloudWatch::Alarm"], "four alarms per function, two per queue pair, two on the API")
+	assert.Equal(t, 4*3+2+3, counts["AWS::CloudWatch::Alarm"], "four alarms per function, two per queue pair, three on the API (5xx, latency, WAF)")
 	assert.Zero(t, counts["Custom::LogRetention"])
 	require.NotNil(t, method)
 	assert.Equal(t, "AWS_PROXY", method["Integration"].(map[string]any)["Type"])

@@ -183,9 +183,20 @@ func TestLocalStandardWebhooksEnvelopes(t *testing.T) {
 	after := dayTotals(t, l, p.Name, "EUR")
 	assert.Equal(t, [3]int64{4200, 200, 4000}, [3]int64{after[0] - before[0], after[1] - before[1], after[2] - before[2]})
 
-	// No API key on this route, so a provider that does not sign is refused there.
+	// A provider without a path of its own has none: API Gateway answers, not ingest.
 	code, ans := s.postEvent(s.provider("legacy"), "", body("legacy", "tx_"+run, "1", "USD"))
-	assert.Equal(t, 401, code, "%v", ans)
+	assert.Equal(t, 403, code, "%v", ans)
+	assert.Equal(t, "Missing Authentication Token", ans["message"])
+
+	// acme-events' own path needs acme-events' key: another provider's key is refused.
+	borrowed := p
+	borrowed.APIKey = s.provider("legacy").APIKey
+	code, ans = s.postEvent(borrowed, "msg_k_"+run, envelope("payment.succeeded", data(1)))
+	assert.Equal(t, 403, code, "%v", ans)
+	assert.Equal(t, "api_key_mismatch", ans["error"])
+	borrowed.APIKey = ""
+	code, ans = s.postEvent(borrowed, "msg_k_"+run, envelope("payment.succeeded", data(1)))
+	assert.Equal(t, 403, code, "no key on a keyed path: %v", ans)
 }
 
 // TestLocalEventReplay: a Stripe payment whose accounting fails (its day's total would

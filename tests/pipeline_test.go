@@ -200,7 +200,8 @@ func TestPipelineShape(t *testing.T) {
 func checkSmokeGrants(t *testing.T, where, env string, statement func(action string) map[string]any) {
 	t.Helper()
 	get := statement("apigateway:GET")
-	assert.Equal(t, map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/" + contract.EnvTag: env}}, get["Condition"], where)
+	assert.Equal(t, map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/" + contract.EnvTag: env,
+		"aws:ResourceTag/" + contract.ProviderTag: contract.SmokeProvider}}, get["Condition"], where, "the smoke key alone")
 	assert.Contains(t, fmt.Sprint(statement("secretsmanager:GetSecretValue")["Resource"]), contract.SmokeSecretName(env)+"-*", where)
 	read := statement("[dynamodb:GetItem dynamodb:Query]")
 	ev := iam.Evaluator{} // plain strings: the condition's values are literal

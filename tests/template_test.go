@@ -91,16 +91,26 @@ func TestEveryEnvironmentIsSynthesized(t *testing.T) {
 				counts[r.Type]++
 			}
 			deployGroups := 0
+			keyed, ownPaths := 1, 0 // the smoke provider's key
+			for _, p := range e.Providers {
+				if !p.Keyless {
+					keyed++
+				}
+				if p.OwnPath() {
+					ownPaths++
+				}
+			}
 			if e.Deployment.Strategy != envs.StrategyAllAtOnce {
 				deployGroups = 4
 			}
 			assert.Equal(t, map[string]int{
 				"AWS::Lambda::Function": 4, "AWS::Lambda::Alias": 4, "AWS::DynamoDB::Table": 1,
-				"AWS::SQS::Queue": 2, "AWS::SNS::Topic": 1, "AWS::KMS::Key": 2,
+				"AWS::SQS::Queue": 2, "AWS::SNS::Topic": 1, "AWS::KMS::Key": 3, // alerts, logs, secrets
 				"AWS::SNS::Subscription": len(e.Alarms.Emails), "AWS::WAFv2::WebACL": 1,
 				"AWS::WAFv2::WebACLAssociation": 1, "AWS::WAFv2::LoggingConfiguration": 1,
-				"AWS::ApiGateway::RestApi": 1, "AWS::ApiGateway::Method": 2, "AWS::ApiGateway::UsagePlan": 1, "AWS::ApiGateway::ApiKey": 1, "AWS::Lambda::EventSourceMapping": 2,
-				"AWS::CloudWatch::Alarm": 25, "AWS::Events::Rule": 1, "AWS::SecretsManager::Secret": 2, // signing + smoke
+				"AWS::ApiGateway::RestApi": 1, "AWS::ApiGateway::Method": 1 + ownPaths, "AWS::ApiGateway::UsagePlan": keyed,
+				"AWS::ApiGateway::ApiKey": keyed, "AWS::Lambda::EventSourceMapping": 2,
+				"AWS::CloudWatch::Alarm": 26, "AWS::Events::Rule": 1, "AWS::SecretsManager::Secret": 2, // signing + smoke
 				"AWS::CodeDeploy::DeploymentGroup": deployGroups,
 			}, pick(counts, "AWS::Lambda::Function", "AWS::Lambda::Alias", "AWS::DynamoDB::Table", "AWS::SQS::Queue",
 				"AWS::SNS::Topic", "AWS::KMS::Key", "AWS::SNS::Subscription", "AWS::WAFv2::WebACL",
@@ -122,25 +132,17 @@ func TestEveryEnvironmentIsSynthesized(t *testing.T) {
 				}
 			}
 
-			// API values.
-			plan := one(t, rs, "AWS::ApiGateway::UsagePlan")
-			throttle := plan.Props["Throttle"].(map[string]any)
-			assert.Equal(t, e.API.ThrottleRate, num(throttle["RateLimit"]))
-			assert.Equal(t, float64(e.API.ThrottleBurst), num(throttle["BurstLimit"]))
-			assert.Equal(t, float64(e.API.DailyQuota), num(plan.Props["Quota"].(map[string]any)["Limit"]))
-			// POST /webhooks behind the API key; POST /webhooks/{provider} for signed senders
-			// that cannot send one (ingest serves only signed providers there).
-			keyed := 0
+			// API values: a usage plan per key, each with the env's throttle and quota (the
+			// routes, keys and WAF rules per provider: edge_test.go).
+			for _, plan := range ofType(rs, "AWS::ApiGateway::UsagePlan") {
+				throttle := plan.Props["Throttle"].(map[string]any)
+				assert.Equal(t, e.API.ThrottleRate, num(throttle["RateLimit"]))
+				assert.Equal(t, float64(e.API.ThrottleBurst), num(throttle["BurstLimit"]))
+				assert.Equal(t, float64(e.API.DailyQuota), num(plan.Props["Quota"].(map[string]any)["Limit"]))
+			}
 			for _, method := range ofType(rs, "AWS::ApiGateway::Method") {
 				assert.Equal(t, "AWS_PROXY", method.Props["Integration"].(map[string]any)["Type"], "proxy integration (reference defect 1)")
-				if method.Props["ApiKeyRequired"] == true {
-					keyed++
-				} else {
-					assert.Equal(t, map[string]any{"method.request.path.provider": true}, method.Props["RequestParameters"],
-						"only the provider route goes without the API key")
-				}
 			}
-			assert.Equal(t, 1, keyed)
 			acl := one(t, rs, "AWS::WAFv2::WebACL")
 			assert.Contains(t, fmt.Sprint(acl.Props["Rules"]), fmt.Sprintf("Limit:%d", e.API.WAFRateLimit))
 			stage := one(t, rs, "AWS::ApiGateway::Stage")
@@ -234,7 +236,7 @@ func TestProdIsHardened(t *testing.T) {
 		assert.NotEmpty(t, g.Props["AlarmConfiguration"])
 	}
 	keys := ofType(rs, "AWS::KMS::Key")
-	require.Len(t, keys, 2, "the alerts topic's key and the log groups'")
+	require.Len(t, keys, 3, "the alerts topic's key, the log groups' and the signing secrets'")
 	for _, key := range keys {
 		assert.Equal(t, true, key.Props["EnableKeyRotation"])
 		assert.Contains(t, fmt.Sprint(key.Props["KeyPolicy"]), "DenyGrantsExceptForAWSResources", "CT.KMS.PR.3")

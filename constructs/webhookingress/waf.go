@@ -28,7 +28,8 @@ func (w *WebhookIngress) newWebACL(c constructs.Construct, p WebhookIngressProps
 	rules := []any{&awswafv2.CfnWebACL_RuleProperty{
 		Name: jsii.String(RuleRateLimit), Priority: jsii.Number(1), Action: block, VisibilityConfig: visibility(RuleRateLimit),
 		Statement: &awswafv2.CfnWebACL_StatementProperty{RateBasedStatement: &awswafv2.CfnWebACL_RateBasedStatementProperty{
-			Limit: p.WafRateLimit, AggregateKeyType: jsii.String("IP"), EvaluationWindowSec: jsii.Number(WafRateWindowSeconds)}},
+			Limit: p.WafRateLimit, AggregateKeyType: jsii.String("IP"), EvaluationWindowSec: jsii.Number(WafRateWindowSeconds),
+			ScopeDownStatement: offRoutes(p)}},
 	}}
 	if p.MaxBodyBytes != nil {
 		rules = append(rules, &awswafv2.CfnWebACL_RuleProperty{
@@ -40,7 +41,7 @@ func (w *WebhookIngress) newWebACL(c constructs.Construct, p WebhookIngressProps
 			}},
 		})
 	}
-	w.SourceIpSets = map[string]awswafv2.CfnIPSet{}
+	w.SourceIpSets = map[string][]awswafv2.CfnIPSet{}
 	for i, r := range p.Routes {
 		rules = append(rules, w.routeRules(c, p, r, 10+2*i, visibility)...)
 	}
@@ -65,21 +66,22 @@ func (w *WebhookIngress) newWebACL(c constructs.Construct, p WebhookIngressProps
 // blocked, and each address may send it WafRateLimit requests per window.
 func (w *WebhookIngress) routeRules(c constructs.Construct, p WebhookIngressProps, r *Route, priority int,
 	visibility func(string) *awswafv2.CfnWebACL_VisibilityConfigProperty) []any {
-	onPath := &awswafv2.CfnWebACL_StatementProperty{ByteMatchStatement: &awswafv2.CfnWebACL_ByteMatchStatementProperty{
-		FieldToMatch: &awswafv2.CfnWebACL_FieldToMatchProperty{UriPath: map[string]any{}},
-		// The path as API Gateway receives it ends so, whatever the stage or domain mapping.
-		PositionalConstraint: jsii.String("ENDS_WITH"),
-		SearchString:         jsii.String("/" + strings.ToLower(*p.Path+"/"+*r.Name)),
-		TextTransformations:  &[]any{&awswafv2.CfnWebACL_TextTransformationProperty{Priority: jsii.Number(0), Type: jsii.String("LOWERCASE")}},
-	}}
+	onPath := routePath(p, r)
 	block := &awswafv2.CfnWebACL_RuleActionProperty{Block: map[string]any{}}
 	name := func(kind string) string { return fmt.Sprintf("%s-%s", kind, *r.Name) }
 	var rules []any
 	if len(r.SourceIps) > 0 {
-		set := newIPSet(c, *r.Name, r.SourceIps)
-		w.SourceIpSets[*r.Name] = set
-		outside := &awswafv2.CfnWebACL_StatementProperty{NotStatement: &awswafv2.CfnWebACL_NotStatementProperty{
-			Statement: &awswafv2.CfnWebACL_StatementProperty{IpSetReferenceStatement: &awswafv2.CfnWebACL_IPSetReferenceStatementProperty{Arn: set.AttrArn()}}}}
+		sets := newIPSets(c, *r.Name, r.SourceIps)
+		w.SourceIpSets[*r.Name] = sets
+		var refs []any
+		for _, set := range sets {
+			refs = append(refs, &awswafv2.CfnWebACL_StatementProperty{IpSetReferenceStatement: &awswafv2.CfnWebACL_IPSetReferenceStatementProperty{Arn: set.AttrArn()}})
+		}
+		from := refs[0].(*awswafv2.CfnWebACL_StatementProperty)
+		if len(refs) > 1 {
+			from = &awswafv2.CfnWebACL_StatementProperty{OrStatement: &awswafv2.CfnWebACL_OrStatementProperty{Statements: &refs}}
+		}
+		outside := &awswafv2.CfnWebACL_StatementProperty{NotStatement: &awswafv2.CfnWebACL_NotStatementProperty{Statement: from}}
 		rules = append(rules, &awswafv2.CfnWebACL_RuleProperty{
 			Name: jsii.String(name("SourceIps")), Priority: jsii.Number(float64(priority)), Action: block,
 			VisibilityConfig: visibility(name("SourceIps")),
@@ -96,8 +98,39 @@ func (w *WebhookIngress) routeRules(c constructs.Construct, p WebhookIngressProp
 	})
 }
 
-// newIPSet is a route's source addresses, IPv4 and IPv6 in sets of their own (WAF's rule).
-func newIPSet(c constructs.Construct, route string, cidrs []*string) awswafv2.CfnIPSet {
+// routePath matches requests to a route's path.
+func routePath(p WebhookIngressProps, r *Route) *awswafv2.CfnWebACL_StatementProperty {
+	return &awswafv2.CfnWebACL_StatementProperty{ByteMatchStatement: &awswafv2.CfnWebACL_ByteMatchStatementProperty{
+		FieldToMatch: &awswafv2.CfnWebACL_FieldToMatchProperty{UriPath: map[string]any{}},
+		// The path as API Gateway receives it ends so, whatever the stage or domain mapping.
+		PositionalConstraint: jsii.String("ENDS_WITH"),
+		SearchString:         jsii.String("/" + strings.ToLower(*p.Path+"/"+*r.Name)),
+		TextTransformations:  &[]any{&awswafv2.CfnWebACL_TextTransformationProperty{Priority: jsii.Number(0), Type: jsii.String("LOWERCASE")}},
+	}}
+}
+
+// offRoutes matches requests to no route's path, or is nil without routes: the
+// ingress-wide rate rule counts only those, so that a route's own WafRateLimit
+// is the only per-address limit on its path (one above the ingress's holds).
+func offRoutes(p WebhookIngressProps) *awswafv2.CfnWebACL_StatementProperty {
+	var paths []any
+	for _, r := range p.Routes {
+		paths = append(paths, routePath(p, r))
+	}
+	switch len(paths) {
+	case 0:
+		return nil
+	case 1:
+		return &awswafv2.CfnWebACL_StatementProperty{NotStatement: &awswafv2.CfnWebACL_NotStatementProperty{
+			Statement: paths[0].(*awswafv2.CfnWebACL_StatementProperty)}}
+	}
+	return &awswafv2.CfnWebACL_StatementProperty{NotStatement: &awswafv2.CfnWebACL_NotStatementProperty{
+		Statement: &awswafv2.CfnWebACL_StatementProperty{OrStatement: &awswafv2.CfnWebACL_OrStatementProperty{Statements: &paths}}}}
+}
+
+// newIPSets are a route's source addresses: an IP set holds one IP version, so
+// IPv4 and IPv6 addresses are in sets of their own (the IPv4 set first).
+func newIPSets(c constructs.Construct, route string, cidrs []*string) []awswafv2.CfnIPSet {
 	var v4, v6 []*string
 	for _, cidr := range cidrs {
 		if ip, _, _ := net.ParseCIDR(*cidr); ip.To4() != nil {
@@ -106,16 +139,22 @@ func newIPSet(c constructs.Construct, route string, cidrs []*string) awswafv2.Cf
 			v6 = append(v6, cidr)
 		}
 	}
-	version, addrs := "IPV4", v4
-	if len(v4) == 0 {
-		version, addrs = "IPV6", v6
+	var sets []awswafv2.CfnIPSet
+	for _, v := range []struct {
+		version, id string
+		addrs       []*string
+	}{{"IPV4", "SourceIps-" + route, v4}, {"IPV6", "SourceIpsV6-" + route, v6}} {
+		if len(v.addrs) == 0 {
+			continue
+		}
+		sets = append(sets, awswafv2.NewCfnIPSet(c, jsii.String(v.id), &awswafv2.CfnIPSetProps{
+			Addresses:        &v.addrs,
+			IpAddressVersion: jsii.String(v.version),
+			Scope:            jsii.String("REGIONAL"),
+			Description:      jsii.String("Addresses that may post to /" + route),
+		}))
 	}
-	return awswafv2.NewCfnIPSet(c, jsii.String("SourceIps-"+route), &awswafv2.CfnIPSetProps{
-		Addresses:        &addrs,
-		IpAddressVersion: jsii.String(version),
-		Scope:            jsii.String("REGIONAL"),
-		Description:      jsii.String("Addresses that may post to /" + route),
-	})
+	return sets
 }
 
 // managedGroup is one of AWS's managed rule groups, its body rules counting (BodyRules).

@@ -53,8 +53,9 @@ type WebhookIngress struct {
 	UsagePlan awsapigateway.UsagePlan
 	// WebAcl is the regional WAF WebACL protecting Stage.
 	WebAcl awswafv2.CfnWebACL
-	// SourceIpSets are the WAF IP sets of the routes with SourceIps, by route.
-	SourceIpSets map[string]awswafv2.CfnIPSet
+	// SourceIpSets are the WAF IP sets of the routes with SourceIps, by
+	// route: the IPv4 set, then the IPv6 set, each only if it has addresses.
+	SourceIpSets map[string][]awswafv2.CfnIPSet
 	// WebAclAssociation associates WebAcl with Stage.
 	WebAclAssociation awswafv2.CfnWebACLAssociation
 	// AccessLogGroup receives the stage's JSON access logs.

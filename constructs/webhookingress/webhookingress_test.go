@@ -461,7 +461,7 @@ func TestRoutesKeylessAndKeyedWithTheirOwnThrottleAndWafRules(t *testing.T) {
 	w, _, tpl := synth(t, &webhookingress.WebhookIngressProps{
 		Routes: []*webhookingress.Route{
 			{Name: jsii.String("stripe"), Keyless: jsii.Bool(true), ThrottleRateLimit: jsii.Number(5), ThrottleBurstLimit: jsii.Number(10),
-				WafRateLimit: jsii.Number(300), SourceIps: []*string{jsii.String("3.18.12.63/32"), jsii.String("13.235.14.237/32")}},
+				WafRateLimit: jsii.Number(300), SourceIps: []*string{jsii.String("3.18.12.63/32"), jsii.String("2001:db8::/32"), jsii.String("13.235.14.237/32")}},
 			{Name: jsii.String("acme")},
 		},
 		ApiKeys: []*webhookingress.ApiKeySpec{{Name: jsii.String("acme"), QuotaPerDay: jsii.Number(500)}, {Name: jsii.String("smoke")}},
@@ -495,8 +495,23 @@ func TestRoutesKeylessAndKeyedWithTheirOwnThrottleAndWafRules(t *testing.T) {
 	assert.Contains(t, rules, `"Name":"RateLimit-stripe"`)
 	assert.Contains(t, rules, `"Limit":300`)
 	assert.Contains(t, rules, `"PositionalConstraint":"ENDS_WITH","SearchString":"/webhooks/stripe"`)
-	_, set := tpl.One(t, "AWS::WAFv2::IPSet")
-	assert.ElementsMatch(t, []any{"3.18.12.63/32", "13.235.14.237/32"}, set["Addresses"])
+	// (an IP set holds one IP version: the IPv6 block is in a set of its own, either admits)
+	sets := tpl.Resources("AWS::WAFv2::IPSet")
+	require.Len(t, sets, 2)
+	byVersion := map[string]any{}
+	for _, set := range sets {
+		byVersion[set["IPAddressVersion"].(string)] = set["Addresses"]
+	}
+	assert.ElementsMatch(t, []any{"3.18.12.63/32", "13.235.14.237/32"}, byVersion["IPV4"])
+	assert.ElementsMatch(t, []any{"2001:db8::/32"}, byVersion["IPV6"])
+	assert.Len(t, w.SourceIpSets["stripe"], 2)
+	assert.Contains(t, rules, `"NotStatement":{"Statement":{"OrStatement"`)
+	// AND the ingress-wide rate rule counts only requests to neither route's path: a route's own
+	// limit is the only one on its path
+	global := jsonOf(tu.Get(acl, "Rules", 0, "Statement", "RateBasedStatement", "ScopeDownStatement"))
+	assert.Contains(t, global, `"NotStatement":{"Statement":{"OrStatement"`)
+	assert.Contains(t, global, `"SearchString":"/webhooks/stripe"`)
+	assert.Contains(t, global, `"SearchString":"/webhooks/acme"`)
 	for group, body := range webhookingress.BodyRules() {
 		for _, rule := range body {
 			assert.Contains(t, rules, `{"ActionToUse":{"Count":{}},"Name":"`+rule+`"}`, "%s %s counts", group, rule)

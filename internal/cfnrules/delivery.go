@@ -80,7 +80,7 @@ func (t *Template) alarmCannotPublish(alarm, topic string) string {
 		return fmt.Sprintf("topic policies %v all apply to it, but SNS keeps only one policy per topic (the last written): merge them", policies)
 	}
 	if len(docs) > 0 {
-		d := t.evaluate(docs, iam.Request{Service: CloudWatchPrincipal, Action: "sns:Publish", Resource: "{Ref:" + topic + "}", Context: ctx})
+		d := t.Evaluate(docs, iam.Request{Service: CloudWatchPrincipal, Action: "sns:Publish", Resource: "{Ref:" + topic + "}", Context: ctx})
 		if !d.Allowed {
 			return fmt.Sprintf("topic policy %v does not let %s sns:Publish (%s; a topic policy replaces SNS's default policy)",
 				policies, CloudWatchPrincipal, d.Why)
@@ -102,7 +102,7 @@ func (t *Template) alarmCannotPublish(alarm, topic string) string {
 		}
 		docs := []any{t.prop(k, "KeyPolicy")}
 		for _, action := range []string{"kms:GenerateDataKey", "kms:Decrypt"} {
-			d := t.evaluate(docs, iam.Request{Service: CloudWatchPrincipal, Action: action, Resource: "{GetAtt:" + k + ".Arn}", Context: ctx})
+			d := t.Evaluate(docs, iam.Request{Service: CloudWatchPrincipal, Action: action, Resource: "{GetAtt:" + k + ".Arn}", Context: ctx})
 			if !d.Allowed {
 				return fmt.Sprintf("the policy of key %s, which encrypts the topic, does not let %s %s (%s)",
 					t.describe(k), CloudWatchPrincipal, action, d.Why)

@@ -162,11 +162,11 @@ func (t *Template) eventSourceRefused(esm string) string {
 		if t.managedAllows(role, action) {
 			continue
 		}
-		if d := t.evaluate(identity, req); !d.Allowed {
+		if d := t.Evaluate(identity, req); !d.Allowed {
 			return fmt.Sprintf("event source %s: role %s of %s may not %s on queue %s (%s)",
 				t.describe(esm), t.describe(role), t.describe(fn), action, t.describe(queue), d.Why)
 		}
-		if d := t.evaluate(resourcePolicies, req); d.ExplicitDeny {
+		if d := t.Evaluate(resourcePolicies, req); d.ExplicitDeny {
 			return fmt.Sprintf("event source %s: the policy of queue %s denies %s to role %s (%s)",
 				t.describe(esm), t.describe(queue), action, t.describe(role), d.Why)
 		}

@@ -40,11 +40,11 @@ const (
 	// OutputAPIKeyIDs every keyed provider's, as JSON {"<provider>": "<key id>"}.
 	OutputSmokeAPIKeyID = "SmokeApiKeyId"
 	OutputAPIKeyIDs     = "ApiKeyIds"
-	OutputTableName = "TableName"
-	OutputQueueURL  = "QueueUrl"
-	OutputDLQURL    = "DlqUrl"
-	OutputTopicARN  = "AlertTopicArn"
-	OutputSecretARN = "SigningSecretArn"
+	OutputTableName     = "TableName"
+	OutputQueueURL      = "QueueUrl"
+	OutputDLQURL        = "DlqUrl"
+	OutputTopicARN      = "AlertTopicArn"
+	OutputSecretARN     = "SigningSecretArn"
 	// OutputSmokeSecretARN is the smoke provider's signing secret, the only one the
 	// pipeline's smoke step may read.
 	OutputSmokeSecretARN = "SmokeSigningSecretArn"

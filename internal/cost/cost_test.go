@@ -18,9 +18,11 @@ func TestCountTemplateOfProd(t *testing.T) {
 	require.NoError(t, err)
 	c, err := CountTemplate(body)
 	require.NoError(t, err)
-	// 25 alarms, 4 of them error-rate alarms on metric math over 2 metrics each.
-	// Two secrets: the providers' signing secrets and the smoke provider's.
-	assert.Equal(t, TemplateCounts{AlarmMetrics: 21 + 4*2, Dashboards: 1, KMSKeys: 2, Secrets: 2, WAFRules: 4}, c)
+	// 26 alarms, 4 of them error-rate alarms on metric math over 2 metrics each.
+	// Two secrets: the providers' signing secrets and the smoke provider's. Three keys:
+	// alerts, logs, secrets. WAF: the rate and body-size rules, stripe's path rate rule and
+	// three managed groups.
+	assert.Equal(t, TemplateCounts{AlarmMetrics: 22 + 4*2, Dashboards: 1, KMSKeys: 3, Secrets: 2, WAFRules: 6}, c)
 }
 
 func measured() Measured {

@@ -173,7 +173,9 @@ func passesRole(resources map[string]any, r map[string]any) bool {
 	props, _ := r["Properties"].(map[string]any)
 	rest := map[string]any{}
 	for k, v := range props {
-		if k != "KeyPolicy" && k != "PolicyDocument" { // a principal named in a policy is not passed
+		switch k {
+		case "KeyPolicy", "PolicyDocument", "ResourcePolicy": // a principal named in a policy is not passed
+		default:
 			rest[k] = v
 		}
 	}

@@ -47,13 +47,7 @@ func (b *builder) dashboard() {
 			contract.MetricsNamespace, e.Name)),
 		Label: jsii.String("Unmapped event types and livemode mismatches"), Period: period,
 	})
-	// What WAF blocks and what its body rules only count (a signed body is never blocked for
-	// its content), by rule.
-	waf := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
-		Expression: jsii.String(fmt.Sprintf(`SEARCH('{AWS/WAFV2,Region,Rule,WebACL} WebACL="%s" (MetricName="BlockedRequests" OR MetricName="CountedRequests")', 'Sum', 300)`,
-			s.Ingress.WebAclName())),
-		Label: jsii.String("WAF blocked and counted, by rule"), Period: period,
-	})
+	waf := b.wafByRule(period)
 	var functions []awscloudwatch.IMetric
 	var alarms []awscloudwatch.IAlarm
 	for _, f := range []*alarmedfunction.AlarmedFunction{s.Ingress.Handler, s.Worker.Consumer, s.NotifyFailures, s.Reconciler} {
@@ -98,5 +92,15 @@ func (b *builder) dashboard() {
 	b.s.Dashboard = d
 	b.s.Outputs[OutputDashboardURL] = awscdk.NewCfnOutput(s.Stack, jsii.String(OutputDashboardURL), &awscdk.CfnOutputProps{
 		Value: jsii.String(url), Description: jsii.String("CloudWatch dashboard"),
+	})
+}
+
+// wafByRule is what WAF blocks and what its body rules only count (a signed
+// body is never blocked for its content), by rule.
+func (b *builder) wafByRule(period awscdk.Duration) awscloudwatch.IMetric {
+	return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression: jsii.String(fmt.Sprintf(`SEARCH('{AWS/WAFV2,Region,Rule,WebACL} WebACL="%s" (MetricName="BlockedRequests" OR MetricName="CountedRequests")', 'Sum', 300)`,
+			b.s.Ingress.WebAclName())),
+		Label: jsii.String("WAF blocked and counted, by rule"), Period: period,
 	})
 }

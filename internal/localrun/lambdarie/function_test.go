@@ -54,13 +54,14 @@ func TestFunctionStopLeavesNoProcess(t *testing.T) {
 	done := make(chan struct{})
 	for range 2 { // two concurrent invocations: two RIEs, each with its runtime
 		go func() {
-			_, _ = fn.Invoke(context.Background(), []byte(`{"httpMethod":"GET","headers":{"x-echo-sleep":"300ms"}}`))
+			_, _ = fn.Invoke(context.Background(), []byte(`{"httpMethod":"GET","headers":{"x-echo-sleep":"2s"}}`))
 			done <- struct{}{}
 		}()
 	}
-	time.Sleep(150 * time.Millisecond)
-	pids := fn.Pids()
-	assert.Len(t, pids, 4, "two RIE processes and two runtimes")
+	// Both invocations are running once each has its RIE and runtime (however slow the machine).
+	var pids []int
+	require.Eventually(t, func() bool { pids = fn.Pids(); return len(pids) == 4 }, 10*time.Second, 20*time.Millisecond,
+		"two RIE processes and two runtimes")
 	<-done
 	<-done
 	fn.Stop()
