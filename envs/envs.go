@@ -17,9 +17,11 @@
 //
 // Struct tags: `yaml` names the key; `schema` is a ';'-separated list of
 // rules: required, min=N, max=N, exclusiveMin=N, minLength=N, maxLength=N,
-// pattern=RE, enum=a|b|c, minItems=N, format=email, keyMinLength=N,
-// keyMaxLength=N, keyNotPrefix=S. On a list, pattern and format apply to each
-// item; on a map, the key* rules apply to keys and maxLength to values.
+// pattern=RE, enum=a|b|c, minItems=N, format=email|aws-region, keyMinLength=N,
+// keyMaxLength=N, keyNotPrefix=S, keyPattern=RE. On a list, pattern and format
+// apply to each item; on a map, the key* rules apply to keys, and maxLength and
+// pattern to values. format=aws-region is a region of the AWS SDK's partition
+// metadata (contract.Regions).
 package envs
 
 import (
@@ -78,7 +80,7 @@ type Env struct {
 	// AWS account id (12 digits, quoted in YAML). Required unless local_only: never the pipeline's account; an environment with retain_data needs one apart from every environment without it (PCI DSS environment separation); dev and staging may share a non-production account.
 	Account string `yaml:"account" schema:"pattern=^[0-9]{12}$"`
 	// AWS region, for example us-east-1 or eu-central-1.
-	Region string `yaml:"region" schema:"required;pattern=^(us|eu|ap|sa|ca|me|af|il|mx)-(north|south|east|west|central|northeast|southeast|northwest|southwest)-[1-9]$"`
+	Region string `yaml:"region" schema:"required;format=aws-region"`
 	// Promotion order in the pipeline, from 1; environments sharing an order form one wave. Required unless local_only is true.
 	Order int `yaml:"order" schema:"min=1"`
 	// When true the environment only runs on local emulators (mage local) and is never a pipeline stage. Default: false.
@@ -108,7 +110,7 @@ type Env struct {
 	// CloudWatch Logs retention of every log group, in days (one of the values CloudWatch Logs allows).
 	LogRetentionDays int `yaml:"log_retention_days" schema:"required;enum=1|3|5|7|14|30|60|90|120|150|180|365|400|545|731|1096|1827|2192|2557|2922|3288|3653"`
 	// Extra tags put on every resource of the environment (keys 1 to 128 characters, not starting with aws:, values up to 256).
-	Tags map[string]string `yaml:"tags" schema:"keyMinLength=1;keyMaxLength=128;keyNotPrefix=aws:;maxLength=256"`
+	Tags map[string]string `yaml:"tags" schema:"keyMinLength=1;keyMaxLength=128;keyNotPrefix=aws:;keyPattern=^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$;maxLength=256;pattern=^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]*$"`
 }
 
 // Deployment selects one of CodeDeploy's predefined Lambda deployment

@@ -155,7 +155,8 @@ func badCases() []badCase {
 	return []badCase{
 		{"unknown-key", "queue.visibility_tmeout_seconds", "unknown field", true},
 		{"wrong-type", "functions.ingest.memory_mb", `must be an integer, got string "256"`, true},
-		{"bad-region", "region", `must match ^(us|eu|ap|sa|ca|me|af|il|mx)-`, true},
+		{"bad-region", "region", `must be a region the AWS SDK knows (af-south-1 ... us-west-2), got "us-east-7"`, true},
+		{"bad-tag", `tags["bad key!"]`, `key must match ^[\p{L}\p{Z}\p{N}_.:/=+@-]*$ (AWS's tag characters`, true},
 		{"visibility", "queue.visibility_timeout_seconds", "must be at least 6 × functions.accounting.timeout_seconds = 180 (AWS guidance for Lambda SQS event sources), got 60", false},
 		{"ingest-timeout", "functions.ingest.timeout_seconds", "must be at most 29 for ingest (API Gateway's integration timeout), got 30", true},
 		{"memory-64", "functions.notify_failures.memory_mb", "must be between 128 and 10240, got 64", true},

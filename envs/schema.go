@@ -13,6 +13,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/payhook/payhook/internal/contract"
 )
 
 // Names of the generated schema files in an envs directory.
@@ -253,24 +255,7 @@ func (g *generator) field(t reflect.Type, r rules, dv reflect.Value) (map[string
 		}
 		return s, nil
 	case reflect.Map:
-		if t.Key().Kind() != reflect.String || t.Elem().Kind() != reflect.String {
-			return nil, fmt.Errorf("unsupported map type %s", t)
-		}
-		names := map[string]any{}
-		if r.keyMinLength != nil {
-			names["minLength"] = *r.keyMinLength
-		}
-		if r.keyMaxLength != nil {
-			names["maxLength"] = *r.keyMaxLength
-		}
-		if r.keyNotPrefix != "" {
-			names["not"] = map[string]any{"pattern": "^" + regexpQuote(r.keyNotPrefix)}
-		}
-		values := map[string]any{"type": "string"}
-		if r.maxLength != nil {
-			values["maxLength"] = *r.maxLength
-		}
-		return map[string]any{"type": "object", "propertyNames": names, "additionalProperties": values}, nil
+		return mapSchema(t, r)
 	case reflect.String:
 		s := map[string]any{"type": "string"}
 		if len(r.enum) > 0 {
@@ -285,9 +270,12 @@ func (g *generator) field(t reflect.Type, r rules, dv reflect.Value) (map[string
 		if r.maxLength != nil {
 			s["maxLength"] = *r.maxLength
 		}
-		if r.format == "email" {
+		switch r.format {
+		case formatEmail:
 			s["format"] = "email"
 			s["pattern"] = emailPattern
+		case formatRegion:
+			s["enum"] = contract.Regions()
 		}
 		return s, nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -397,4 +385,33 @@ func crossFieldSchema(t reflect.Type) []any {
 		}}
 	}
 	return nil
+}
+
+// mapSchema is the schema of a map of strings to strings: its key rules as propertyNames,
+// its value rules as additionalProperties.
+func mapSchema(t reflect.Type, r rules) (map[string]any, error) {
+	if t.Key().Kind() != reflect.String || t.Elem().Kind() != reflect.String {
+		return nil, fmt.Errorf("unsupported map type %s", t)
+	}
+	names := map[string]any{}
+	if r.keyMinLength != nil {
+		names["minLength"] = *r.keyMinLength
+	}
+	if r.keyMaxLength != nil {
+		names["maxLength"] = *r.keyMaxLength
+	}
+	if r.keyNotPrefix != "" {
+		names["not"] = map[string]any{"pattern": "^" + regexpQuote(r.keyNotPrefix)}
+	}
+	if r.keyPattern != "" {
+		names["pattern"] = r.keyPattern
+	}
+	values := map[string]any{"type": "string"}
+	if r.maxLength != nil {
+		values["maxLength"] = *r.maxLength
+	}
+	if r.pattern != "" {
+		values["pattern"] = r.pattern
+	}
+	return map[string]any{"type": "object", "propertyNames": names, "additionalProperties": values}, nil
 }

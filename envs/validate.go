@@ -2,7 +2,6 @@ package envs
 
 import (
 	"fmt"
-	"net/mail"
 	"reflect"
 	"regexp"
 	"slices"
@@ -26,10 +25,6 @@ const (
 	// MinRetainedLogDays is the shortest log retention of an env that retains data.
 	MinRetainedLogDays = 365
 )
-
-// emailPattern is deliberately simple: one @, no spaces, a dot in the domain;
-// net/mail then checks the address itself.
-const emailPattern = `^[^@\s]+@[^@\s]+\.[^@\s]+$`
 
 // Validate checks e as LoadFile does, except for the file name and lines: an
 // optional field counts as set when it is not the zero value or has a
@@ -134,6 +129,7 @@ type rules struct {
 	keyMinLength *int
 	keyMaxLength *int
 	keyNotPrefix string
+	keyPattern   string
 	pattern      string
 	enum         []string
 	format       string
@@ -172,13 +168,16 @@ func parseRules(tag string) (rules, error) {
 			r.keyMaxLength, err = parseInt(val)
 		case "keyNotPrefix":
 			r.keyNotPrefix = val
+		case "keyPattern":
+			_, err = compile(val)
+			r.keyPattern = val
 		case "pattern":
 			_, err = compile(val)
 			r.pattern = val
 		case "enum":
 			r.enum = strings.Split(val, "|")
 		case "format":
-			if val != "email" {
+			if val != formatEmail && val != formatRegion {
 				err = fmt.Errorf("unknown format %q", val)
 			}
 			r.format = val
@@ -335,9 +334,11 @@ func (c *checker) checkValue(v reflect.Value, p fieldPath, r rules) error {
 				c.add(kp, fmt.Sprintf("key must be %d to %d characters long, got %d", deref(r.keyMinLength), deref(r.keyMaxLength), n))
 			case r.keyNotPrefix != "" && strings.HasPrefix(k, r.keyNotPrefix):
 				c.add(kp, fmt.Sprintf("key must not start with %q", r.keyNotPrefix))
+			case r.keyPattern != "" && !regexp.MustCompile(r.keyPattern).MatchString(k):
+				c.add(kp, fmt.Sprintf("key must match %s (AWS's tag characters: letters, digits, spaces and _ . : / = + - @)", r.keyPattern))
 			}
 			val := v.MapIndex(reflect.ValueOf(k).Convert(v.Type().Key()))
-			if err := c.checkScalar(val, kp, rules{maxLength: r.maxLength}); err != nil {
+			if err := c.checkScalar(val, kp, rules{maxLength: r.maxLength, pattern: r.pattern}); err != nil {
 				return err
 			}
 		}
@@ -380,8 +381,11 @@ func (c *checker) checkScalar(v reflect.Value, p fieldPath, r rules) error {
 				c.add(p, fmt.Sprintf("must match %s, got %q", r.pattern, s))
 			}
 		}
-		if r.format == "email" && !isEmail(s) {
+		if r.format == formatEmail && !isEmail(s) {
 			c.add(p, fmt.Sprintf("must be an e-mail address, got %q", s))
+		}
+		if r.format == formatRegion && !contract.KnownRegion(s) {
+			c.add(p, fmt.Sprintf("must be a region the AWS SDK knows (%s ... %s), got %q", contract.Regions()[0], slices.Max(contract.Regions()), s))
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		c.checkNumber(p, float64(v.Int()), strconv.FormatInt(v.Int(), 10), r)
@@ -420,15 +424,6 @@ func (c *checker) checkNumber(p fieldPath, x float64, s string, r rules) {
 // formatNumber renders x without exponent or trailing zeros.
 func formatNumber(x float64) string {
 	return strconv.FormatFloat(x, 'f', -1, 64)
-}
-
-// isEmail reports whether s is a bare e-mail address such as a@example.com.
-func isEmail(s string) bool {
-	if !regexp.MustCompile(emailPattern).MatchString(s) {
-		return false
-	}
-	a, err := mail.ParseAddress(s)
-	return err == nil && a.Address == s
 }
 
 // checkProviders reports reserved and duplicate provider names and each

@@ -2,6 +2,7 @@ package envs
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -164,7 +165,7 @@ func TestValidate(t *testing.T) {
 		{"bad account", func(e *Env) { e.Account = "12345" }, []string{`account: must match ^[0-9]{12}$, got "12345"`}},
 		{"bad name", func(e *Env) { e.Name = "Dev_1" }, []string{`name: must match ^[a-z][a-z0-9-]{1,15}$, got "Dev_1"`}},
 		{"bad tags", func(e *Env) {
-			e.Tags = map[string]string{"aws:owner": "x", "team": string(make([]byte, 257)), "": "y"}
+			e.Tags = map[string]string{"aws:owner": "x", "team": strings.Repeat("x", 257), "": "y"}
 		}, []string{
 			`tags.team: must be at most 256 characters long, got 257`,
 			`tags[""]: key must be 1 to 128 characters long, got 0`,

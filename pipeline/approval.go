@@ -4,13 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/pipelines"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/payhook/payhook/envs"
+	"github.com/payhook/payhook/internal/cfn"
 	"github.com/payhook/payhook/internal/contract"
 )
 
@@ -94,25 +93,14 @@ func parseStages(v any) ([]stage, error) {
 // approval. cmd/cdk runs it after every synth, so the pipeline's own synth step refuses a
 // commit whose pipeline lost an approval before self-mutation applies it.
 func CheckApprovals(templateFile string, list []envs.Env) error {
-	b, err := os.ReadFile(templateFile)
+	tmpl, err := cfn.ParseTemplate(templateFile)
 	if err != nil {
 		return fmt.Errorf("check approvals: %w", err)
 	}
-	var tmpl struct {
-		Resources map[string]struct {
-			Type       string
-			Properties struct{ Stages any }
-		}
-	}
-	if err := json.Unmarshal(b, &tmpl); err != nil {
-		return fmt.Errorf("check approvals: %s: %w", filepath.Base(templateFile), err)
-	}
 	var stages []stage
-	for _, r := range tmpl.Resources {
-		if r.Type == "AWS::CodePipeline::Pipeline" {
-			if stages, err = parseStages(r.Properties.Stages); err != nil {
-				return err
-			}
+	for _, id := range tmpl.LogicalIDs("AWS::CodePipeline::Pipeline") {
+		if stages, err = parseStages(tmpl.Property(id, "Stages")); err != nil {
+			return err
 		}
 	}
 	var errs []error

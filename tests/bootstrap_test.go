@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/payhook/payhook/internal/cfnrules"
+	"github.com/payhook/payhook/internal/cfn"
 	"github.com/payhook/payhook/internal/iam"
 	"github.com/payhook/payhook/pipeline/bootstrap"
 )
@@ -26,7 +26,7 @@ import (
 func TestExecutionPolicyCoversEveryTemplateAndNothingElse(t *testing.T) {
 	cdk, err := os.ReadFile(filepath.Join("..", bootstrap.CDKTemplate))
 	require.NoError(t, err)
-	stacks, err := cfnrules.Templates(synthesized.outdir)
+	stacks, err := cfn.Stacks(synthesized.outdir)
 	require.NoError(t, err)
 	covered := map[string]bool{}
 	for _, env := range []string{"dev", "prod", "pipeline"} {
@@ -43,7 +43,7 @@ func TestExecutionPolicyCoversEveryTemplateAndNothingElse(t *testing.T) {
 				if st.Account != plan.Account || st.Region != plan.Region {
 					continue
 				}
-				covered[st.Stack] = true
+				covered[st.ID] = true
 				for _, a := range allowedForStack(t, docs, plan, st) {
 					handled[a] = true
 				}
@@ -61,16 +61,16 @@ func TestExecutionPolicyCoversEveryTemplateAndNothingElse(t *testing.T) {
 	}
 	for _, st := range stacks {
 		if st.Account != "" && st.Account != "000000000000" {
-			assert.True(t, covered[st.Stack], "%s deploys under one of the policies", st.Stack)
+			assert.True(t, covered[st.ID], "%s deploys under one of the policies", st.ID)
 		}
 	}
 }
 
 // allowedForStack checks every handler action of every resource of st against docs, and
 // returns the actions checked.
-func allowedForStack(t *testing.T, docs []any, plan *bootstrap.Plan, st cfnrules.StackTemplate) []string {
+func allowedForStack(t *testing.T, docs []any, plan *bootstrap.Plan, st cfn.Stack) []string {
 	t.Helper()
-	tmpl, err := cfnrules.Load(st)
+	tmpl, err := cfn.Load(st)
 	require.NoError(t, err)
 	raw := readJSON(t, st.File)
 	name := st.StackName
@@ -78,7 +78,7 @@ func allowedForStack(t *testing.T, docs []any, plan *bootstrap.Plan, st cfnrules
 	ev := iam.Evaluator{}
 	for id, r := range tmpl.Resources {
 		actions, ok := bootstrap.HandlerActions(r.Type)
-		require.True(t, ok, "%s: %s has no handler permissions", st.Stack, r.Type)
+		require.True(t, ok, "%s: %s has no handler permissions", st.ID, r.Type)
 		props, _ := raw["Resources"].(map[string]any)[id].(map[string]any)["Properties"].(map[string]any)
 		if r.Type == "AWS::IAM::Policy" {
 			assert.Empty(t, props["Users"], "%s: a policy on users", id)
@@ -108,7 +108,7 @@ func allowedForStack(t *testing.T, docs []any, plan *bootstrap.Plan, st cfnrules
 				req.Resource = "arn:aws:iam::" + plan.Account + ":role/aws-service-role/wafv2.amazonaws.com/AWSServiceRoleForWAFV2Logging"
 			}
 			d := ev.Evaluate(docs, req)
-			assert.True(t, d.Allowed, "%s: %s (%s) needs %s on %s: %s", st.Stack, id, r.Type, a, req.Resource, d.Why)
+			assert.True(t, d.Allowed, "%s: %s (%s) needs %s on %s: %s", st.ID, id, r.Type, a, req.Resource, d.Why)
 			checked = append(checked, a)
 		}
 	}

@@ -9,17 +9,18 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/payhook/payhook/internal/cfn"
 	"github.com/payhook/payhook/internal/cfnrules"
 	"github.com/payhook/payhook/internal/naggate"
 )
 
 // gatedTemplates lists every template the gate must pass: each env's payments stack, the
 // pipeline stack (all in the one synthesized assembly) and the example app.
-func gatedTemplates(t *testing.T) []cfnrules.StackTemplate {
+func gatedTemplates(t *testing.T) []cfn.Stack {
 	t.Helper()
-	list, err := cfnrules.Templates(synthesized.outdir)
+	list, err := cfn.Stacks(synthesized.outdir)
 	require.NoError(t, err)
-	more, err := cfnrules.Templates(exampleAssembly(t))
+	more, err := cfn.Stacks(exampleAssembly(t))
 	require.NoError(t, err)
 	list = append(list, more...)
 
@@ -40,9 +41,9 @@ func gatedTemplates(t *testing.T) []cfnrules.StackTemplate {
 // deployedTemplates are gatedTemplates without the example app: the templates payhook
 // deploys, which its security gates hold to its own controls (the example is another
 // team's code).
-func deployedTemplates(t *testing.T) []cfnrules.StackTemplate {
+func deployedTemplates(t *testing.T) []cfn.Stack {
 	t.Helper()
-	var out []cfnrules.StackTemplate
+	var out []cfn.Stack
 	for _, st := range gatedTemplates(t) {
 		if st.File != example.file {
 			out = append(out, st)
@@ -56,8 +57,8 @@ func deployedTemplates(t *testing.T) []cfnrules.StackTemplate {
 // check on dev alone proves nothing about them.
 func TestCloudFormationRules(t *testing.T) {
 	for _, st := range gatedTemplates(t) {
-		t.Run(st.Stack, func(t *testing.T) {
-			tmpl, err := cfnrules.Load(st)
+		t.Run(st.ID, func(t *testing.T) {
+			tmpl, err := cfn.Load(st)
 			require.NoError(t, err)
 			r := cfnrules.Check(tmpl)
 			t.Log(r.Quotas())

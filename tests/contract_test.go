@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/payhook/payhook/internal/cfn"
 	"github.com/payhook/payhook/internal/contract"
-	"github.com/payhook/payhook/internal/localrun/cfn"
 )
 
 // configTags reads the envconfig tags of the Config struct of a service (package main, so

@@ -12,25 +12,25 @@ import (
 
 	"github.com/payhook/payhook/constructs/webhookingress"
 	"github.com/payhook/payhook/envs"
-	"github.com/payhook/payhook/internal/cfnrules"
+	"github.com/payhook/payhook/internal/cfn"
 	"github.com/payhook/payhook/internal/contract"
 	"github.com/payhook/payhook/internal/iam"
 )
 
 // edge is one env's template, read for the request path in front of ingest.
 type edge struct {
-	e   envs.Env
-	rs  []resource
-	cfn *cfnrules.Template
+	e     envs.Env
+	rs    []resource
+	model *cfn.Template
 }
 
 func edgeOf(t *testing.T, e envs.Env) edge {
 	t.Helper()
 	b, err := json.Marshal(synthesized.templates[e.Name])
 	require.NoError(t, err)
-	cfn, err := cfnrules.Parse(e.Name, b)
+	model, err := cfn.Parse(e.Name, b)
 	require.NoError(t, err)
-	return edge{e: e, rs: resources(t, e.Name), cfn: cfn}
+	return edge{e: e, rs: resources(t, e.Name), model: model}
 }
 
 // wafRules are the WebACL's rules by name.
@@ -245,7 +245,7 @@ func TestOnlyTheirReadersReadTheSecrets(t *testing.T) {
 				readers[e.BreakGlassRole] = [2]bool{true, true}
 			}
 			deny := func(docs []any, role, action string) bool {
-				return g.cfn.Evaluate(docs, iam.Request{Role: role, Action: action, Resource: "*",
+				return g.model.Evaluate(docs, iam.Request{Role: role, Action: action, Resource: "*",
 					Context: map[string]string{"aws:principalarn": role}}).ExplicitDeny
 			}
 			var keyPolicy any
@@ -297,7 +297,7 @@ func TestEachFunctionWritesOnlyItsOwnItems(t *testing.T) {
 					ctx["dynamodb:leadingkeys"] = c.key
 				}
 				role := g.roleOf(t, c.service)
-				d := g.cfn.Evaluate(g.identity(role), iam.Request{Role: role, Action: c.action, Resource: c.resource, Context: ctx})
+				d := g.model.Evaluate(g.identity(role), iam.Request{Role: role, Action: c.action, Resource: c.resource, Context: ctx})
 				assert.Equal(t, c.allowed, d.Allowed, "%s %s on %s (leading key %q): %s", c.service, c.action, c.resource, c.key, d.Why)
 			}
 		})

@@ -28,8 +28,8 @@ import (
 // and pipeline/nag.go.
 func TestNagGates(t *testing.T) {
 	for _, st := range deployedTemplates(t) {
-		t.Run(st.Stack, func(t *testing.T) {
-			res, err := naggate.Check(synthesized.app, "Nag"+st.Stack, st.File, naggate.Gated(&cdknag.NagPackProps{Verbose: jsii.Bool(true)})...)
+		t.Run(st.ID, func(t *testing.T) {
+			res, err := naggate.Check(synthesized.app, "Nag"+st.ID, st.File, naggate.Gated(&cdknag.NagPackProps{Verbose: jsii.Bool(true)})...)
 			require.NoError(t, err)
 			assert.Empty(t, res.Errors, "cdk-nag errors:\n%s", strings.Join(res.Errors, "\n"))
 			if len(res.Warnings) > 0 {

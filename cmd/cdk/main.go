@@ -25,6 +25,7 @@ import (
 
 	"github.com/payhook/payhook/app"
 	"github.com/payhook/payhook/internal/cfnrules"
+	"github.com/payhook/payhook/internal/contract"
 	"github.com/payhook/payhook/pipeline"
 )
 
@@ -40,10 +41,10 @@ func main() {
 func run() error {
 	cdkApp := awscdk.NewApp(nil)
 	built, err := app.Build(cdkApp, app.AppConfig{
-		EnvsDir:      getenv("PAYHOOK_ENVS_DIR", "envs"),
-		AssetsDir:    getenv("PAYHOOK_ASSETS_DIR", "build"),
-		Only:         os.Getenv("PAYHOOK_ENV"),
-		WithPipeline: os.Getenv("PAYHOOK_PIPELINE") != "0",
+		EnvsDir:      getenv(contract.SynthEnvsDir, "envs"),
+		AssetsDir:    getenv(contract.SynthAssetsDir, "build"),
+		Only:         os.Getenv(contract.SynthEnv),
+		WithPipeline: os.Getenv(contract.SynthPipeline) != "0",
 	})
 	if err != nil {
 		return err

@@ -24,7 +24,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/payhook/payhook/app"
-	"github.com/payhook/payhook/internal/cfnrules"
+	"github.com/payhook/payhook/internal/cfn"
 	"github.com/payhook/payhook/internal/naggate"
 )
 
@@ -48,7 +48,7 @@ func run(w io.Writer) error {
 		return err
 	}
 	asm := cdkApp.Synth(nil)
-	templates, err := cfnrules.Templates(*asm.Directory())
+	templates, err := cfn.Stacks(*asm.Directory())
 	if err != nil {
 		return err
 	}
@@ -56,11 +56,11 @@ func run(w io.Writer) error {
 	packs := append(naggate.Gated(props), cdknag.NewNIST80053R5Checks(props))
 	var counts []count
 	for _, t := range templates {
-		res, err := naggate.Check(cdkApp, "Nag"+t.Stack, t.File, packs...)
+		res, err := naggate.Check(cdkApp, "Nag"+t.ID, t.File, packs...)
 		if err != nil {
 			return err
 		}
-		c, err := readReports(res.Outdir, t.Stack)
+		c, err := readReports(res.Outdir, t.ID)
 		if err != nil {
 			return err
 		}

@@ -41,6 +41,7 @@ import (
 	"github.com/payhook/payhook/internal/localrun/payhook"
 	"github.com/payhook/payhook/internal/localrun/procs"
 	"github.com/payhook/payhook/internal/localrun/provision"
+	"github.com/payhook/payhook/internal/localstate"
 )
 
 func main() {
@@ -54,7 +55,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("payhook-local", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	template := fs.String("template", "", "synthesized CloudFormation template of the stack, or its cloud assembly directory (required)")
-	statePath := fs.String("state", ".payhook/local.json", "state file written for tools")
+	statePath := fs.String("state", localstate.DefaultPath, "state file written for tools")
 	workdir := fs.String("workdir", ".payhook", "directory for the RIE, the built functions and the logs")
 	region := fs.String("region", "", "AWS region the stack is resolved in (default: the cloud assembly's, else us-east-1)")
 	addr := fs.String("addr", "", "API listen address (default: the previous run's port if free, else a free port on 127.0.0.1)")

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/payhook/payhook/internal/cfn"
 	"github.com/payhook/payhook/internal/cfnrules"
 )
 
@@ -109,7 +110,7 @@ func (tpl Template) Rules(t testing.TB) cfnrules.Report {
 	if err != nil {
 		t.Fatalf("marshal template: %v", err)
 	}
-	parsed, err := cfnrules.Parse(t.Name(), b)
+	parsed, err := cfn.Parse(t.Name(), b)
 	if err != nil {
 		t.Fatalf("parse template: %v", err)
 	}

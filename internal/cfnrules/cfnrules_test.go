@@ -7,14 +7,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/payhook/payhook/internal/cfn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 // parse builds a template from a Resources section (JSON) for the rule tests.
-func parse(t *testing.T, resources string) *Template {
+func parse(t *testing.T, resources string) *cfn.Template {
 	t.Helper()
-	tmpl, err := Parse("test", []byte(`{"Parameters":{"P":{"Type":"String"}},"Resources":`+resources+`}`))
+	tmpl, err := cfn.Parse("test", []byte(`{"Parameters":{"P":{"Type":"String"}},"Resources":`+resources+`}`))
 	require.NoError(t, err)
 	tmpl.Account, tmpl.Region = "111111111111", "eu-west-1"
 	return tmpl
@@ -37,7 +38,7 @@ func rules(r Report, rule string) []string {
 func TestTodaysProdCycle(t *testing.T) {
 	body, err := os.ReadFile(filepath.Join("testdata", "prod-before-fix.template.json"))
 	require.NoError(t, err)
-	tmpl, err := Parse("prod", body)
+	tmpl, err := cfn.Parse("prod", body)
 	require.NoError(t, err)
 	tmpl.Account, tmpl.Region = "111111111111", "us-east-1"
 	r := Check(tmpl)
@@ -109,7 +110,7 @@ func TestQuotas(t *testing.T) {
 	}
 	b, err := json.Marshal(map[string]any{"Resources": res})
 	require.NoError(t, err)
-	tmpl, err := Parse("big", b)
+	tmpl, err := cfn.Parse("big", b)
 	require.NoError(t, err)
 	r := Check(tmpl)
 	q := rules(r, RuleQuota)
@@ -128,7 +129,7 @@ func itoa(i int) string {
 
 // alarmTemplate is an alarm publishing to an encrypted topic, with the given topic policy
 // statements and key policy statements (JSON lists; "" for no topic policy at all).
-func alarmTemplate(t *testing.T, topicStatements, keyStatements string) *Template {
+func alarmTemplate(t *testing.T, topicStatements, keyStatements string) *cfn.Template {
 	t.Helper()
 	topicPolicy := ""
 	if topicStatements != "" {
@@ -206,7 +207,7 @@ func TestAlarmDelivery(t *testing.T) {
 
 // lambdaTemplate is an API method, a rule and an SQS event source, all calling Alias, plus
 // the extra resources given (permissions, policies).
-func lambdaTemplate(t *testing.T, extra string) *Template {
+func lambdaTemplate(t *testing.T, extra string) *cfn.Template {
 	t.Helper()
 	return parse(t, `{
 		"Role":{"Type":"AWS::IAM::Role","Properties":{}},
@@ -299,7 +300,7 @@ func TestCheckAssembly(t *testing.T) {
 	assert.Empty(t, reports[0].Findings, "Top passes")
 	assert.Equal(t, filepath.Join(dir, "Top.template.json"), reports[0].File)
 
-	list, err := Templates(dir)
+	list, err := cfn.Stacks(dir)
 	require.NoError(t, err)
 	assert.Equal(t, "", list[0].Account, "unknown-account is no account")
 	assert.Equal(t, "111111111111", list[1].Account)

@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/payhook/payhook/internal/iam"
+	"github.com/payhook/payhook/internal/cfn"
 )
 
 // CloudFormation's quotas per template (AWS CloudFormation User Guide, "Understand
@@ -78,8 +78,9 @@ func (r Report) Err() error {
 	return fmt.Errorf("template %s breaks %d CloudFormation rule(s):\n%s", name, len(r.Findings), strings.Join(lines, "\n"))
 }
 
-// Check applies every rule to t.
-func Check(t *Template) Report {
+// Check applies every rule to m.
+func Check(m *cfn.Template) Report {
+	t := &Template{m}
 	r := Report{
 		Template: t.Name, Resources: len(t.Resources), Outputs: len(t.Outputs),
 		Parameters: len(t.Parameters), Mappings: len(t.Mappings), Bytes: t.Size,
@@ -136,16 +137,16 @@ func checkQuotas(t *Template) []Finding {
 // parameter, an Fn::GetAtt or DependsOn to no resource, anywhere in the template.
 func checkReferences(t *Template) []Finding {
 	var out []Finding
-	bad := func(where string, ref reference) {
-		out = append(out, Finding{RuleReference, fmt.Sprintf("%s: %s %s names nothing in the template", where, ref.via, ref.target)})
+	bad := func(where string, ref cfn.Reference) {
+		out = append(out, Finding{RuleReference, fmt.Sprintf("%s: %s %s names nothing in the template", where, ref.Via, ref.Target)})
 	}
 	check := func(where string, v any) {
-		for _, ref := range references(v) {
-			_, isRes := t.Resources[ref.target]
-			_, isParam := t.Parameters[ref.target]
+		for _, ref := range cfn.ReferencesIn(v) {
+			_, isRes := t.Resources[ref.Target]
+			_, isParam := t.Parameters[ref.Target]
 			switch {
 			case isRes:
-			case ref.attr == "" && (isParam || pseudo[ref.target]):
+			case ref.Attr == "" && (isParam || cfn.IsPseudo(ref.Target)):
 			default:
 				bad(where, ref)
 			}
@@ -153,10 +154,10 @@ func checkReferences(t *Template) []Finding {
 	}
 	for _, id := range slices.Sorted(maps.Keys(t.Resources)) {
 		r := t.Resources[id]
-		check(t.describe(id), []any{r.Properties, r.UpdatePolicy, r.CreationPolicy, r.Metadata})
-		for _, d := range iam.Values(r.DependsOn) {
-			if s, _ := d.(string); t.Resources[s] == nil {
-				bad(t.describe(id), reference{target: fmt.Sprint(d), via: "DependsOn"})
+		check(t.Describe(id), []any{r.Properties, r.UpdatePolicy, r.CreationPolicy, r.Metadata})
+		for _, d := range r.DependsOn {
+			if t.Resources[d] == nil {
+				bad(t.Describe(id), cfn.Reference{Target: d, Via: "DependsOn"})
 			}
 		}
 	}
@@ -183,10 +184,8 @@ func (t *Template) dependencies() map[string][]edge {
 				deps[id] = append(deps[id], edge{to, via})
 			}
 		}
-		for _, d := range iam.Values(r.DependsOn) {
-			if s, ok := d.(string); ok {
-				add(s, "DependsOn")
-			}
+		for _, d := range r.DependsOn {
+			add(d, "DependsOn")
 		}
 		parts := []struct {
 			name string
@@ -199,8 +198,8 @@ func (t *Template) dependencies() map[string][]edge {
 			}{"Properties." + k, r.Properties[k]})
 		}
 		for _, part := range parts {
-			for _, ref := range references(part.v) {
-				add(ref.target, part.name+" "+ref.via)
+			for _, ref := range cfn.ReferencesIn(part.v) {
+				add(ref.Target, part.name+" "+ref.Via)
 			}
 		}
 	}
@@ -258,8 +257,8 @@ func (t *Template) cyclePath(path []step, start string) string {
 	var b strings.Builder
 	b.WriteString("CloudFormation cannot order these resources (\"Circular dependency between resources\"):\n")
 	for _, s := range path[i:] {
-		fmt.Fprintf(&b, "      %s\n        → (%s)\n", t.describe(s.id), s.via)
+		fmt.Fprintf(&b, "      %s\n        → (%s)\n", t.Describe(s.id), s.via)
 	}
-	fmt.Fprintf(&b, "      %s", t.describe(start))
+	fmt.Fprintf(&b, "      %s", t.Describe(start))
 	return b.String()
 }

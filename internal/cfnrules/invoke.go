@@ -22,8 +22,8 @@ var managedPolicyActions = map[string][]string{
 // role may not poll its queue.
 func checkInvokePermissions(t *Template) []Finding {
 	var out []Finding
-	for _, m := range t.ofType("AWS::ApiGateway::Method") {
-		integ, _ := t.prop(m, "Integration").(map[string]any)
+	for _, m := range t.LogicalIDs("AWS::ApiGateway::Method") {
+		integ, _ := t.Property(m, "Integration").(map[string]any)
 		if typ := integ["Type"]; typ != "AWS_PROXY" && typ != "AWS" {
 			continue
 		}
@@ -31,27 +31,27 @@ func checkInvokePermissions(t *Template) []Finding {
 		if len(target) == 0 {
 			continue
 		}
-		api := t.resourceIDs(t.prop(m, "RestApiId"))
-		route := fmt.Sprintf("%v/%s", t.prop(m, "HttpMethod"), t.methodPath(t.prop(m, "ResourceId")))
+		api := t.ResourceIDs(t.Property(m, "RestApiId"))
+		route := fmt.Sprintf("%v/%s", t.Property(m, "HttpMethod"), t.methodPath(t.Property(m, "ResourceId")))
 		if !t.permitted(target, "apigateway.amazonaws.com", func(src any) bool { return t.apiSourceMatches(src, api, route) }) {
 			out = append(out, Finding{RuleInvoke, fmt.Sprintf("method %s (%s) integrates %s, but no AWS::Lambda::Permission lets apigateway.amazonaws.com invoke it from that API and route",
-				t.describe(m), route, t.describeAll(target))})
+				t.Describe(m), route, t.describeAll(target))})
 		}
 	}
-	for _, rule := range t.ofType("AWS::Events::Rule") {
-		for _, tg := range iam.Values(t.prop(rule, "Targets")) {
+	for _, rule := range t.LogicalIDs("AWS::Events::Rule") {
+		for _, tg := range iam.Values(t.Property(rule, "Targets")) {
 			tm, _ := tg.(map[string]any)
 			target := t.lambdaIDs(tm["Arn"])
 			if len(target) == 0 {
 				continue
 			}
-			if !t.permitted(target, "events.amazonaws.com", func(src any) bool { return slices.Contains(t.resourceIDs(src), rule) }) {
+			if !t.permitted(target, "events.amazonaws.com", func(src any) bool { return slices.Contains(t.ResourceIDs(src), rule) }) {
 				out = append(out, Finding{RuleInvoke, fmt.Sprintf("rule %s targets %s, but no AWS::Lambda::Permission lets events.amazonaws.com invoke it for that rule",
-					t.describe(rule), t.describeAll(target))})
+					t.Describe(rule), t.describeAll(target))})
 			}
 		}
 	}
-	for _, esm := range t.ofType("AWS::Lambda::EventSourceMapping") {
+	for _, esm := range t.LogicalIDs("AWS::Lambda::EventSourceMapping") {
 		if f := t.eventSourceRefused(esm); f != "" {
 			out = append(out, Finding{RuleInvoke, f})
 		}
@@ -62,7 +62,7 @@ func checkInvokePermissions(t *Template) []Finding {
 // lambdaIDs returns the Lambda functions, aliases and versions a value references.
 func (t *Template) lambdaIDs(v any) []string {
 	var ids []string
-	for _, id := range t.resourceIDs(v) {
+	for _, id := range t.ResourceIDs(v) {
 		if slices.Contains(lambdaTypes, t.Resources[id].Type) {
 			ids = append(ids, id)
 		}
@@ -73,7 +73,7 @@ func (t *Template) lambdaIDs(v any) []string {
 func (t *Template) describeAll(ids []string) string {
 	d := make([]string, len(ids))
 	for i, id := range ids {
-		d[i] = t.describe(id)
+		d[i] = t.Describe(id)
 	}
 	return strings.Join(d, ", ")
 }
@@ -81,15 +81,15 @@ func (t *Template) describeAll(ids []string) string {
 // permitted reports whether a Lambda permission lets principal invoke exactly target, with
 // no SourceArn or one that sourceOK accepts.
 func (t *Template) permitted(target []string, principal string, sourceOK func(any) bool) bool {
-	for _, p := range t.ofType("AWS::Lambda::Permission") {
-		action, _ := t.prop(p, "Action").(string)
-		if t.prop(p, "Principal") != principal || !iam.Glob(strings.ToLower(action), "lambda:invokefunction") {
+	for _, p := range t.LogicalIDs("AWS::Lambda::Permission") {
+		action, _ := t.Property(p, "Action").(string)
+		if t.Property(p, "Principal") != principal || !iam.Glob(strings.ToLower(action), "lambda:invokefunction") {
 			continue
 		}
-		if !slices.Equal(t.lambdaIDs(t.prop(p, "FunctionName")), target) {
+		if !slices.Equal(t.lambdaIDs(t.Property(p, "FunctionName")), target) {
 			continue
 		}
-		if src := t.prop(p, "SourceArn"); src == nil || sourceOK(src) {
+		if src := t.Property(p, "SourceArn"); src == nil || sourceOK(src) {
 			return true
 		}
 	}
@@ -100,13 +100,13 @@ func (t *Template) permitted(target []string, principal string, sourceOK func(an
 func (t *Template) methodPath(res any) string {
 	var parts []string
 	for depth := 0; depth < 64; depth++ {
-		ids := t.resourceIDs(res)
+		ids := t.ResourceIDs(res)
 		if len(ids) != 1 || t.Resources[ids[0]].Type != "AWS::ApiGateway::Resource" {
 			break
 		}
-		part, _ := t.prop(ids[0], "PathPart").(string)
+		part, _ := t.Property(ids[0], "PathPart").(string)
 		parts = append([]string{part}, parts...)
-		res = t.prop(ids[0], "ParentId")
+		res = t.Property(ids[0], "ParentId")
 	}
 	return strings.Join(parts, "/")
 }
@@ -114,10 +114,10 @@ func (t *Template) methodPath(res any) string {
 // apiSourceMatches reports whether a permission's SourceArn
 // (arn:...:execute-api:region:account:<api>/<stage>/<METHOD>/<path>) covers route of api.
 func (t *Template) apiSourceMatches(src any, api []string, route string) bool {
-	if len(api) != 1 || !slices.Contains(t.resourceIDs(src), api[0]) {
+	if len(api) != 1 || !slices.Contains(t.ResourceIDs(src), api[0]) {
 		return false
 	}
-	s, ok := t.render(src)
+	s, ok := t.Symbolic(src)
 	if !ok {
 		return true // it names the API; the rest cannot be rendered
 	}
@@ -133,26 +133,26 @@ func (t *Template) apiSourceMatches(src any, api []string, route string) bool {
 // queue with its function's role, or returns "".
 func (t *Template) eventSourceRefused(esm string) string {
 	var queue string
-	for _, id := range t.resourceIDs(t.prop(esm, "EventSourceArn")) {
+	for _, id := range t.ResourceIDs(t.Property(esm, "EventSourceArn")) {
 		if t.Resources[id].Type == "AWS::SQS::Queue" {
 			queue = id
 		}
 	}
-	fn := t.functionOf(t.lambdaIDs(t.prop(esm, "FunctionName")))
+	fn := t.functionOf(t.lambdaIDs(t.Property(esm, "FunctionName")))
 	if queue == "" || fn == "" {
 		return ""
 	}
-	roles := t.resourceIDs(t.prop(fn, "Role"))
+	roles := t.ResourceIDs(t.Property(fn, "Role"))
 	if len(roles) != 1 || t.Resources[roles[0]].Type != "AWS::IAM::Role" {
 		return "" // a role outside the template
 	}
 	role := roles[0]
 	identity := t.rolePolicies(role)
 	var resourcePolicies []any
-	for _, qp := range t.ofType("AWS::SQS::QueuePolicy") {
-		for _, q := range iam.Values(t.prop(qp, "Queues")) {
-			if slices.Contains(t.resourceIDs(q), queue) {
-				resourcePolicies = append(resourcePolicies, t.prop(qp, "PolicyDocument"))
+	for _, qp := range t.LogicalIDs("AWS::SQS::QueuePolicy") {
+		for _, q := range iam.Values(t.Property(qp, "Queues")) {
+			if slices.Contains(t.ResourceIDs(q), queue) {
+				resourcePolicies = append(resourcePolicies, t.Property(qp, "PolicyDocument"))
 			}
 		}
 	}
@@ -164,11 +164,11 @@ func (t *Template) eventSourceRefused(esm string) string {
 		}
 		if d := t.Evaluate(identity, req); !d.Allowed {
 			return fmt.Sprintf("event source %s: role %s of %s may not %s on queue %s (%s)",
-				t.describe(esm), t.describe(role), t.describe(fn), action, t.describe(queue), d.Why)
+				t.Describe(esm), t.Describe(role), t.Describe(fn), action, t.Describe(queue), d.Why)
 		}
 		if d := t.Evaluate(resourcePolicies, req); d.ExplicitDeny {
 			return fmt.Sprintf("event source %s: the policy of queue %s denies %s to role %s (%s)",
-				t.describe(esm), t.describe(queue), action, t.describe(role), d.Why)
+				t.Describe(esm), t.Describe(queue), action, t.Describe(role), d.Why)
 		}
 	}
 	return ""
@@ -181,7 +181,7 @@ func (t *Template) functionOf(ids []string) string {
 		if t.Resources[id].Type == "AWS::Lambda::Function" {
 			return id
 		}
-		ids = t.lambdaIDs(t.prop(id, "FunctionName"))
+		ids = t.lambdaIDs(t.Property(id, "FunctionName"))
 	}
 	return ""
 }
@@ -189,21 +189,21 @@ func (t *Template) functionOf(ids []string) string {
 // rolePolicies returns the identity policy documents attached to role in the template.
 func (t *Template) rolePolicies(role string) []any {
 	var docs []any
-	for _, p := range iam.Values(t.prop(role, "Policies")) {
+	for _, p := range iam.Values(t.Property(role, "Policies")) {
 		if m, ok := p.(map[string]any); ok {
 			docs = append(docs, m["PolicyDocument"])
 		}
 	}
 	for _, typ := range []string{"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"} {
-		for _, id := range t.ofType(typ) {
-			if slices.Contains(t.resourceIDs(t.prop(id, "Roles")), role) {
-				docs = append(docs, t.prop(id, "PolicyDocument"))
+		for _, id := range t.LogicalIDs(typ) {
+			if slices.Contains(t.ResourceIDs(t.Property(id, "Roles")), role) {
+				docs = append(docs, t.Property(id, "PolicyDocument"))
 			}
 		}
 	}
-	for _, arn := range iam.Values(t.prop(role, "ManagedPolicyArns")) {
-		if ids := t.resourceIDs(arn); len(ids) == 1 && t.Resources[ids[0]].Type == "AWS::IAM::ManagedPolicy" {
-			docs = append(docs, t.prop(ids[0], "PolicyDocument"))
+	for _, arn := range iam.Values(t.Property(role, "ManagedPolicyArns")) {
+		if ids := t.ResourceIDs(arn); len(ids) == 1 && t.Resources[ids[0]].Type == "AWS::IAM::ManagedPolicy" {
+			docs = append(docs, t.Property(ids[0], "PolicyDocument"))
 		}
 	}
 	return docs
@@ -211,8 +211,8 @@ func (t *Template) rolePolicies(role string) []any {
 
 // managedAllows reports whether an AWS managed policy attached to role grants action.
 func (t *Template) managedAllows(role, action string) bool {
-	for _, arn := range iam.Values(t.prop(role, "ManagedPolicyArns")) {
-		s, ok := t.render(arn)
+	for _, arn := range iam.Values(t.Property(role, "ManagedPolicyArns")) {
+		s, ok := t.Symbolic(arn)
 		if !ok {
 			continue
 		}

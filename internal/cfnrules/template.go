@@ -15,110 +15,49 @@
 //     a lambda:InvokeFunction permission naming exactly the function or alias they call, and
 //     each SQS event source's function role may receive and delete on its queue.
 //
-// The package reads JSON only (no jsii, no network), so `mage synth` runs it on every
-// template it writes. Policies are evaluated with AWS's documented order (an explicit Deny
-// wins, then an Allow, else the implicit deny) for the request the AWS service would make.
+// Templates are read through internal/cfn, payhook's one model of a template. The package
+// reads JSON only (no jsii, no network), so `mage synth` runs it on every template it
+// writes. Policies are evaluated with AWS's documented order (an explicit Deny wins, then
+// an Allow, else the implicit deny) for the request the AWS service would make.
 package cfnrules
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
-	"sort"
+
+	"github.com/payhook/payhook/internal/cfn"
 )
 
-// Template is a parsed CloudFormation template (JSON, as CDK synthesizes it).
-type Template struct {
-	// Name identifies the template in messages (a stack name or a file path).
-	Name string
-	// Account and Region are the stack's environment when known (from the cloud
-	// assembly's manifest); "" leaves AWS::AccountId and AWS::Region symbolic.
-	Account, Region string
-	// Size is the template body's size in bytes.
-	Size int
-	// Parameters, Mappings, Conditions and Outputs are the raw sections.
-	Parameters, Mappings, Conditions, Outputs map[string]any
-	// Resources holds the resources by logical id.
-	Resources map[string]*Resource
-}
+// Template is a template under check: the model's template, with the rules' helpers.
+type Template struct{ *cfn.Template }
 
-// Resource is one resource of a template, its attributes kept raw.
-type Resource struct {
-	// Type is the CloudFormation resource type, e.g. AWS::SNS::Topic.
-	Type string `json:"Type"`
-	// Properties holds the raw properties.
-	Properties map[string]any `json:"Properties"`
-	// DependsOn is a logical id or a list of them.
-	DependsOn any `json:"DependsOn"`
-	// UpdatePolicy, CreationPolicy and Metadata are the raw attributes.
-	UpdatePolicy   any `json:"UpdatePolicy"`
-	CreationPolicy any `json:"CreationPolicy"`
-	Metadata       any `json:"Metadata"`
-	// Condition names the condition the resource is created under.
-	Condition string `json:"Condition"`
-}
-
-// Parse reads a template body. name identifies it in findings.
-func Parse(name string, body []byte) (*Template, error) {
-	var raw struct {
-		Parameters, Mappings, Conditions, Outputs map[string]any
-		Resources                                 map[string]*Resource
+// CheckAssembly checks every stack template of the cloud assembly in dir. It returns the
+// reports of all of them, and an error listing every finding when any template fails.
+func CheckAssembly(dir string) ([]Report, error) {
+	list, err := cfn.Stacks(dir)
+	if err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(body, &raw); err != nil {
-		return nil, fmt.Errorf("template %s: %w", name, err)
+	if len(list) == 0 {
+		return nil, fmt.Errorf("cloud assembly %s holds no stack template", dir)
 	}
-	if raw.Resources == nil {
-		return nil, fmt.Errorf("template %s: no Resources section", name)
-	}
-	for id, r := range raw.Resources {
-		if r == nil {
-			return nil, fmt.Errorf("template %s: resource %s is null", name, id)
+	var reports []Report
+	var errs []error
+	for _, st := range list {
+		t, err := cfn.Load(st)
+		if err != nil {
+			// An unreadable template fails the gate like a broken one, and is removed too.
+			r := Report{Template: st.ID, File: st.File, Findings: []Finding{{RuleReference, err.Error()}}}
+			reports = append(reports, r)
+			errs = append(errs, r.Err())
+			continue
+		}
+		r := Check(t)
+		r.File = st.File
+		reports = append(reports, r)
+		if err := r.Err(); err != nil {
+			errs = append(errs, err)
 		}
 	}
-	return &Template{
-		Name: name, Size: len(body),
-		Parameters: raw.Parameters, Mappings: raw.Mappings, Conditions: raw.Conditions, Outputs: raw.Outputs,
-		Resources: raw.Resources,
-	}, nil
-}
-
-// Path returns the construct path CDK recorded for a resource ("" when there is none).
-func (t *Template) Path(id string) string {
-	r := t.Resources[id]
-	if r == nil {
-		return ""
-	}
-	if m, ok := r.Metadata.(map[string]any); ok {
-		if p, ok := m["aws:cdk:path"].(string); ok {
-			return p
-		}
-	}
-	return ""
-}
-
-// describe names a resource for a message: its logical id and, when known, its construct path.
-func (t *Template) describe(id string) string {
-	if p := t.Path(id); p != "" {
-		return id + " (" + p + ")"
-	}
-	return id
-}
-
-// ofType returns the logical ids of the resources of type typ, sorted.
-func (t *Template) ofType(typ string) []string {
-	var ids []string
-	for id, r := range t.Resources {
-		if r.Type == typ {
-			ids = append(ids, id)
-		}
-	}
-	sort.Strings(ids)
-	return ids
-}
-
-// prop returns a resource's property (nil when absent).
-func (t *Template) prop(id, name string) any {
-	if r := t.Resources[id]; r != nil {
-		return r.Properties[name]
-	}
-	return nil
+	return reports, errors.Join(errs...)
 }

@@ -65,6 +65,15 @@ const (
 	ProbeLive           = "PAYHOOK_LIVE"
 )
 
+// Variables the CDK app (cmd/cdk) reads, set by `mage synth`, the bench and the tests.
+// SynthEnv is spelled as EnvPayhookEnv, a function's variable, but is the app's own.
+const (
+	SynthEnv       = "PAYHOOK_ENV"        // synthesize this env alone, without the pipeline
+	SynthPipeline  = "PAYHOOK_PIPELINE"   // "0": no pipeline, every env's stage at the top level
+	SynthEnvsDir   = "PAYHOOK_ENVS_DIR"   // the env files' directory (default envs)
+	SynthAssetsDir = "PAYHOOK_ASSETS_DIR" // the built services' directory (default build)
+)
+
 // ProbeOutputs maps each output-carrying probe variable to the stack output it carries.
 func ProbeOutputs() map[string]string {
 	return map[string]string{ProbeAPIURL: OutputAPIURL, ProbeAPIKeyID: OutputSmokeAPIKeyID, ProbeTable: OutputTableName,
@@ -174,17 +183,23 @@ func StageName(env string) string { return "payhook-" + env }
 // SigningSecretName is the Secrets Manager name of an env's signing secrets.
 func SigningSecretName(env string) string { return "payhook/" + env + "/signing-secrets" }
 
-// Partition is the AWS partition of a region ("aws" for a commercial or unknown one).
+// Partition is the AWS partition of a region, from the AWS SDK's partition metadata
+// (regions_gen.go); "aws" for a region the SDK does not know.
 func Partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	default:
-		return "aws"
+	if p, ok := regionPartition(region); ok {
+		return p
 	}
+	return "aws"
 }
+
+// KnownRegion reports whether the AWS SDK's partition metadata lists region.
+func KnownRegion(region string) bool {
+	_, ok := regionPartition(region)
+	return ok
+}
+
+// Regions are the regions the AWS SDK's partition metadata lists, sorted.
+func Regions() []string { return regionNames() }
 
 // AWS limits that payhook's validation and its constructs both rely on.
 const (

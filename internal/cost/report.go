@@ -1,23 +1,18 @@
 package cost
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/payhook/payhook/envs"
+	"github.com/payhook/payhook/internal/cfn"
 )
 
 // CountTemplate counts what an env's synthesized template holds that is billed per month.
 func CountTemplate(body []byte) (TemplateCounts, error) {
-	var tmpl struct {
-		Resources map[string]struct {
-			Type       string
-			Properties map[string]any
-		}
-	}
-	if err := json.Unmarshal(body, &tmpl); err != nil {
+	tmpl, err := cfn.Parse("count", body)
+	if err != nil {
 		return TemplateCounts{}, fmt.Errorf("count template: %w", err)
 	}
 	var c TemplateCounts

@@ -21,6 +21,8 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+
+	"github.com/payhook/payhook/internal/cfn"
 )
 
 // Package is the npm package holding the binary and the rules, under node_modules.
@@ -187,23 +189,20 @@ type guardMetadata struct {
 }
 
 func readMetadata(file string) (map[string]guardMetadata, error) {
-	b, err := os.ReadFile(file)
+	tmpl, err := cfn.ParseTemplate(file)
 	if err != nil {
 		return nil, fmt.Errorf("guard: %w", err)
 	}
-	var tmpl struct {
-		Resources map[string]struct {
-			Metadata struct {
-				Guard guardMetadata `json:"guard"`
-			}
-		}
-	}
-	if err := json.Unmarshal(b, &tmpl); err != nil {
-		return nil, fmt.Errorf("guard: %s: %w", file, err)
-	}
 	out := map[string]guardMetadata{}
 	for id, r := range tmpl.Resources {
-		out[id] = r.Metadata.Guard
+		var md guardMetadata
+		if g, ok := r.Metadata["guard"]; ok {
+			b, _ := json.Marshal(g)
+			if err := json.Unmarshal(b, &md); err != nil {
+				return nil, fmt.Errorf("guard: %s: %s: Metadata.guard: %w", file, id, err)
+			}
+		}
+		out[id] = md
 	}
 	return out, nil
 }

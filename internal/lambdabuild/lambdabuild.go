@@ -1,6 +1,8 @@
-// Package lambdabuild compiles payhook's Lambda services into the `bootstrap` executables
-// that the provided.al2023 runtime runs, reproducibly: the same source gives the same
-// bytes, so the CDK asset hash changes only when the code does.
+// Package lambdabuild compiles Go Lambda functions into the `bootstrap` executables that
+// the provided.al2023 runtime runs, and is the one owner of their build flags: Build makes
+// payhook's services for Lambda (linux/arm64) reproducibly, so the same source gives the
+// same bytes and the CDK asset hash changes only when the code does; Host makes any
+// packages for this machine, incrementally, for the local runtime emulator.
 package lambdabuild
 
 import (
@@ -11,6 +13,14 @@ import (
 	"path/filepath"
 	"strings"
 )
+
+// Tags are the build tags of every bootstrap: the provided runtimes need no RPC mode.
+const Tags = "lambda.norpc"
+
+// buildEnv is the go command's environment for a bootstrap: CGO off, plus extra.
+func buildEnv(extra ...string) []string {
+	return append(append(os.Environ(), "CGO_ENABLED=0"), extra...)
+}
 
 // Services are the Lambda services under services/, by directory name.
 var Services = []string{"ingest", "accounting", "notifyfailures", "reconciler"}
@@ -42,10 +52,10 @@ func BuildOne(ctx context.Context, root, outDir, service string, target Target) 
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return fmt.Errorf("build %s: %w", service, err)
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-tags", "lambda.norpc",
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-tags", Tags,
 		"-ldflags", "-s -w -buildid=", "-o", out, "./services/"+service)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+target.GOOS, "GOARCH="+target.GOARCH, "GOFLAGS=-mod=readonly")
+	cmd.Env = buildEnv("GOOS="+target.GOOS, "GOARCH="+target.GOARCH, "GOFLAGS=-mod=readonly")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("build %s for %s/%s: %w\n%s", service, target.GOOS, target.GOARCH, err, strings.TrimSpace(string(b)))
 	}

@@ -10,8 +10,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/payhook/payhook/internal/cfn"
 	"github.com/payhook/payhook/internal/emulators"
-	"github.com/payhook/payhook/internal/localrun/cfn"
 )
 
 // Config configures Start.
@@ -71,6 +71,9 @@ func (l *Local) configure() error {
 	l.Config.Template = path
 	if l.Template, err = cfn.ParseTemplate(path); err != nil {
 		return err
+	}
+	if l.Template.Transform != nil {
+		return fmt.Errorf("template %s uses a Transform (%v): transforms are not supported locally", path, l.Template.Transform)
 	}
 	if l.Config.Region == "" {
 		l.Config.Region = l.Template.Region

@@ -22,9 +22,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payhook/payhook/examples/ordersapp"
+	"github.com/payhook/payhook/internal/cfn"
 	"github.com/payhook/payhook/internal/localrun"
 	"github.com/payhook/payhook/internal/localrun/apigw"
-	"github.com/payhook/payhook/internal/localrun/cfn"
 	"github.com/payhook/payhook/internal/localrun/internal/testenv"
 	"github.com/payhook/payhook/internal/localrun/lambdarie"
 	"github.com/payhook/payhook/internal/localrun/provision"
@@ -156,4 +156,16 @@ func TestDefaultAppRunsOnlyCustomRuntimes(t *testing.T) {
 	for _, rt := range []string{"nodejs22.x", "python3.12", ""} {
 		assert.Contains(t, hook(&lambdarie.FunctionSpec{Runtime: rt}), "only custom runtimes", "runtime %q is listed, not run", rt)
 	}
+}
+
+// TestRefusesATransform: a template with a Transform needs its macro run, which local
+// mode cannot do; it says so before starting anything.
+func TestRefusesATransform(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "App.template.json")
+	require.NoError(t, os.WriteFile(file, []byte(`{"Transform": "AWS::Serverless-2016-10-31", "Resources": {"A": {"Type": "AWS::SQS::Queue"}}}`), 0o644))
+	l, err := localrun.Start(context.Background(), localrun.Config{Template: file, Root: dir, WorkDir: dir})
+	require.Error(t, err)
+	assert.Nil(t, l)
+	assert.Contains(t, err.Error(), "transforms are not supported locally")
 }

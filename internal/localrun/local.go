@@ -9,9 +9,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/payhook/payhook/internal/cfn"
 	"github.com/payhook/payhook/internal/emulators"
+	"github.com/payhook/payhook/internal/lambdabuild"
 	"github.com/payhook/payhook/internal/localrun/apigw"
-	"github.com/payhook/payhook/internal/localrun/cfn"
 	"github.com/payhook/payhook/internal/localrun/iamproxy"
 	"github.com/payhook/payhook/internal/localrun/lambdarie"
 	"github.com/payhook/payhook/internal/localrun/procs"
@@ -113,7 +114,7 @@ func (l *Local) progress(format string, args ...any) {
 func round(d time.Duration) time.Duration { return d.Round(10 * time.Millisecond) }
 
 // Build returns the bootstrap built from the Go package pkg under name, building it
-// (lambdarie.BuildBootstraps into <WorkDir>/functions) unless a bootstrap of that name was
+// (lambdabuild.Host into <WorkDir>/functions) unless a bootstrap of that name was
 // built before, at start (App.Builds) or by an earlier call.
 func (l *Local) Build(ctx context.Context, name, pkg string) (string, error) {
 	l.builtMu.Lock()
@@ -121,7 +122,7 @@ func (l *Local) Build(ctx context.Context, name, pkg string) (string, error) {
 	if b, ok := l.built[name]; ok {
 		return b, nil
 	}
-	built, err := lambdarie.BuildBootstraps(ctx, l.Config.Root, filepath.Join(l.Config.WorkDir, "functions"), map[string]string{name: pkg}, nil)
+	built, err := lambdabuild.Host(ctx, l.Config.Root, filepath.Join(l.Config.WorkDir, "functions"), map[string]string{name: pkg}, nil)
 	if err != nil {
 		return "", err
 	}

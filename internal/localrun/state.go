@@ -1,161 +1,32 @@
 package localrun
 
-import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
-	"time"
+import "github.com/payhook/payhook/internal/localstate"
 
-	"github.com/payhook/payhook/internal/localrun/provision"
+// The state file's types are internal/localstate's, its one definition (the probes read it
+// from there, without depending on this package); local mode names them here.
+type (
+	// State is what a running local stack tells tools: localstate.State.
+	State = localstate.State
+	// StateProvider is a webhook provider with its local secret: localstate.Provider.
+	StateProvider = localstate.Provider
+	// StateEmulators are the emulator endpoints: localstate.Emulators.
+	StateEmulators = localstate.Emulators
+	// StateAPI is a served REST API: localstate.API.
+	StateAPI = localstate.API
+	// StateFunction is a running function: localstate.Function.
+	StateFunction = localstate.Function
 )
 
-// State is what a running local stack tells tools (the smoke test, the load test, replay,
-// the end-to-end tests): where everything is and the local secrets. cmd/payhook-local
-// writes it to .payhook/local.json while it runs, and keeps it without the pids after it
-// stopped so that the next start reuses the API key and the providers' secrets.
-type State struct {
-	// Running is true while the stack runs.
-	Running bool `json:"running"`
-	// StartedAt is when the stack started.
-	StartedAt time.Time `json:"started_at"`
-	// StartupMillis is how long the start took.
-	StartupMillis int64 `json:"startup_ms"`
-	// Template is the CloudFormation template the stack was provisioned from.
-	Template string `json:"template"`
-	// Stack and Region are the stack's name and region.
-	Stack  string `json:"stack"`
-	Region string `json:"region"`
+// ReadState reads a state file; a missing file is (nil, nil) (localstate.Read).
+func ReadState(path string) (*State, error) { return localstate.Read(path) }
 
-	// Endpoint is the webhook URL: the first API's first POST route.
-	Endpoint string `json:"endpoint"`
-	// APIKey is the key for Endpoint (x-api-key header).
-	APIKey string `json:"api_key"`
-	// Providers are the webhook providers with their local signing secrets (the App's
-	// facts).
-	Providers []StateProvider `json:"providers"`
-	// Live is the application's livemode (payhook: the ingest function's PAYHOOK_LIVE).
-	Live bool `json:"live"`
-	// Table is the application's main table (payhook: the ingest function's TABLE_NAME).
-	Table string `json:"table"`
-	// QueueURL is the application's main queue (payhook: the ingest function's
-	// QUEUE_URL) and DLQURL its dead-letter queue.
-	QueueURL string `json:"queue_url"`
-	DLQURL   string `json:"dlq_url"`
-	// TopicARN is the alerts topic (payhook: notify-failures' ALERT_TOPIC_ARN).
-	TopicARN string `json:"topic_arn"`
-	// Emulators are the emulator endpoints (for AWS_ENDPOINT_URL_<SERVICE>).
-	Emulators StateEmulators `json:"emulators"`
-	// Outputs are the stack outputs with local values, as CloudFormation would report
-	// them for a deployed stack (execute-api URLs point at the local API server), so
-	// that tools read a local and a deployed stack the same way.
-	Outputs map[string]string `json:"outputs"`
+// WriteState writes the state file atomically, readable by its owner only
+// (localstate.Write).
+func WriteState(path string, s *State) error { return localstate.Write(path, s) }
 
-	// APIs lists every served API with its stage URLs and keys.
-	APIs []StateAPI `json:"apis"`
-	// Functions lists the running functions.
-	Functions []StateFunction `json:"functions"`
-	// LogDir holds the function and emulator logs.
-	LogDir string `json:"log_dir"`
-	// Pids are the processes of the running stack by role ("payhook-local",
-	// "dynamodb", "fauxqs", and each function's logical id); empty once stopped.
-	Pids map[string][]int `json:"pids,omitempty"`
-	// Unsupported lists what the template has that is not emulated.
-	Unsupported []provision.Unsupported `json:"unsupported"`
-}
-
-// StateProvider is a webhook provider and its local signing secret, and what it posts
-// when that is not the application's default (payhook: a contract.PayloadFormat).
-type StateProvider struct {
-	Name   string          `json:"name"`
-	Scheme string          `json:"scheme"`
-	Secret string          `json:"secret"`
-	Format json.RawMessage `json:"format,omitempty"`
-	// APIKey is the provider's own API key (x-api-key); "" for a keyless provider, which
-	// posts to its own path (Endpoint/<name>) without one.
-	APIKey  string `json:"api_key,omitempty"`
-	Keyless bool   `json:"keyless,omitempty"`
-}
-
-// StateEmulators are the emulator endpoints.
-type StateEmulators struct {
-	DynamoDB       string `json:"dynamodb"`
-	SQS            string `json:"sqs"`
-	SNS            string `json:"sns"`
-	SecretsManager string `json:"secretsmanager"`
-}
-
-// StateAPI is a served REST API.
-type StateAPI struct {
-	LogicalID string `json:"logical_id"`
-	// URL is the server's base URL; each stage is served under /<stage>.
-	URL string `json:"url"`
-	// Stages maps stage name to its invoke URL.
-	Stages map[string]string `json:"stages"`
-	// Routes are "METHOD /path" entries.
-	Routes []string `json:"routes"`
-	// Keys maps API key logical id to its value.
-	Keys map[string]string `json:"keys"`
-}
-
-// StateFunction is a running function.
-type StateFunction struct {
-	LogicalID string `json:"logical_id"`
-	Name      string `json:"name"`
-	Service   string `json:"service"`
-	Log       string `json:"log"`
-}
-
-// ReadState reads a state file; a missing file is (nil, nil).
-func ReadState(path string) (*State, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read state: %w", err)
-	}
-	var s State
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("read state %s: %w", path, err)
-	}
-	return &s, nil
-}
-
-// WriteState writes the state file atomically, readable by its owner only (it holds the
-// local secrets).
-func WriteState(path string, s *State) error {
-	b, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return fmt.Errorf("write state: %w", err)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("write state: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".local-*.json")
-	if err != nil {
-		return fmt.Errorf("write state: %w", err)
-	}
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write state: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write state: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write state: %w", err)
-	}
-	return nil
-}
-
-// apiKeys returns the API key values of a previous state by the key's logical id, for a
-// new start to keep them.
-func (s *State) apiKeys() map[string]string {
+// previousAPIKeys returns the API key values of a previous state (nil on a first run) by the
+// key's logical id, for a new start to keep them.
+func previousAPIKeys(s *State) map[string]string {
 	keys := map[string]string{}
 	if s == nil {
 		return keys

@@ -11,9 +11,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/payhook/payhook/internal/cfn"
 	"github.com/payhook/payhook/internal/emulators"
+	"github.com/payhook/payhook/internal/lambdabuild"
 	"github.com/payhook/payhook/internal/localrun/apigw"
-	"github.com/payhook/payhook/internal/localrun/cfn"
 	"github.com/payhook/payhook/internal/localrun/lambdarie"
 	"github.com/payhook/payhook/internal/localrun/provision"
 	"github.com/payhook/payhook/internal/localrun/schedule"
@@ -51,7 +52,7 @@ func (l *Local) provision(ctx context.Context) error {
 	if l.Clients, err = provision.NewClients(l.Endpoints); err != nil {
 		return err
 	}
-	opts := provision.Options{Region: l.Config.Region, APIKeys: l.Config.Previous.apiKeys(),
+	opts := provision.Options{Region: l.Config.Region, APIKeys: previousAPIKeys(l.Config.Previous),
 		Hooks: l.Config.App.ProvisionHooks(l.Config.Previous)}
 	if l.Stack, err = provision.ProvisionWith(ctx, l.Template, l.Clients, opts); err != nil {
 		return err
@@ -165,7 +166,7 @@ func (l *Local) installAndBuild(ctx context.Context, builds map[string]string) e
 		return nil
 	}
 	start = time.Now()
-	built, err := lambdarie.BuildBootstraps(ctx, l.Config.Root, filepath.Join(l.Config.WorkDir, "functions"), builds, nil)
+	built, err := lambdabuild.Host(ctx, l.Config.Root, filepath.Join(l.Config.WorkDir, "functions"), builds, nil)
 	if err != nil {
 		return err
 	}

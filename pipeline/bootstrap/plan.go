@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/payhook/payhook/envs"
-	"github.com/payhook/payhook/internal/cfnrules"
+	"github.com/payhook/payhook/internal/cfn"
 	"github.com/payhook/payhook/internal/contract"
 )
 
@@ -50,16 +50,16 @@ func NewPlan(assembly, envsDir, env string, cdkTemplate []byte) (*Plan, error) {
 		}
 		p.Account, p.Region, p.Trust = e.Account, e.Region, pc.Account
 	}
-	stacks, err := cfnrules.Templates(assembly)
+	stacks, err := cfn.Stacks(assembly)
 	if err != nil {
 		return nil, err
 	}
-	var templates []Template
+	var templates []*cfn.Template
 	for _, st := range stacks {
 		if st.Account != p.Account || st.Region != p.Region {
 			continue
 		}
-		t, err := readTemplate(st)
+		t, err := cfn.Load(st)
 		if err != nil {
 			return nil, err
 		}
@@ -82,23 +82,6 @@ func NewPlan(assembly, envsDir, env string, cdkTemplate []byte) (*Plan, error) {
 	}
 	p.Dir = filepath.Join(".payhook", "bootstrap", p.Account+"-"+p.Region)
 	return p, nil
-}
-
-// readTemplate reads a stack's template and its name (the manifest's stackName, else its id).
-func readTemplate(st cfnrules.StackTemplate) (Template, error) {
-	b, err := os.ReadFile(st.File)
-	if err != nil {
-		return Template{}, fmt.Errorf("bootstrap: %w", err)
-	}
-	var body map[string]any
-	if err := json.Unmarshal(b, &body); err != nil {
-		return Template{}, fmt.Errorf("bootstrap: %s: %w", st.File, err)
-	}
-	name := st.StackName
-	if name == "" {
-		name = st.Stack
-	}
-	return Template{StackName: name, Body: body}, nil
 }
 
 // Write writes the policy documents (execution-policy-<n>.json, for review) and the

@@ -12,6 +12,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/payhook/payhook/internal/cfn"
+	"github.com/payhook/payhook/internal/iam"
 )
 
 //go:embed handlers.json
@@ -46,14 +49,6 @@ func HandlerActions(typ string) (actions []string, ok bool) {
 // PassedToService is the service a resource of type typ passes its role to ("" for none).
 func PassedToService(typ string) string { return passedTo[typ] }
 
-// Template is one stack that will deploy with the policy.
-type Template struct {
-	// StackName is the stack's name: CloudFormation names the roles it generates after it.
-	StackName string
-	// Body is the template, as JSON values.
-	Body map[string]any
-}
-
 // Statement is one statement of an IAM policy.
 type Statement struct {
 	Sid       string         `json:"Sid"`
@@ -85,7 +80,7 @@ var (
 // service, exactly the actions its resource types' handlers call; IAM only on roles named
 // after the stacks (<stack name>-*), attaching only the AWS managed policies the templates
 // attach, passing roles only to the services that take them.
-func ExecutionPolicy(partition, account string, templates []Template) ([]Statement, error) {
+func ExecutionPolicy(partition, account string, templates []*cfn.Template) ([]Statement, error) {
 	table, err := handlers()
 	if err != nil {
 		return nil, err
@@ -95,27 +90,25 @@ func ExecutionPolicy(partition, account string, templates []Template) ([]Stateme
 	var managed, services, roles []string
 	for _, t := range templates {
 		roles = appendNew(roles, fmt.Sprintf("arn:%s:iam::%s:role/%s-*", partition, account, t.StackName))
-		res, _ := t.Body["Resources"].(map[string]any)
-		for _, id := range sortedKeys(res) {
-			r, _ := res[id].(map[string]any)
-			typ, _ := r["Type"].(string)
-			actions, ok := table[typ]
+		for _, id := range t.LogicalIDs() {
+			r := t.Resources[id]
+			actions, ok := table[r.Type]
 			if !ok {
-				errs = append(errs, fmt.Errorf("%s: %s: no handler permissions for %s in pipeline/bootstrap/handlers.json", t.StackName, id, typ))
+				errs = append(errs, fmt.Errorf("%s: %s: no handler permissions for %s in pipeline/bootstrap/handlers.json", t.StackName, id, r.Type))
 				continue
 			}
 			for _, a := range actions {
 				svc, _, _ := strings.Cut(a, ":")
 				byService[svc] = appendNew(byService[svc], a)
 			}
-			if passesRole(res, r) {
-				if s, ok := passedTo[typ]; ok {
+			if passesRole(t, r) {
+				if s, ok := passedTo[r.Type]; ok {
 					services = appendNew(services, s)
 				} else {
-					errs = append(errs, fmt.Errorf("%s: %s: %s passes a role, but to which service is not known (pipeline/bootstrap/policy.go passedTo)", t.StackName, id, typ))
+					errs = append(errs, fmt.Errorf("%s: %s: %s passes a role, but to which service is not known (pipeline/bootstrap/policy.go passedTo)", t.StackName, id, r.Type))
 				}
 			}
-			arns, err := managedPolicies(partition, r)
+			arns, err := managedPolicies(t, r)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: %s: %w", t.StackName, id, err))
 			}
@@ -166,13 +159,12 @@ func statements(partition, account string, byService map[string][]string, roles,
 
 // passesRole reports whether a resource's properties name a role (of the template, or by ARN):
 // CloudFormation then passes that role to the resource's service.
-func passesRole(resources map[string]any, r map[string]any) bool {
-	if r["Type"] == "AWS::IAM::Role" || r["Type"] == "AWS::IAM::Policy" {
+func passesRole(t *cfn.Template, r *cfn.Resource) bool {
+	if r.Type == "AWS::IAM::Role" || r.Type == "AWS::IAM::Policy" {
 		return false // a role's own definition, or its policy, passes nothing
 	}
-	props, _ := r["Properties"].(map[string]any)
 	rest := map[string]any{}
-	for k, v := range props {
+	for k, v := range r.Properties {
 		switch k {
 		case "KeyPolicy", "PolicyDocument", "ResourcePolicy": // a principal named in a policy is not passed
 		default:
@@ -183,70 +175,38 @@ func passesRole(resources map[string]any, r map[string]any) bool {
 	if strings.Contains(string(b), ":role/") {
 		return true
 	}
-	for id, other := range resources {
-		if m, _ := other.(map[string]any); m["Type"] == "AWS::IAM::Role" && strings.Contains(string(b), `{"Fn::GetAtt":["`+id+`","Arn"]}`) {
+	for _, ref := range cfn.ReferencesIn(rest) {
+		if role := t.Resources[ref.Target]; role != nil && role.Type == "AWS::IAM::Role" && ref.Attr == "Arn" {
 			return true
 		}
 	}
 	return false
 }
 
-// managedPolicies returns the ARNs of the AWS managed policies a role attaches.
-func managedPolicies(partition string, r map[string]any) ([]string, error) {
-	if r["Type"] != "AWS::IAM::Role" {
+// managedPolicies returns the ARNs of the AWS managed policies a role attaches, which must
+// be literal (a string, or a join of strings and the partition).
+func managedPolicies(t *cfn.Template, r *cfn.Resource) ([]string, error) {
+	if r.Type != "AWS::IAM::Role" {
 		return nil, nil
 	}
-	props, _ := r["Properties"].(map[string]any)
-	list, _ := props["ManagedPolicyArns"].([]any)
 	var out []string
-	for _, v := range list {
-		s, err := literal(partition, v)
-		if err != nil {
-			return nil, fmt.Errorf("ManagedPolicyArns: %w", err)
+	for _, v := range iam.Values(r.Properties["ManagedPolicyArns"]) {
+		s, ok := t.Symbolic(v)
+		if !ok || strings.ContainsAny(s, "{}$") {
+			return nil, fmt.Errorf("ManagedPolicyArns: %v is not a literal ARN", v)
 		}
 		out = append(out, s)
 	}
 	return out, nil
 }
 
-// literal renders a string or an Fn::Join of strings and Ref AWS::Partition.
-func literal(partition string, v any) (string, error) {
-	switch x := v.(type) {
-	case string:
-		return x, nil
-	case map[string]any:
-		if ref, ok := x["Ref"]; ok && ref == "AWS::Partition" {
-			return partition, nil
-		}
-		join, ok := x["Fn::Join"].([]any)
-		if !ok || len(join) != 2 {
-			break
-		}
-		parts, _ := join[1].([]any)
-		var b strings.Builder
-		for i, p := range parts {
-			s, err := literal(partition, p)
-			if err != nil {
-				return "", err
-			}
-			if i > 0 {
-				b.WriteString(fmt.Sprint(join[0]))
-			}
-			b.WriteString(s)
-		}
-		return b.String(), nil
-	}
-	return "", fmt.Errorf("%v is not a literal ARN", v)
-}
-
 // checkRoleName refuses a role whose explicit name the IAM statements would not cover.
-func checkRoleName(t Template, id string, r map[string]any) []error {
-	if r["Type"] != "AWS::IAM::Role" {
+func checkRoleName(t *cfn.Template, id string, r *cfn.Resource) []error {
+	if r.Type != "AWS::IAM::Role" {
 		return nil
 	}
-	props, _ := r["Properties"].(map[string]any)
-	name, ok := props["RoleName"].(string)
-	if props["RoleName"] != nil && !ok {
+	name, ok := r.Properties["RoleName"].(string)
+	if r.Properties["RoleName"] != nil && !ok {
 		return []error{fmt.Errorf("%s: %s: RoleName is not a literal", t.StackName, id)}
 	}
 	if ok && !strings.HasPrefix(name, t.StackName+"-") {

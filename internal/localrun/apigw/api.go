@@ -1,9 +1,10 @@
 // Package apigw serves a REST API (API Gateway v1) with Lambda proxy integrations on
 // 127.0.0.1 as API Gateway serves it: the template's resources and methods only, API keys
 // and usage plans, stage and per-key throttles and quotas, the 10 MB payload limit, the
-// proxy event as API Gateway builds it (header names as the client spelled them) and the
-// proxy response as API Gateway reads it, with API Gateway's own error responses. The API
-// it serves (API, Stage, Route, UsagePlan...) is what provisioning read from the template.
+// proxy event as API Gateway builds it (header names lower-cased, as for HTTP/2 clients)
+// and the proxy response as API Gateway reads it, with API Gateway's own error responses.
+// The API it serves (API, Stage, Route, UsagePlan...) is what provisioning read from the
+// template.
 package apigw
 
 // API is a REST API (API Gateway v1) with its routes, stages, keys and usage plans.

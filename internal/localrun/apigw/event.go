@@ -60,34 +60,28 @@ func (s *Server) event(r *http.Request, req *request) events.APIGatewayProxyRequ
 	return ev
 }
 
-// proxyHeaders returns the request's headers with those API Gateway adds, under the
-// names the client spelled (canonical when unknown); the headers API Gateway adds keep
-// their own spelling unless the client sent them.
+// proxyHeaders returns the request's headers with those API Gateway adds (Host,
+// X-Forwarded-For/-Port/-Proto, X-Amzn-Trace-Id), every name lower-cased as API Gateway
+// passes them for HTTP/2 clients.
 func proxyHeaders(r *http.Request, req *request, sourceIP string) map[string][]string {
-	name := func(canonical string) string {
-		if n, ok := req.names[canonical]; ok {
-			return n
-		}
-		return canonical
-	}
 	_, port, _ := net.SplitHostPort(r.Host)
 	if port == "" {
 		port = "80"
 	}
 	mv := map[string][]string{}
 	for k, vs := range r.Header {
-		mv[name(k)] = append([]string(nil), vs...)
+		name := strings.ToLower(k)
+		mv[name] = append(mv[name], vs...)
 	}
-	mv[name("Host")] = []string{r.Host}
+	mv["host"] = []string{r.Host}
 	if prev := r.Header.Get("X-Forwarded-For"); prev != "" {
-		mv[name("X-Forwarded-For")] = []string{prev + ", " + sourceIP}
+		mv["x-forwarded-for"] = []string{prev + ", " + sourceIP}
 	} else {
-		mv[name("X-Forwarded-For")] = []string{sourceIP}
+		mv["x-forwarded-for"] = []string{sourceIP}
 	}
-	mv[name("X-Forwarded-Port")] = []string{port}
-	mv[name("X-Forwarded-Proto")] = []string{"http"}
-	traceID := fmt.Sprintf("Root=1-%08x-%s", req.at.Unix(), randid.Hex(12))
-	mv[name("X-Amzn-Trace-Id")] = []string{traceID}
+	mv["x-forwarded-port"] = []string{port}
+	mv["x-forwarded-proto"] = []string{"http"}
+	mv["x-amzn-trace-id"] = []string{fmt.Sprintf("Root=1-%08x-%s", req.at.Unix(), randid.Hex(12))}
 	return mv
 }
 

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/payhook/payhook/internal/emulators"
 	"github.com/payhook/payhook/internal/localrun/lambdarie"
 	"github.com/payhook/payhook/internal/localrun/randid"
@@ -43,10 +45,12 @@ const (
 //     {"message": "Internal server error"}; a function still running after 29 s is 504
 //     {"message": "Endpoint request timed out"}.
 //
-// Header names reach the function as the client spelled them (the connection's bytes are
-// re-read for that: Go's server canonicalizes them).
+// Header names reach the function lower-cased (x-api-key, stripe-signature), as API
+// Gateway passes them for HTTP/2 clients; a function must match header names without
+// regard to case (on AWS, an HTTP/1.1 client's names reach it as spelled).
 //
-// Differences from API Gateway: when the API declares no
+// Differences from API Gateway: an HTTP/1.1 client's header names are lower-cased too
+// (API Gateway passes them as the client spelled them); when the API declares no
 // binaryMediaTypes, a body whose Content-Type is not textual (text/*, JSON, XML, form,
 // JavaScript) or that is not UTF-8 is passed base64-encoded with isBase64Encoded set
 // (API Gateway would pass it as text); WAF, resource policies, authorizers and custom
@@ -68,9 +72,9 @@ type Server struct {
 	srv *http.Server
 	ln  net.Listener
 
-	mu      sync.Mutex
-	buckets map[string]*tokenBucket
-	quotas  map[string]*quotaCounter
+	mu       sync.Mutex
+	limiters map[string]*rate.Limiter
+	quotas   map[string]*quotaCounter
 }
 
 // NewServer returns a server for api whose routes invoke functions.
@@ -94,8 +98,7 @@ func (s *Server) Start(addr string) error {
 		return fmt.Errorf("API %s: listen on %s: %w", s.API.LogicalID, addr, err)
 	}
 	s.ln = ln
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ConnContext: withConn}
-	ln = recordingListener{ln}
+	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.srv.Serve(ln) }()
 	return nil
 }
@@ -140,7 +143,6 @@ func (s *Server) log() *slog.Logger {
 // request is a request that passed API Gateway's checks: its stage, route and key.
 type request struct {
 	id     string
-	names  map[string]string // header names as sent, by canonical name
 	at     time.Time
 	stage  Stage
 	route  Route
@@ -152,8 +154,7 @@ type request struct {
 
 // ServeHTTP handles one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// First, for every request on the connection: the header names as sent.
-	req := &request{at: s.now(), names: rawHeaderNames(r), id: randid.UUID()}
+	req := &request{at: s.now(), id: randid.UUID()}
 	rec := &statusRecorder{ResponseWriter: w}
 	w = rec
 	w.Header().Set("x-amzn-RequestId", req.id)
@@ -194,7 +195,7 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, req *request) boo
 		return false
 	}
 	req.stage, req.route, req.params, req.path = stage, route, params, path
-	if stage.Throttle != nil && !s.bucket("stage:"+stage.Name, stage.Throttle).allow(s.now()) {
+	if stage.Throttle != nil && !s.limiter("stage:"+stage.Name, stage.Throttle).AllowN(s.now(), 1) {
 		gatewayError(w, http.StatusTooManyRequests, "TooManyRequestsException", "Too Many Requests")
 		return false
 	}
@@ -207,7 +208,7 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, req *request) boo
 		return false
 	}
 	req.key = k
-	if plan.Throttle != nil && !s.bucket("plan:"+plan.ID+":"+k.ID, plan.Throttle).allow(s.now()) {
+	if plan.Throttle != nil && !s.limiter("plan:"+plan.ID+":"+k.ID, plan.Throttle).AllowN(s.now(), 1) {
 		gatewayError(w, http.StatusTooManyRequests, "TooManyRequestsException", "Too Many Requests")
 		return false
 	}
@@ -226,7 +227,6 @@ func readBody(w http.ResponseWriter, r *http.Request, req *request) bool {
 		gatewayError(w, http.StatusBadRequest, "BadRequestException", "Could not read the request body")
 		return false
 	}
-	requestBodyRead(r)
 	if len(body) > MaxPayloadBytes {
 		gatewayError(w, http.StatusRequestEntityTooLarge, "RequestTooLongException", "Request Too Long")
 		return false

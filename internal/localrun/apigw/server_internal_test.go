@@ -8,17 +8,39 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestTokenBucket(t *testing.T) {
-	now := time.Unix(0, 0)
-	b := newTokenBucket(10, 20, now)
+func TestLimiter(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	l := newLimiter(10, 20)
 	n := 0
-	for b.allow(now) {
+	for l.AllowN(now, 1) {
 		n++
 	}
-	assert.Equal(t, 20, n, "burst")
-	assert.False(t, b.allow(now.Add(50*time.Millisecond)), "half a token")
-	assert.True(t, b.allow(now.Add(100*time.Millisecond)), "one token after 100 ms at 10/s")
-	assert.False(t, b.allow(now.Add(100*time.Millisecond)))
+	assert.Equal(t, 20, n, "a full bucket: the burst")
+	assert.False(t, l.AllowN(now.Add(50*time.Millisecond), 1), "half a token")
+	assert.True(t, l.AllowN(now.Add(100*time.Millisecond), 1), "one token after 100 ms at 10/s")
+	assert.False(t, l.AllowN(now.Add(100*time.Millisecond), 1))
+	n = 0
+	for l.AllowN(now.Add(time.Hour), 1) {
+		n++
+	}
+	assert.Equal(t, 20, n, "refilled up to the burst, not beyond")
+}
+
+func TestLimiterDefaults(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	count := func(l interface{ AllowN(time.Time, int) bool }, at time.Time) int {
+		n := 0
+		for n < 100 && l.AllowN(at, 1) {
+			n++
+		}
+		return n
+	}
+	assert.Equal(t, 5, count(newLimiter(5, 0), now), "no burst: the rate")
+	assert.Equal(t, 1, count(newLimiter(0.5, 0), now), "no burst, rate under 1: one")
+	l := newLimiter(0, 3)
+	assert.Equal(t, 3, count(l, now), "no rate: the burst")
+	assert.Equal(t, 0, count(l, now.Add(time.Hour)), "no rate: never refilled")
+	assert.Equal(t, 0, count(newLimiter(0, 0), now), "neither: nothing passes")
 }
 
 func TestMatchRoute(t *testing.T) {
@@ -64,15 +86,4 @@ func TestBinaryBody(t *testing.T) {
 	assert.True(t, binaryBody([]string{"application/json"}, "application/json", []byte("{}")), "binaryMediaTypes decide")
 	assert.False(t, binaryBody([]string{"image/*"}, "application/octet-stream", []byte{0xff}))
 	assert.True(t, binaryBody([]string{"*/*"}, "text/plain", []byte("x")))
-}
-
-func TestChunkedLength(t *testing.T) {
-	n, ok := chunkedLength([]byte("2\r\n{}\r\n0\r\n\r\nNEXT"))
-	assert.True(t, ok)
-	assert.Equal(t, 12, n)
-	n, ok = chunkedLength([]byte("1;ext=1\r\na\r\n0\r\nTrailer: x\r\n\r\n"))
-	assert.True(t, ok)
-	assert.Equal(t, 29, n)
-	_, ok = chunkedLength([]byte("5\r\nab"))
-	assert.False(t, ok)
 }

@@ -4,20 +4,23 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
-func (s *Server) bucket(key string, t *Throttle) *tokenBucket {
+// limiter returns the token bucket of key, made for t on first use.
+func (s *Server) limiter(key string, t *Throttle) *rate.Limiter {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.buckets == nil {
-		s.buckets = map[string]*tokenBucket{}
+	if s.limiters == nil {
+		s.limiters = map[string]*rate.Limiter{}
 	}
-	b, ok := s.buckets[key]
+	l, ok := s.limiters[key]
 	if !ok {
-		b = newTokenBucket(t.RateLimit, t.BurstLimit, s.now())
-		s.buckets[key] = b
+		l = newLimiter(t.RateLimit, t.BurstLimit)
+		s.limiters[key] = l
 	}
-	return b
+	return l
 }
 
 func (s *Server) quota(pl *UsagePlan, k *APIKey) *quotaCounter {
@@ -35,35 +38,14 @@ func (s *Server) quota(pl *UsagePlan, k *APIKey) *quotaCounter {
 	return q
 }
 
-// tokenBucket is API Gateway's throttle: rate tokens per second, capacity burst.
-type tokenBucket struct {
-	mu     sync.Mutex
-	rate   float64
-	burst  float64
-	tokens float64
-	last   time.Time
-}
-
-func newTokenBucket(rate float64, burst int, now time.Time) *tokenBucket {
-	b := float64(burst)
-	if b <= 0 && rate > 0 {
-		b = max(1, rate)
+// newLimiter is API Gateway's throttle: a token bucket that starts full, holding burst
+// tokens and refilled at rate tokens per second. A burst of 0 with a positive rate is
+// taken as max(1, rate) (rounded down); a rate of 0 lets the burst through once only.
+func newLimiter(r float64, burst int) *rate.Limiter {
+	if burst <= 0 && r > 0 {
+		burst = max(1, int(r))
 	}
-	return &tokenBucket{rate: rate, burst: b, tokens: b, last: now}
-}
-
-func (b *tokenBucket) allow(now time.Time) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if el := now.Sub(b.last).Seconds(); el > 0 {
-		b.tokens = min(b.burst, b.tokens+el*b.rate)
-		b.last = now
-	}
-	if b.tokens >= 1 {
-		b.tokens--
-		return true
-	}
-	return false
+	return rate.NewLimiter(rate.Limit(r), burst)
 }
 
 // quotaCounter counts requests per calendar period in UTC (the quota's Offset is not

@@ -1,8 +1,8 @@
 // Package lambdarie runs Lambda functions on this machine under the AWS Lambda Runtime
 // Interface Emulator (RIE), as Lambda runs them.
 //
-// InstallRIE builds the pinned RIE; BuildBootstraps builds Go packages for the host as
-// Lambda bootstraps. A Runtime starts a Function from its FunctionSpec (what the template
+// InstallRIE builds the pinned RIE (internal/lambdabuild builds the functions for the
+// host). A Runtime starts a Function from its FunctionSpec (what the template
 // configures: environment, memory, timeout, reserved concurrency): a pool of RIE
 // processes, each one execution environment serving one invocation at a time. Invoke
 // runs one synchronous invocation and reports a function error as Lambda does; Invoker is

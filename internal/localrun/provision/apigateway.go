@@ -6,8 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/payhook/payhook/internal/cfn"
 	"github.com/payhook/payhook/internal/localrun/apigw"
-	"github.com/payhook/payhook/internal/localrun/cfn"
 	"github.com/payhook/payhook/internal/localrun/randid"
 )
 

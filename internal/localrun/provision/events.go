@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/payhook/payhook/internal/localrun/cfn"
+	"github.com/payhook/payhook/internal/cfn"
 	"github.com/payhook/payhook/internal/localrun/schedule"
 )
 

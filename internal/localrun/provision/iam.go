@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/payhook/payhook/internal/cfn"
 	"github.com/payhook/payhook/internal/iam"
-	"github.com/payhook/payhook/internal/localrun/cfn"
 	"github.com/payhook/payhook/internal/localrun/iamproxy"
 	"github.com/payhook/payhook/internal/localrun/randid"
 )

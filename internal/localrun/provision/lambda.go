@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/payhook/payhook/internal/localrun/cfn"
+	"github.com/payhook/payhook/internal/cfn"
 	"github.com/payhook/payhook/internal/localrun/lambdarie"
 	"github.com/payhook/payhook/internal/localrun/randid"
 	"github.com/payhook/payhook/internal/localrun/sqspoll"

@@ -21,7 +21,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/payhook/payhook/internal/localrun/cfn"
+	"github.com/payhook/payhook/internal/cfn"
 	"github.com/payhook/payhook/internal/localrun/iamproxy"
 	"github.com/payhook/payhook/internal/localrun/lambdarie"
 )

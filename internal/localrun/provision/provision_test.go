@@ -18,8 +18,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/payhook/payhook/internal/cfn"
 	"github.com/payhook/payhook/internal/localrun/apigw"
-	"github.com/payhook/payhook/internal/localrun/cfn"
 	"github.com/payhook/payhook/internal/localrun/iamproxy"
 	"github.com/payhook/payhook/internal/localrun/internal/testenv"
 	"github.com/payhook/payhook/internal/localrun/lambdarie"
@@ -246,7 +246,7 @@ func TestProvisionReusesAPIKeys(t *testing.T) {
 }
 
 func TestProvisionUnresolvableEnvironmentIsAnError(t *testing.T) {
-	tmpl, err := cfn.ParseTemplateBytes([]byte(`{"Resources": {
+	tmpl, err := cfn.Parse("test", []byte(`{"Resources": {
 	  "Acl": {"Type": "AWS::WAFv2::WebACL"},
 	  "Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Environment": {"Variables": {
 	    "PAYHOOK_SERVICE": "ingest", "ACL_ARN": {"Fn::GetAtt": ["Acl", "Arn"]}}}}}
@@ -259,7 +259,7 @@ func TestProvisionUnresolvableEnvironmentIsAnError(t *testing.T) {
 }
 
 func TestProvisionCircularReferences(t *testing.T) {
-	tmpl, err := cfn.ParseTemplateBytes([]byte(`{"Resources": {
+	tmpl, err := cfn.Parse("test", []byte(`{"Resources": {
 	  "A": {"Type": "AWS::SQS::Queue", "Properties": {"RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["B", "Arn"]}, "maxReceiveCount": 1}}},
 	  "B": {"Type": "AWS::SQS::Queue", "Properties": {"RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["A", "Arn"]}, "maxReceiveCount": 1}}}
 	}}`))
@@ -277,7 +277,7 @@ func TestProvisionTakesRegionFromTheCloudAssembly(t *testing.T) {
 func TestProvisionHooks(t *testing.T) {
 	// GIVEN hooks that see the template first, refuse function A, and give the generated
 	// secret a value of their own
-	tmpl, err := cfn.ParseTemplateBytes([]byte(`{"Resources": {
+	tmpl, err := cfn.Parse("test", []byte(`{"Resources": {
 	  "Q": {"Type": "AWS::SQS::Queue"},
 	  "S": {"Type": "AWS::SecretsManager::Secret", "Properties": {"GenerateSecretString": {}}},
 	  "A": {"Type": "AWS::Lambda::Function", "Properties": {"Environment": {"Variables": {"S": {"Ref": "S"}}}}},
@@ -324,7 +324,7 @@ func TestProvisionHooks(t *testing.T) {
 }
 
 func TestAccessControlFailsClosed(t *testing.T) {
-	tmpl, err := cfn.ParseTemplateBytes([]byte(`{"Resources": {
+	tmpl, err := cfn.Parse("test", []byte(`{"Resources": {
 	  "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}},
 	  "Managed": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"Roles": [{"Ref": "Role"}],
 	    "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "sns:Publish", "Resource": {"Ref": "Topic"}}]}}},

@@ -7,7 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
-	"github.com/payhook/payhook/internal/localrun/cfn"
+	"github.com/payhook/payhook/internal/cfn"
 )
 
 // SNS resource types, created on the queue emulator (fauxqs).

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/payhook/payhook/internal/localrun/cfn"
+	"github.com/payhook/payhook/internal/cfn"
 )
 
 // TypeQueue is an SQS queue, created on the queue emulator (fauxqs).

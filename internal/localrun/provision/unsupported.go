@@ -5,7 +5,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/payhook/payhook/internal/localrun/cfn"
+	"github.com/payhook/payhook/internal/cfn"
+	"github.com/payhook/payhook/internal/localstate"
 )
 
 // unsupportedReasons explains, per type, why a resource has no local counterpart.
@@ -43,15 +44,9 @@ func unsupportedReason(typ string) string {
 	return "no local emulation for this resource type"
 }
 
-// Unsupported is a resource, or a setting of an emulated resource, without local effect.
-type Unsupported struct {
-	// LogicalID names the resource (for outputs, their names).
-	LogicalID string `json:"logical_id"`
-	// Type is the resource type, followed by the property for a setting.
-	Type string `json:"type"`
-	// Reason says what is not emulated and what that means locally.
-	Reason string `json:"reason"`
-}
+// Unsupported is a resource, or a setting of an emulated resource, without local effect;
+// the state file lists them (localstate.Unsupported, its definition).
+type Unsupported = localstate.Unsupported
 
 func (p *provisioner) unsupported(id, typ, reason string) {
 	p.stack.Unsupported = append(p.stack.Unsupported, Unsupported{LogicalID: id, Type: typ, Reason: reason})

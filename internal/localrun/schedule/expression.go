@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/robfig/cron/v3"
 )
 
 // Timing is a parsed EventBridge schedule expression.
@@ -17,8 +19,8 @@ type Timing interface {
 
 // Parse parses an EventBridge schedule expression: rate(N minute|minutes|hour|
 // hours|day|days) or cron(minutes hours day-of-month month day-of-week year) with
-// *, ?, lists, ranges, steps and month and day names. The cron extensions L, W and #
-// are not supported locally.
+// *, ?, lists, ranges, steps and month and day names (the first five fields are read by
+// github.com/robfig/cron). The cron extensions L, W and # are not supported locally.
 func Parse(expr string) (Timing, error) {
 	expr = strings.TrimSpace(expr)
 	switch {
@@ -61,70 +63,90 @@ func parseRate(expr string) (Timing, error) {
 func (r rate) Next(t time.Time) time.Time { return t.Add(r.every) }
 func (r rate) String() string             { return r.expr }
 
-type cron struct {
-	expr                       string
-	min, hour, dom, month, dow map[int]bool
-	years                      map[int]bool // nil: every year
-	domAny, dowAny             bool
+// cronParser reads the first five fields of an EventBridge cron expression; the year
+// field is read by parseYears.
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow)
+
+type cronTiming struct {
+	expr  string
+	spec  cron.Schedule
+	years map[int]bool // nil: every year
 }
+
+// EventBridge's range of years.
+const minYear, maxYear = 1970, 2199
 
 func parseCron(expr string) (Timing, error) {
 	f := strings.Fields(expr[len("cron(") : len(expr)-1])
 	if len(f) != 6 {
 		return nil, fmt.Errorf("schedule %q: cron takes 6 fields (minutes hours day-of-month month day-of-week year)", expr)
 	}
-	c := cron{expr: expr}
-	var err error
-	months := map[string]int{"JAN": 1, "FEB": 2, "MAR": 3, "APR": 4, "MAY": 5, "JUN": 6, "JUL": 7, "AUG": 8, "SEP": 9, "OCT": 10, "NOV": 11, "DEC": 12}
-	days := map[string]int{"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
-	if c.min, err = cronField(f[0], 0, 59, nil); err != nil {
-		return nil, fmt.Errorf("schedule %q minutes: %w", expr, err)
-	}
-	if c.hour, err = cronField(f[1], 0, 23, nil); err != nil {
-		return nil, fmt.Errorf("schedule %q hours: %w", expr, err)
-	}
-	c.domAny = f[2] == "?"
-	if !c.domAny {
-		if c.dom, err = cronField(f[2], 1, 31, nil); err != nil {
-			return nil, fmt.Errorf("schedule %q day-of-month: %w", expr, err)
-		}
-	}
-	if c.month, err = cronField(f[3], 1, 12, months); err != nil {
-		return nil, fmt.Errorf("schedule %q month: %w", expr, err)
-	}
-	c.dowAny = f[4] == "?"
-	if !c.dowAny {
-		if c.dow, err = cronField(f[4], 1, 7, days); err != nil {
-			return nil, fmt.Errorf("schedule %q day-of-week: %w", expr, err)
-		}
-	}
-	if c.domAny == c.dowAny {
+	if (f[2] == "?") == (f[4] == "?") {
 		return nil, fmt.Errorf("schedule %q: exactly one of day-of-month and day-of-week must be ?", expr)
 	}
-	if f[5] != "*" {
-		if c.years, err = cronField(f[5], 1970, 2199, nil); err != nil {
-			return nil, fmt.Errorf("schedule %q year: %w", expr, err)
+	for _, i := range []int{0, 1, 3, 5} {
+		if strings.Contains(f[i], "?") {
+			return nil, fmt.Errorf("schedule %q: ? is only for day-of-month or day-of-week", expr)
 		}
 	}
-	return c, nil
+	if strings.ContainsAny(f[2], "LWlw") || strings.Contains(f[4], "#") || strings.HasSuffix(strings.ToUpper(f[4]), "L") {
+		return nil, fmt.Errorf("schedule %q: L, W and # are not supported locally", expr)
+	}
+	dow, err := robfigDow(f[4])
+	if err != nil {
+		return nil, fmt.Errorf("schedule %q day-of-week: %w", expr, err)
+	}
+	spec, err := cronParser.Parse(strings.Join([]string{f[0], f[1], f[2], f[3], dow}, " "))
+	if err != nil {
+		return nil, fmt.Errorf("schedule %q: %w", expr, err)
+	}
+	years, err := parseYears(f[5])
+	if err != nil {
+		return nil, fmt.Errorf("schedule %q year: %w", expr, err)
+	}
+	return cronTiming{expr: expr, spec: spec, years: years}, nil
 }
 
-func cronField(s string, lo, hi int, names map[string]int) (map[int]bool, error) {
-	out := map[int]bool{}
-	val := func(v string) (int, error) {
-		if n, ok := names[strings.ToUpper(v)]; ok {
-			return n, nil
+// robfigDow turns an EventBridge day-of-week field (1-7, SUN=1) into robfig/cron's (0-6,
+// SUN=0); names, *, ? and steps are the same in both.
+func robfigDow(field string) (string, error) {
+	parts := strings.Split(field, ",")
+	for i, part := range parts {
+		rng, step, hasStep := strings.Cut(part, "/")
+		ends := strings.Split(rng, "-")
+		for j, e := range ends {
+			n, err := strconv.Atoi(e)
+			if err != nil {
+				continue // a name, * or ?: the parser checks it
+			}
+			if n < 1 || n > 7 {
+				return "", fmt.Errorf("%q is not a value in 1-7", e)
+			}
+			ends[j] = strconv.Itoa(n - 1)
 		}
+		parts[i] = strings.Join(ends, "-")
+		if hasStep {
+			parts[i] += "/" + step
+		}
+	}
+	return strings.Join(parts, ","), nil
+}
+
+// parseYears reads a cron year field (*, values, ranges, lists and steps in
+// 1970-2199); nil means every year.
+func parseYears(field string) (map[int]bool, error) {
+	if field == "*" {
+		return nil, nil
+	}
+	year := func(v string) (int, error) {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < lo || n > hi {
-			return 0, fmt.Errorf("%q is not a value in %d-%d", v, lo, hi)
+		if err != nil || n < minYear || n > maxYear {
+			return 0, fmt.Errorf("%q is not a year in %d-%d", v, minYear, maxYear)
 		}
 		return n, nil
 	}
-	for _, part := range strings.Split(s, ",") {
-		if strings.ContainsAny(part, "LW#") && names == nil || strings.Contains(part, "#") || part == "L" {
-			return nil, fmt.Errorf("%q: L, W and # are not supported locally", part)
-		}
+	years := map[int]bool{}
+	for _, part := range strings.Split(field, ",") {
 		rng, stepStr, hasStep := strings.Cut(part, "/")
 		step := 1
 		if hasStep {
@@ -134,50 +156,48 @@ func cronField(s string, lo, hi int, names map[string]int) (map[int]bool, error)
 			}
 			step = n
 		}
-		from, to := lo, hi
-		switch {
-		case rng == "*":
-		case strings.Contains(rng, "-"):
-			a, b, _ := strings.Cut(rng, "-")
+		from, to := minYear, maxYear
+		if rng != "*" {
+			a, b, isRange := strings.Cut(rng, "-")
 			var err error
-			if from, err = val(a); err != nil {
+			if from, err = year(a); err != nil {
 				return nil, err
 			}
-			if to, err = val(b); err != nil {
-				return nil, err
-			}
-		default:
-			v, err := val(rng)
-			if err != nil {
-				return nil, err
-			}
-			from = v
-			if !hasStep {
-				to = v
+			switch {
+			case isRange:
+				if to, err = year(b); err != nil {
+					return nil, err
+				}
+			case !hasStep:
+				to = from
 			}
 		}
 		if from > to {
 			return nil, fmt.Errorf("%q: empty range", part)
 		}
-		for v := from; v <= to; v += step {
-			out[v] = true
+		for y := from; y <= to; y += step {
+			years[y] = true
 		}
 	}
-	return out, nil
+	return years, nil
 }
 
-func (c cron) Next(t time.Time) time.Time {
-	t = t.UTC().Truncate(time.Minute).Add(time.Minute)
+// Next returns the first firing after t, in UTC as EventBridge's cron is, or the zero
+// time when there is none in the next five years.
+func (c cronTiming) Next(t time.Time) time.Time {
+	t = t.UTC()
 	limit := t.AddDate(5, 0, 0)
-	for t.Before(limit) {
-		if (c.years == nil || c.years[t.Year()]) && c.month[int(t.Month())] &&
-			(c.domAny || c.dom[t.Day()]) && (c.dowAny || c.dow[int(t.Weekday())+1]) &&
-			c.hour[t.Hour()] && c.min[t.Minute()] {
-			return t
+	for {
+		n := c.spec.Next(t)
+		if n.IsZero() || n.After(limit) {
+			return time.Time{}
 		}
-		t = t.Add(time.Minute)
+		if c.years == nil || c.years[n.Year()] {
+			return n.UTC()
+		}
+		// Not a year of the schedule: go on from the end of that year.
+		t = time.Date(n.Year()+1, time.January, 1, 0, 0, 0, 0, time.UTC).Add(-time.Second)
 	}
-	return time.Time{}
 }
 
-func (c cron) String() string { return c.expr }
+func (c cronTiming) String() string { return c.expr }

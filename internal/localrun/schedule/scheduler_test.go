@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/payhook/payhook/internal/localrun/cfn"
+	"github.com/payhook/payhook/internal/cfn"
 	"github.com/payhook/payhook/internal/localrun/internal/testenv"
 	"github.com/payhook/payhook/internal/localrun/lambdarie"
 	"github.com/payhook/payhook/internal/localrun/provision"
@@ -35,6 +35,12 @@ func TestParse(t *testing.T) {
 		{"cron(30 9 ? * MON-FRI *)", time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)},
 		{"cron(0 0 1 JAN ? 2027)", time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)},
 		{"cron(0 12 ? * 1 *)", time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)}, // 1 = Sunday
+		{"cron(0 12 ? * 7 *)", time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}, // 7 = Saturday
+		{"cron(0 12 ? * 2-3,6 *)", time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)},
+		{"cron(0 12 ? * 1/3 *)", time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC).AddDate(0, 0, 3)}, // SUN, WED, SAT
+		{"cron(15 13 ? * wed *)", time.Date(2026, 11, 25, 13, 15, 0, 0, time.UTC)},
+		{"cron(0 0 29 FEB ? 2028)", time.Date(2028, 2, 29, 0, 0, 0, 0, time.UTC)},
+		{"cron(0 0 1 1 ? 2026,2029-2031/2)", time.Date(2029, 1, 1, 0, 0, 0, 0, time.UTC)},
 	}
 	for _, c := range cases {
 		tm, err := schedule.Parse(c.expr)
@@ -42,11 +48,34 @@ func TestParse(t *testing.T) {
 		assert.Equal(t, c.next, tm.Next(at), c.expr)
 		assert.Equal(t, c.expr, tm.String())
 	}
-	for _, bad := range []string{"rate(1 minutes)", "rate(2 minute)", "rate(0 minutes)", "rate(1 week)", "every minute",
-		"cron(* * * * *)", "cron(0 0 * * * *)", "cron(0 0 L * ? *)", "cron(0 0 ? * 6#3 *)", "cron(61 * * * ? *)"} {
-		_, err := schedule.Parse(bad)
-		assert.Error(t, err, bad)
+	for expr, reason := range map[string]string{
+		"rate(1 minutes)":        "singular unit",
+		"rate(2 minute)":         "singular unit",
+		"rate(0 minutes)":        "not a positive integer",
+		"rate(1 week)":           "unit",
+		"every minute":           "want rate(...) or cron(...)",
+		"cron(* * * * *)":        "6 fields",
+		"cron(0 0 * * * *)":      "exactly one of day-of-month and day-of-week",
+		"cron(0 0 ? * ? *)":      "exactly one of day-of-month and day-of-week",
+		"cron(0 0 L * ? *)":      "L, W and # are not supported",
+		"cron(0 0 15W * ? *)":    "L, W and # are not supported",
+		"cron(0 0 ? * 6#3 *)":    "L, W and # are not supported",
+		"cron(0 0 ? * 6L *)":     "L, W and # are not supported",
+		"cron(61 * * * ? *)":     "61",
+		"cron(0 0 ? * 0 *)":      "not a value in 1-7",
+		"cron(0 0 ? * 8 *)":      "not a value in 1-7",
+		"cron(0 0 32 * ? *)":     "32",
+		"cron(0 0 1 JAN ? 1969)": "not a year",
+		"cron(? 0 1 * ? *)":      "? is only for",
+	} {
+		_, err := schedule.Parse(expr)
+		require.Error(t, err, expr)
+		assert.Contains(t, err.Error(), expr, "the error names the expression")
+		assert.Contains(t, err.Error(), reason, expr)
 	}
+	far, err := schedule.Parse("cron(0 0 1 JAN ? 2040)")
+	require.NoError(t, err)
+	assert.True(t, far.Next(at).IsZero(), "no firing in the next five years")
 	tm, err := schedule.Parse("rate(1 minute)")
 	require.NoError(t, err)
 	t0 := time.Date(2026, 11, 25, 12, 0, 30, 0, time.UTC)

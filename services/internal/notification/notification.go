@@ -124,21 +124,58 @@ func Decode(body []byte) (*Raw, *Error) {
 	dec.DisallowUnknownFields()
 	var r Raw
 	if err := dec.Decode(&r); err != nil {
-		var ute *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &ute):
-			return nil, fieldErr(CodeInvalidJSON, "", "body must be a JSON object")
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			name, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
-			return nil, fieldErr(CodeUnknownField, clip(name), "unknown field")
-		default:
-			return nil, fieldErr(CodeInvalidJSON, "", "body is not valid JSON")
-		}
+		return nil, decodeError(body, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, fieldErr(CodeInvalidJSON, "", "body must hold exactly one JSON object")
 	}
 	return &r, nil
+}
+
+// decodeError turns the decoder's error on body into the payload error it stands for.
+func decodeError(body []byte, err error) *Error {
+	var ute *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &ute):
+		return fieldErr(CodeInvalidJSON, "", "body must be a JSON object")
+	case errors.As(err, &se), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return fieldErr(CodeInvalidJSON, "", "body is not valid JSON")
+	}
+	// What remains is DisallowUnknownFields' error, which encoding/json gives no type:
+	// name the key from the body (checkKeys normally reports it first).
+	if name, ok := unknownKey(body); ok {
+		return fieldErr(CodeUnknownField, clip(name), "unknown field")
+	}
+	return fieldErr(CodeInvalidJSON, "", "body is not valid JSON")
+}
+
+// unknownKey returns the first top-level key of the JSON object in body that names no
+// payload field, matched case-insensitively as encoding/json matches them.
+func unknownKey(body []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return "", false
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		key, _ := t.(string)
+		known := false
+		for f := range payloadFields {
+			known = known || strings.EqualFold(f, key)
+		}
+		if !known {
+			return key, true
+		}
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return "", false
+		}
+	}
+	return "", false
 }
 
 // checkKeys scans the top-level object's keys without decoding anything: unknown

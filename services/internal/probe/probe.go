@@ -17,14 +17,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/apigateway"
-	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
-
 	"github.com/payhook/payhook/internal/contract"
 	"github.com/payhook/payhook/internal/emulators"
+	"github.com/payhook/payhook/internal/localstate"
 	"github.com/payhook/payhook/services/internal/config"
-	"github.com/payhook/payhook/services/internal/secrets"
 	"github.com/payhook/payhook/services/internal/signature"
 	"github.com/payhook/payhook/services/internal/store"
 )
@@ -32,33 +28,14 @@ import (
 // Provider is a configured provider with the secret to sign its webhooks and, for a
 // provider that posts events, its payload format.
 type Provider struct {
-	Name   string                  `json:"name"`
-	Scheme string                  `json:"scheme"`
-	Secret string                  `json:"secret,omitempty"`
-	Format *contract.PayloadFormat `json:"format,omitempty"`
+	Name   string
+	Scheme string
+	Secret string
+	Format *contract.PayloadFormat
 	// APIKey is the provider's own API key; "" for a keyless provider.
-	APIKey string `json:"api_key,omitempty"`
+	APIKey string
 	// Keyless providers post to their own path without an API key.
-	Keyless bool `json:"keyless,omitempty"`
-}
-
-// LocalState is the part of .payhook/local.json (written by `mage local`, see
-// internal/localrun.State) that the probes need.
-type LocalState struct {
-	Running   bool       `json:"running"`
-	Stack     string     `json:"stack"`
-	Region    string     `json:"region"`
-	Endpoint  string     `json:"endpoint"`
-	Providers []Provider `json:"providers"`
-	Live      bool       `json:"live"`
-	Table     string     `json:"table"`
-	QueueURL  string     `json:"queue_url"`
-	// Emulators are the endpoints that stand in for AWS.
-	Emulators struct {
-		DynamoDB       string `json:"dynamodb"`
-		SQS            string `json:"sqs"`
-		SecretsManager string `json:"secretsmanager"`
-	} `json:"emulators"`
+	Keyless bool
 }
 
 // Target is a running payhook to probe.
@@ -72,43 +49,55 @@ type Target struct {
 	QueueURL string
 }
 
-// ReadLocalState reads a local.json file.
-func ReadLocalState(path string) (LocalState, error) {
-	var s LocalState
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return s, fmt.Errorf("read local state (is `go run mage.go local` running?): %w", err)
-	}
-	if err := json.Unmarshal(b, &s); err != nil {
-		return s, fmt.Errorf("decode %s: %w", path, err)
-	}
-	return s, nil
-}
-
-// Local returns the target described by the local stack's state file, with the providers
-// PAYHOOK_PROVIDERS names when it is set. It points this process's AWS SDK at the
-// emulators, as local mode's functions are.
+// Local returns the target described by the local stack's state file (internal/localstate),
+// with the providers PAYHOOK_PROVIDERS names when it is set. It points this process's AWS
+// SDK at the emulators, as local mode's functions are.
 func Local(ctx context.Context, path string) (*Target, error) {
-	s, err := ReadLocalState(path)
+	s, err := localstate.Read(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("local target: %w", err)
+	}
+	if s == nil {
+		return nil, fmt.Errorf("local target: no %s (is `go run mage.go local` running?)", path)
 	}
 	if !s.Running {
 		return nil, fmt.Errorf("%s says the local stack is stopped: start it with `go run mage.go local`", path)
+	}
+	all, err := localProviders(s.Providers)
+	if err != nil {
+		return nil, fmt.Errorf("local target %s: %w", path, err)
+	}
+	providers, err := only(all, os.Getenv(contract.ProbeProviders))
+	if err != nil {
+		return nil, err
 	}
 	for k, v := range emulators.SDKEnv(s.Region, s.Emulators.DynamoDB, s.Emulators.SQS, s.Emulators.SecretsManager) {
 		os.Setenv(k, v)
 	}
 	cfg, err := config.AWS(ctx)
 	if err != nil {
-		return nil, err
-	}
-	providers, err := only(s.Providers, os.Getenv("PAYHOOK_PROVIDERS"))
-	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("local target: %w", err)
 	}
 	return &Target{Env: strings.TrimPrefix(s.Stack, "payhook-"), Endpoint: s.Endpoint, Providers: providers,
 		Live: s.Live, Store: &store.Store{DB: config.DynamoDB(cfg), Table: s.Table}, QueueURL: s.QueueURL}, nil
+}
+
+// localProviders are the state file's providers as the probes sign for them, each format
+// decoded.
+func localProviders(in []localstate.Provider) ([]Provider, error) {
+	out := make([]Provider, 0, len(in))
+	for _, p := range in {
+		lp := Provider{Name: p.Name, Scheme: p.Scheme, Secret: p.Secret, APIKey: p.APIKey, Keyless: p.Keyless}
+		if len(p.Format) > 0 && string(p.Format) != "null" {
+			var f contract.PayloadFormat
+			if err := json.Unmarshal(p.Format, &f); err != nil {
+				return nil, fmt.Errorf("provider %s: format: %w", p.Name, err)
+			}
+			lp.Format = &f
+		}
+		out = append(out, lp)
+	}
+	return out, nil
 }
 
 // only keeps the providers a PAYHOOK_PROVIDERS value names (all of them when it is empty),
@@ -130,124 +119,11 @@ func only(all []Provider, spec string) ([]Provider, error) {
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("PAYHOOK_PROVIDERS names %s, which the local stack does not have", w.Name)
+			return nil, fmt.Errorf("%s names %s, which the local stack does not have", contract.ProbeProviders, w.Name)
 		}
 	}
 	return out, nil
 }
-
-// Deployed returns the target of a deployed environment. Outputs come from the variables
-// the pipeline's smoke step sets (contract.ProbeOutputs), else from the stack payhook-<env>;
-// providers and their schemes from PAYHOOK_PROVIDERS ("acme:standard-webhooks,stripe:stripe").
-// Each provider's API key is read by the id the outputs give (the smoke provider's, or
-// ApiKeyIds'); a keyless provider has none.
-func Deployed(ctx context.Context, env string) (*Target, error) {
-	cfg, err := config.AWS(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out, err := deployedOutputs(ctx, cfg, env)
-	if err != nil {
-		return nil, err
-	}
-	providers, err := ParseProviders(os.Getenv(contract.ProbeProviders))
-	if err != nil {
-		return nil, err
-	}
-	formats, err := contract.ParseFormatsSpec(os.Getenv(contract.ProbePayloadFormats))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", contract.ProbePayloadFormats, err)
-	}
-	for i, p := range providers {
-		if f, ok := formats[p.Name]; ok {
-			providers[i].Format = &f
-		}
-	}
-	if err := readKeys(ctx, apigateway.NewFromConfig(cfg), out, providers); err != nil {
-		return nil, err
-	}
-	// The same decoding ingest uses; one fetch serves every provider. The smoke provider
-	// alone reads its own secret (the smoke step may read no other).
-	secretARN := out[contract.OutputSecretARN]
-	if len(providers) == 1 && providers[0].Name == contract.SmokeProvider && out[contract.OutputSmokeSecretARN] != "" {
-		secretARN = out[contract.OutputSmokeSecretARN]
-	}
-	if secretARN == "" {
-		return nil, fmt.Errorf("deployed target %s: no signing secret among its outputs", env)
-	}
-	cache := &secrets.Cache{Client: config.SecretsManager(cfg), SecretID: secretARN}
-	for i, p := range providers {
-		s, err := cache.For(ctx, p.Name)
-		if err != nil {
-			return nil, fmt.Errorf("read signing secrets of %s: %w", env, err)
-		}
-		if len(s) > 0 {
-			providers[i].Secret = s[0]
-		}
-	}
-	return &Target{Env: env, Endpoint: out[contract.OutputAPIURL], Providers: providers, Live: os.Getenv(contract.ProbeLive) == "true",
-		Store: &store.Store{DB: config.DynamoDB(cfg), Table: out[contract.OutputTableName]}, QueueURL: out[contract.OutputQueueURL]}, nil
-}
-
-// deployedOutputs are the env's outputs, from the probe variables or the stack.
-func deployedOutputs(ctx context.Context, cfg aws.Config, env string) (map[string]string, error) {
-	out := map[string]string{}
-	for v, o := range contract.ProbeOutputs() {
-		out[o] = os.Getenv(v)
-	}
-	if out[contract.OutputAPIURL] == "" {
-		stack := contract.StageName(env)
-		res, err := cloudformation.NewFromConfig(cfg).DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(stack)})
-		if err != nil {
-			return nil, fmt.Errorf("read outputs of %s: %w", stack, err)
-		}
-		if len(res.Stacks) != 1 {
-			return nil, fmt.Errorf("read outputs of %s: %d stacks", stack, len(res.Stacks))
-		}
-		for _, o := range res.Stacks[0].Outputs {
-			out[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
-		}
-	}
-	for _, k := range []string{contract.OutputAPIURL, contract.OutputTableName} {
-		if out[k] == "" {
-			return nil, fmt.Errorf("deployed target %s: output %s missing", env, k)
-		}
-	}
-	return out, nil
-}
-
-// KeyReader is the one API Gateway call the probes need.
-type KeyReader interface {
-	GetApiKey(ctx context.Context, in *apigateway.GetApiKeyInput, opts ...func(*apigateway.Options)) (*apigateway.GetApiKeyOutput, error)
-}
-
-// readKeys sets each provider's API key from the ids the outputs give.
-func readKeys(ctx context.Context, api KeyReader, out map[string]string, providers []Provider) error {
-	ids := map[string]string{}
-	if s := out[contract.OutputAPIKeyIDs]; s != "" {
-		if err := json.Unmarshal([]byte(s), &ids); err != nil {
-			return fmt.Errorf("output %s: %w", contract.OutputAPIKeyIDs, err)
-		}
-	}
-	if id := out[contract.OutputSmokeAPIKeyID]; id != "" {
-		ids[contract.SmokeProvider] = id
-	}
-	for i, p := range providers {
-		id := ids[p.Name]
-		if id == "" {
-			continue // keyless
-		}
-		key, err := api.GetApiKey(ctx, &apigateway.GetApiKeyInput{ApiKey: aws.String(id), IncludeValue: aws.Bool(true)})
-		if err != nil {
-			return fmt.Errorf("read the API key of %s (%s): %w", p.Name, id, err)
-		}
-		providers[i].APIKey = aws.ToString(key.Value)
-	}
-	return nil
-}
-
-// DefaultStatePath is where `mage local` writes the local stack's state for tools.
-const DefaultStatePath = ".payhook/local.json"
 
 // TargetFlags registers the flags that choose a target on fs: -env (default $ENV, else
 // "local") and -state (the local stack's state file, read only for env local). Pass their
@@ -258,7 +134,7 @@ func TargetFlags(fs *flag.FlagSet) (env, state *string) {
 		def = "local"
 	}
 	env = fs.String("env", def, "environment: local, or a deployed one (its stack outputs)")
-	state = fs.String("state", DefaultStatePath, "local stack state file (env local)")
+	state = fs.String("state", localstate.DefaultPath, "local stack state file (env local)")
 	return env, state
 }
 
@@ -274,15 +150,15 @@ func Find(ctx context.Context, env, statePath string) (*Target, error) {
 func ParseProviders(s string) ([]Provider, error) {
 	spec, err := contract.ParseProvidersSpec(s)
 	if err != nil {
-		return nil, fmt.Errorf("PAYHOOK_PROVIDERS: %w", err)
+		return nil, fmt.Errorf("%s: %w", contract.ProbeProviders, err)
 	}
 	if len(spec) == 0 {
-		return nil, fmt.Errorf("PAYHOOK_PROVIDERS is empty: want name:scheme,...")
+		return nil, fmt.Errorf("%s is empty: want name:scheme,...", contract.ProbeProviders)
 	}
 	out := make([]Provider, 0, len(spec))
 	for _, p := range spec {
 		if _, err := signature.ParseScheme(p.Scheme); err != nil {
-			return nil, fmt.Errorf("PAYHOOK_PROVIDERS: %w", err)
+			return nil, fmt.Errorf("%s: %w", contract.ProbeProviders, err)
 		}
 		out = append(out, Provider{Name: p.Name, Scheme: p.Scheme})
 	}
@@ -291,9 +167,41 @@ func ParseProviders(s string) ([]Provider, error) {
 
 // Response is one answer from the endpoint.
 type Response struct {
-	Status  int
-	Body    map[string]any
-	Latency time.Duration
+	Status int
+	// Body is the answer decoded as a JSON object; nil when it is not one (an HTML page
+	// from WAF, an empty body).
+	Body map[string]any
+	// Raw is the start of the answer as received, at most RawLimit bytes, for messages.
+	Raw []byte
+	// Truncated reports that the answer was longer than Raw.
+	Truncated bool
+	Latency   time.Duration
+}
+
+// RawLimit is how much of an answer Response.Raw keeps.
+const RawLimit = 512
+
+// String describes the answer for a message: its HTTP status and its raw body
+// (truncated to RawLimit bytes), whatever the body is.
+func (r Response) String() string {
+	if len(r.Raw) == 0 {
+		return fmt.Sprintf("HTTP %d, empty body", r.Status)
+	}
+	more := ""
+	if r.Truncated {
+		more = "..."
+	}
+	return fmt.Sprintf("HTTP %d, body %q%s", r.Status, r.Raw, more)
+}
+
+// Want returns nil when the answer has the status want, else an error with the status
+// and the raw body: an answer that is not payhook's JSON (a WAF 403 page, an empty body)
+// still says what came back.
+func (r Response) Want(status int) error {
+	if r.Status == status {
+		return nil
+	}
+	return fmt.Errorf("want HTTP %d, got %s", status, r)
 }
 
 // Client posts webhooks to a target.
@@ -357,9 +265,15 @@ func (c *Client) post(ctx context.Context, url string, p Provider, id string, bo
 		return Response{}, fmt.Errorf("post to %s: %w", url, err)
 	}
 	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	r := Response{Status: resp.StatusCode, Latency: time.Since(start)}
-	_ = json.Unmarshal(raw, &r.Body)
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return Response{}, fmt.Errorf("read the HTTP %d answer from %s: %w", resp.StatusCode, url, err)
+	}
+	r := Response{Status: resp.StatusCode, Latency: time.Since(start), Raw: bytes.Clone(raw[:min(len(raw), RawLimit)]),
+		Truncated: len(raw) > RawLimit}
+	if err := json.Unmarshal(raw, &r.Body); err != nil {
+		r.Body = nil // not a JSON object: Raw says what it is
+	}
 	return r, nil
 }
 

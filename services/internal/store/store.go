@@ -91,14 +91,10 @@ type Transaction struct {
 // on the queue).
 func (t *Transaction) Pending() bool { return strings.HasPrefix(t.GSI1PK, outboxPrefix) }
 
-// Received parses ReceivedAt.
-func (t *Transaction) Received() time.Time {
-	ts, _ := time.Parse(TimeLayout, t.ReceivedAt)
-	return ts
-}
-
-// Message rebuilds the queue message for this transaction.
+// Message rebuilds the queue message for this transaction. Its ReceivedAt is the zero
+// time when t's received_at does not parse, which the Store never returns (see Received).
 func (t *Transaction) Message() notification.Message {
+	at, _ := t.Received() // the Store refuses an item whose received_at does not parse
 	return notification.Message{
 		Version:       notification.MessageVersion,
 		Provider:      t.Provider,
@@ -106,7 +102,7 @@ func (t *Transaction) Message() notification.Message {
 		AmountMinor:   t.AmountMinor,
 		Currency:      t.Currency,
 		PayloadHash:   t.PayloadHash,
-		ReceivedAt:    t.Received(),
+		ReceivedAt:    at,
 	}.WithEvent(t.EventType, t.Kind, t.PaymentID, t.Cumulative)
 }
 
@@ -192,8 +188,8 @@ func (s *Store) Insert(ctx context.Context, t Transaction) (InsertOutcome, *Tran
 	if len(ccf.Item) == 0 {
 		return 0, nil, fmt.Errorf("put transaction %s: the condition failed without the existing record", t.PK)
 	}
-	existing := new(Transaction)
-	if err := attributevalue.UnmarshalMap(ccf.Item, existing); err != nil {
+	existing, err := decodeTransaction(ccf.Item)
+	if err != nil {
 		return 0, nil, fmt.Errorf("decode existing transaction %s: %w", t.PK, err)
 	}
 	if existing.PayloadHash == t.PayloadHash {
@@ -217,9 +213,17 @@ func (s *Store) put(ctx context.Context, t Transaction, cond string, names map[s
 	return err
 }
 
-// Get reads a transaction (strongly consistent); nil when absent.
+// Get reads a transaction (strongly consistent); nil when absent. An item whose
+// received_at does not parse is an error.
 func (s *Store) Get(ctx context.Context, provider, transactionID string) (*Transaction, error) {
-	return getItem[Transaction](ctx, s, TxnPK(provider, transactionID), "TXN", "transaction")
+	t, err := getItem[Transaction](ctx, s, TxnPK(provider, transactionID), "TXN", "transaction")
+	if err != nil || t == nil {
+		return t, err
+	}
+	if _, err := t.Received(); err != nil {
+		return nil, fmt.Errorf("get %w", err)
+	}
+	return t, nil
 }
 
 // getItem reads one item as a T (strongly consistent); nil when absent.
@@ -307,11 +311,11 @@ func (s *Store) queryGSI1(ctx context.Context, pk, before string, limit int) ([]
 			return nil, fmt.Errorf("query %s on %s: %w", pk, IndexGSI1, err)
 		}
 		for _, it := range page.Items {
-			var t Transaction
-			if err := attributevalue.UnmarshalMap(it, &t); err != nil {
+			t, err := decodeTransaction(it)
+			if err != nil {
 				return nil, fmt.Errorf("decode %s item: %w", pk, err)
 			}
-			out = append(out, t)
+			out = append(out, *t)
 			if len(out) == limit {
 				break
 			}

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/payhook/payhook/envs"
+	"github.com/payhook/payhook/internal/contract"
 	"github.com/payhook/payhook/internal/cost"
 	"github.com/payhook/payhook/internal/lambdabuild"
 	"github.com/payhook/payhook/internal/localrun/lambdarie"
@@ -120,7 +121,7 @@ func measureFunctions(ctx context.Context, root, tmp string, s settings, r *Resu
 	for _, svc := range services {
 		pkgs[svc] = "./services/" + svc
 	}
-	boots, err := lambdarie.BuildBootstraps(ctx, root, filepath.Join(tmp, "host"), pkgs, nil)
+	boots, err := lambdabuild.Host(ctx, root, filepath.Join(tmp, "host"), pkgs, nil)
 	if err != nil {
 		return err
 	}
@@ -130,7 +131,7 @@ func measureFunctions(ctx context.Context, root, tmp string, s settings, r *Resu
 		for k, v := range w.vars {
 			vars = append(vars, k+"="+v)
 		}
-		vars = append(vars, "AWS_LAMBDA_FUNCTION_NAME="+name, "PAYHOOK_SERVICE="+name)
+		vars = append(vars, "AWS_LAMBDA_FUNCTION_NAME="+name, contract.EnvPayhookService+"="+name)
 		events := func(i int) ([]byte, error) { return w.eventFor(ctx, name, i) }
 		fig, err := measure(ctx, rie, boots[name], vars, events, s.launches, s.warm)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/payhook/payhook/envs"
+	"github.com/payhook/payhook/internal/contract"
 )
 
 // SynthTiming is the wall time of one synthesis process per number of envs.
@@ -50,8 +51,8 @@ func measureSynth(ctx context.Context, root, tmp string, reps int) ([]SynthTimin
 		var times []float64
 		for r := 0; r < reps; r++ {
 			t0 := time.Now()
-			err := run(ctx, root, []string{"PAYHOOK_ENVS_DIR=" + dir, "PAYHOOK_ASSETS_DIR=" + filepath.Join(root, "build"),
-				"PAYHOOK_PIPELINE=0", "CDK_OUTDIR=" + filepath.Join(tmp, "out")}, bin)
+			err := run(ctx, root, []string{contract.SynthEnvsDir + "=" + dir, contract.SynthAssetsDir + "=" + filepath.Join(root, "build"),
+				contract.SynthPipeline + "=0", "CDK_OUTDIR=" + filepath.Join(tmp, "out")}, bin)
 			if err != nil {
 				return nil, err
 			}

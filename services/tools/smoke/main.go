@@ -60,11 +60,11 @@ func expect(r probe.Response, err error, status int, field string) error {
 	if err != nil {
 		return err
 	}
-	if r.Status != status {
-		return fmt.Errorf("HTTP %d, want %d (%v)", r.Status, status, r.Body)
+	if err := r.Want(status); err != nil {
+		return err
 	}
 	if field != "" && r.Body[field] == nil {
-		return fmt.Errorf("answer lacks %q: %v", field, r.Body)
+		return fmt.Errorf("answer lacks %q: %s", field, r)
 	}
 	return nil
 }

@@ -18,8 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/payhook/payhook/internal/cfn"
 	"github.com/payhook/payhook/internal/emulators"
-	"github.com/payhook/payhook/internal/localrun/cfn"
+	"github.com/payhook/payhook/internal/lambdabuild"
 	"github.com/payhook/payhook/internal/localrun/lambdarie"
 	"github.com/payhook/payhook/internal/localrun/provision"
 	"github.com/payhook/payhook/internal/secretsemu"
@@ -92,7 +93,7 @@ func buildFunctions(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("echo function: %w", err)
 	}
-	built, err := lambdarie.BuildBootstraps(ctx, env.root, filepath.Join(WorkDir(), "functions"),
+	built, err := lambdabuild.Host(ctx, env.root, filepath.Join(WorkDir(), "functions"),
 		map[string]string{"echo": "./" + filepath.ToSlash(echo)}, nil)
 	if err != nil {
 		return err

@@ -1,12 +1,16 @@
-// Package cfn reads a synthesized CloudFormation template as it is and evaluates its
-// intrinsic functions.
+// Package cfn is payhook's one model of a synthesized CloudFormation template and its
+// cloud assembly, shared by the rules gate (internal/cfnrules), the bootstrap policy
+// (pipeline/bootstrap) and local mode (internal/localrun).
 //
-// ParseTemplate reads a template (JSON, as CDK writes it) together with what its cloud
-// assembly says about it (stack name, region, code assets); Resolver evaluates Ref,
-// Fn::GetAtt, Fn::Sub, Fn::Join, Fn::If and the other intrinsic functions against the
-// values that local provisioning records for each resource; References lists what a value
-// refers to, so that resources can be created in dependency order. The helpers in
-// values.go read resolved JSON values as CloudFormation would.
+// Stacks lists the stacks of a cloud assembly, nested stage assemblies included, with
+// their names and environments; Load and ParseTemplate read a template (JSON, as CDK
+// writes it) with what its assembly says about it (stack name, account, region, code
+// assets). Intrinsic functions are read two ways: ReferencesIn lists what a value refers
+// to (for dependency order and cycles); Symbolic renders a value with each reference as a
+// placeholder ("{GetAtt:Id.Arn}"), so policies can be evaluated before anything exists
+// (Evaluate); Resolver evaluates Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::If and the other
+// functions concretely, against the values local provisioning records for each resource.
+// The helpers in values.go read resolved JSON values as CloudFormation would.
 //
 // Nothing here creates anything: internal/localrun/provision does, with this package.
 package cfn
@@ -22,17 +26,26 @@ import (
 
 // Template is a parsed CloudFormation template (JSON, as CDK synthesizes it).
 type Template struct {
+	// Name identifies the template in messages: the stack's artifact id in its cloud
+	// assembly, or what the caller of Parse named it.
+	Name string
 	// Path is the file the template was read from ("" when parsed from bytes).
 	Path string
 	// StackName is the stack's name: from the cloud assembly's manifest.json next to the
 	// template when there is one, else the file name without ".template.json", or
 	// "local" when unknown.
 	StackName string
-	// Region is the stack's region from the cloud assembly's manifest ("" when the
-	// stack is environment-agnostic or there is no manifest).
-	Region string
+	// Account and Region are the stack's environment from the cloud assembly's manifest
+	// ("" when the stack is environment-agnostic or there is no manifest): they render
+	// AWS::AccountId and AWS::Region (Symbolic).
+	Account, Region string
+	// Size is the template body's size in bytes.
+	Size int
 	// Description is the template's description.
 	Description string
+	// Transform is the template's Transform section (nil when none): local mode refuses
+	// one, since it would have to run the macro.
+	Transform any
 	// Parameters holds the template's parameters by name.
 	Parameters map[string]Parameter
 	// Mappings holds the template's mappings (for Fn::FindInMap).
@@ -67,31 +80,36 @@ type Resource struct {
 	Condition string `json:"Condition"`
 	// Metadata holds the resource's metadata (CDK puts the construct path there).
 	Metadata map[string]any `json:"Metadata"`
+	// UpdatePolicy and CreationPolicy are the raw attributes.
+	UpdatePolicy   any `json:"UpdatePolicy"`
+	CreationPolicy any `json:"CreationPolicy"`
 }
 
-// ParseTemplate reads and parses the CloudFormation JSON template at path.
+// ParseTemplate reads and parses the CloudFormation JSON template at path, with the stack
+// name and environment the cloud assembly's manifest.json beside it gives (else the file
+// name without ".template.json").
 func ParseTemplate(path string) (*Template, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read template: %w", err)
 	}
-	t, err := ParseTemplateBytes(data)
+	base := filepath.Base(path)
+	t, err := Parse(base, data)
 	if err != nil {
 		return nil, fmt.Errorf("template %s: %w", path, err)
 	}
 	t.Path = path
-	base := filepath.Base(path)
 	if name, ok := strings.CutSuffix(base, ".template.json"); ok && name != "" {
-		t.StackName = name
+		t.Name, t.StackName = name, name
 	}
-	if err := t.readManifest(filepath.Join(filepath.Dir(path), "manifest.json"), base); err != nil {
+	if err := t.readManifest(filepath.Dir(path), base); err != nil {
 		return nil, err
 	}
 	return t, nil
 }
 
-// ParseTemplateBytes parses a CloudFormation JSON template.
-func ParseTemplateBytes(data []byte) (*Template, error) {
+// Parse parses a CloudFormation JSON template body; name identifies it in messages.
+func Parse(name string, data []byte) (*Template, error) {
 	var raw struct {
 		Description string                               `json:"Description"`
 		Parameters  map[string]Parameter                 `json:"Parameters"`
@@ -104,15 +122,15 @@ func ParseTemplateBytes(data []byte) (*Template, error) {
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("parse template JSON: %w", err)
 	}
-	if raw.Transform != nil {
-		return nil, fmt.Errorf("template uses a Transform (%v): transforms are not supported locally", raw.Transform)
-	}
 	if len(raw.Resources) == 0 {
 		return nil, fmt.Errorf("template has no Resources")
 	}
 	t := &Template{
+		Name:        name,
 		StackName:   "local",
+		Size:        len(data),
 		Description: raw.Description,
+		Transform:   raw.Transform,
 		Parameters:  raw.Parameters,
 		Mappings:    raw.Mappings,
 		Conditions:  raw.Conditions,
@@ -131,6 +149,9 @@ func ParseTemplateBytes(data []byte) (*Template, error) {
 
 // parseResource parses one entry of the Resources section.
 func parseResource(id string, body json.RawMessage) (*Resource, error) {
+	if string(body) == "null" {
+		return nil, fmt.Errorf("null")
+	}
 	var r Resource
 	if err := json.Unmarshal(body, &r); err != nil {
 		return nil, err
@@ -181,4 +202,31 @@ func (t *Template) LogicalIDs(types ...string) []string {
 	}
 	sort.Strings(ids)
 	return ids
+}
+
+// ConstructPath returns the construct path CDK recorded for a resource ("" when there is none).
+func (t *Template) ConstructPath(id string) string {
+	if r := t.Resources[id]; r != nil {
+		if p, ok := r.Metadata["aws:cdk:path"].(string); ok {
+			return p
+		}
+	}
+	return ""
+}
+
+// Describe names a resource for a message: its logical id and, when known, its construct
+// path.
+func (t *Template) Describe(id string) string {
+	if p := t.ConstructPath(id); p != "" {
+		return id + " (" + p + ")"
+	}
+	return id
+}
+
+// Property returns a resource's raw property (nil when the resource or property is absent).
+func (t *Template) Property(id, name string) any {
+	if r := t.Resources[id]; r != nil {
+		return r.Properties[name]
+	}
+	return nil
 }

@@ -8,12 +8,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/payhook/payhook/internal/localrun/cfn"
-	"github.com/payhook/payhook/internal/localrun/internal/testenv"
+	"github.com/payhook/payhook/internal/cfn"
 )
 
+// fixture is a file of local mode's test data.
+func fixture(name string) string {
+	return filepath.Join("..", "localrun", "internal", "testenv", "testdata", name)
+}
+
 func TestParseTemplate(t *testing.T) {
-	tmpl, err := cfn.ParseTemplate(testenv.Fixture("payhook-local-Payments.template.json"))
+	tmpl, err := cfn.ParseTemplate(fixture("payhook-local-Payments.template.json"))
 	require.NoError(t, err)
 	assert.Equal(t, "payhook-local-Payments", tmpl.StackName)
 	fn := tmpl.Resources["IngressHandlerFunctionA0B1C2D3"]
@@ -23,21 +27,22 @@ func TestParseTemplate(t *testing.T) {
 	assert.Len(t, tmpl.LogicalIDs("AWS::Lambda::Function"), 4)
 
 	// In a cloud assembly, the stack name and region come from manifest.json.
-	tmpl, err = cfn.ParseTemplate(testenv.Fixture("assembly/payhooklocalPayments38BE2FB3.template.json"))
+	tmpl, err = cfn.ParseTemplate(fixture("assembly/payhooklocalPayments38BE2FB3.template.json"))
 	require.NoError(t, err)
 	assert.Equal(t, "payhook-local", tmpl.StackName)
 	assert.Equal(t, "eu-west-1", tmpl.Region)
-	path, err := cfn.ResolveTemplatePath(testenv.Fixture("assembly"))
+	path, err := cfn.ResolveTemplatePath(fixture("assembly"))
 	require.NoError(t, err)
-	assert.Equal(t, testenv.Fixture("assembly/payhooklocalPayments38BE2FB3.template.json"), path)
-	_, err = cfn.ResolveTemplatePath(testenv.Fixture(""))
+	assert.Equal(t, fixture("assembly/payhooklocalPayments38BE2FB3.template.json"), path)
+	_, err = cfn.ResolveTemplatePath(fixture(""))
 	assert.Error(t, err, "no manifest.json")
 
-	_, err = cfn.ParseTemplateBytes([]byte(`{"Resources": {"A": {"Properties": {}}}}`))
+	_, err = cfn.Parse("test", []byte(`{"Resources": {"A": {"Properties": {}}}}`))
 	assert.ErrorContains(t, err, "no Type")
-	_, err = cfn.ParseTemplateBytes([]byte(`{"Transform": "AWS::Serverless-2016-10-31", "Resources": {"A": {"Type": "X"}}}`))
-	assert.ErrorContains(t, err, "Transform")
-	_, err = cfn.ParseTemplateBytes([]byte(`{"Resources": {}}`))
+	tmpl, err = cfn.Parse("test", []byte(`{"Transform": "AWS::Serverless-2016-10-31", "Resources": {"A": {"Type": "X"}}}`))
+	require.NoError(t, err, "the model reads a Transform; local mode refuses it")
+	assert.Equal(t, "AWS::Serverless-2016-10-31", tmpl.Transform)
+	_, err = cfn.Parse("test", []byte(`{"Resources": {}}`))
 	assert.ErrorContains(t, err, "no Resources")
 }
 

@@ -8,14 +8,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/payhook/payhook/internal/localrun/cfn"
+	"github.com/payhook/payhook/internal/cfn"
 )
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
 
 func resolverFixture(t *testing.T) *cfn.Resolver {
 	t.Helper()
-	tmpl, err := cfn.ParseTemplateBytes([]byte(`{
+	tmpl, err := cfn.Parse("test", []byte(`{
 	  "Parameters": {
 	    "Env": {"Type": "String", "Default": "local"},
 	    "NoDefault": {"Type": "String"},
