@@ -1,30 +1,29 @@
 //go:build ignore
 
 // Zero-install entry point: `go run mage.go <target>` runs payhook's mage targets with the
-// mage version pinned in go.mod, without installing mage.
+// mage version pinned in go.mod, without installing mage. Settings are KEY=VALUE arguments
+// (`go run mage.go deploy ENV=dev` is `ENV=dev go run mage.go deploy`); an unknown target,
+// setting or missing argument is refused before anything runs (internal/targets).
 package main
 
 import (
+	"fmt"
 	"os"
-	"regexp"
 
 	"github.com/magefile/mage/mage"
+
+	"github.com/payhook/payhook/internal/targets"
 )
 
-// setting is a KEY=VALUE argument: `go run mage.go deploy ENV=dev` is
-// `ENV=dev go run mage.go deploy`, one convention for every target.
-var setting = regexp.MustCompile(`^[A-Z][A-Z0-9_]*=`)
-
 func main() {
-	args := os.Args[:1]
-	for _, a := range os.Args[1:] {
-		if setting.MatchString(a) {
-			k, v := a[:len(setting.FindString(a))-1], a[len(setting.FindString(a)):]
-			os.Setenv(k, v)
-			continue
-		}
-		args = append(args, a)
+	cmd, err := targets.Parse(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mage:", err)
+		os.Exit(2)
 	}
-	os.Args = args
+	for k, v := range cmd.Settings {
+		os.Setenv(k, v)
+	}
+	os.Args = append(append(os.Args[:1:1], cmd.Flags...), cmd.Targets...)
 	os.Exit(mage.Main())
 }

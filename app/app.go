@@ -5,6 +5,7 @@ package app
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 
 	"github.com/payhook/payhook/envs"
+	"github.com/payhook/payhook/internal/cfn"
 	"github.com/payhook/payhook/internal/contract"
 	"github.com/payhook/payhook/internal/lambdabuild"
 	"github.com/payhook/payhook/pipeline"
@@ -144,8 +146,9 @@ func needsPipeline(list []envs.Env, only string) bool {
 type DiffTarget struct{ Stack, Template string }
 
 // DiffTargets pairs the templates of base (a *.template.json file or a directory of them,
-// named <env>.template.json or pipeline.template.json) with the stacks of the assembly that
-// Build wrote for only ("" for the whole app).
+// named <env>.template.json or pipeline.template.json) with the stacks of the assembly
+// that Build wrote for the whole app (as the golden templates were), keeping only's alone
+// when only is not "".
 func DiffTargets(envsDir, base, only string) ([]DiffTarget, error) {
 	files := []string{base}
 	if fi, err := os.Stat(base); err == nil && fi.IsDir() {
@@ -155,10 +158,9 @@ func DiffTargets(envsDir, base, only string) ([]DiffTarget, error) {
 		return nil, fmt.Errorf("diff: no *.template.json in %s", base)
 	}
 	var out []DiffTarget
-	alone := only != ""
 	for _, f := range files {
 		env := strings.TrimSuffix(filepath.Base(f), ".template.json")
-		if (alone && env != only) || (env == "pipeline" && alone) {
+		if only != "" && env != only {
 			continue
 		}
 		deployable := false
@@ -169,7 +171,44 @@ func DiffTargets(envsDir, base, only string) ([]DiffTarget, error) {
 			}
 			deployable = e.Deployable()
 		}
-		out = append(out, DiffTarget{Stack: StackPath(env, alone, deployable), Template: f})
+		out = append(out, DiffTarget{Stack: StackPath(env, false, deployable), Template: f})
 	}
 	return out, nil
+}
+
+// NormalizedAssembly copies the cloud assembly in src to dst (replacing it) with every
+// template normalized as the golden templates are (cfn.Normalize), so that `cdk diff`
+// against a golden template shows infrastructure changes only, never a code hash. Asset
+// directories are not copied: a diff reads templates, not code.
+func NormalizedAssembly(src, dst string) error {
+	if err := os.RemoveAll(dst); err != nil {
+		return fmt.Errorf("normalized assembly: %w", err)
+	}
+	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			if strings.HasPrefix(d.Name(), "asset.") {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(target, 0o755)
+		}
+		if !strings.HasSuffix(d.Name(), ".json") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("normalized assembly: %w", err)
+		}
+		if strings.HasSuffix(d.Name(), ".template.json") {
+			b = cfn.Normalize(b)
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
 }

@@ -272,7 +272,12 @@ type Alarms struct {
 	APIP99LatencyMs int `yaml:"api_p99_latency_ms" schema:"min=1"`
 	// Requests WAF blocks in 5 minutes that raise an alarm: scanners are blocked all day, so only a surge (or genuine senders refused) should page. Default: 1000.
 	WAFBlockedThreshold int `yaml:"waf_blocked_threshold" schema:"min=1"`
+	// Where the runbook is: every alarm's description ends with "Runbook: <runbook_url>#alarm-<kind>" (the README's Runbook section has an entry per kind). Default: https://github.com/payhook/payhook/blob/main/README.md.
+	RunbookURL string `yaml:"runbook_url" schema:"pattern=^https://[^\\s#]+$;maxLength=512"`
 }
+
+// DefaultRunbookURL is alarms.runbook_url's default: the README of payhook's repository.
+const DefaultRunbookURL = "https://github.com/payhook/payhook/blob/main/README.md"
 
 // Defaults returns an Env holding the default of every optional field; it is
 // the value LoadFile decodes a file into, so a key absent from the file keeps
@@ -287,7 +292,8 @@ type Alarms struct {
 //   - worker.batching_window_seconds 0
 //   - alarms: error_threshold 1, error_rate_percent 5,
 //     oldest_message_age_seconds 300, api_5xx_threshold 5,
-//     api_p99_latency_ms 3000, waf_blocked_threshold 1000
+//     api_p99_latency_ms 3000, waf_blocked_threshold 1000,
+//     runbook_url DefaultRunbookURL
 //
 // Account, order, reserved concurrency and tags have no default (empty,
 // 0, nil and nil); the remaining fields are required.
@@ -315,6 +321,7 @@ func Defaults() Env {
 			API5xxThreshold:         5,
 			APIP99LatencyMs:         3000,
 			WAFBlockedThreshold:     1000,
+			RunbookURL:              DefaultRunbookURL,
 		},
 	}
 }

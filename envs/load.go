@@ -163,6 +163,8 @@ type issue struct {
 type document struct {
 	file  string
 	lines map[string]int
+	// unknown are the unknown keys found, reported together with the validation's issues.
+	unknown []*FieldError
 }
 
 // has reports whether the file holds the key or item at p.
@@ -191,10 +193,10 @@ func (d *document) line(p fieldPath) int {
 
 // join turns issues into one error of *FieldError sorted by line, or nil.
 func (d *document) join(issues []issue) error {
-	if len(issues) == 0 {
+	if len(issues) == 0 && len(d.unknown) == 0 {
 		return nil
 	}
-	fes := make([]*FieldError, 0, len(issues))
+	fes := append(make([]*FieldError, 0, len(issues)+len(d.unknown)), d.unknown...)
 	for _, is := range issues {
 		fes = append(fes, &FieldError{File: d.file, Line: d.line(is.path), Path: is.path.String(), Message: is.msg})
 	}
@@ -245,11 +247,14 @@ func decodeFile(path string, dst any) (*document, error) {
 			Path: fieldPath{}.String(), Message: "only one YAML document is allowed"}
 	}
 	body := docs[0].Body
-	w := &shapeWalker{doc: doc}
+	w := &shapeWalker{doc: doc, unknown: map[*ast.MappingNode][]*ast.MappingValueNode{}}
 	w.walk(reflect.TypeOf(dst).Elem(), body, fieldPath{}, 1)
-	if len(w.errs) > 0 {
+	if w.fatal {
 		return nil, joinSorted(w.errs)
 	}
+	// Unknown keys are reported with everything validation finds in the rest of the file.
+	w.dropUnknown()
+	doc.unknown = w.errs
 	if err := yaml.NodeToValue(body, dst, yaml.Strict()); err != nil {
 		return nil, yamlError(path, doc, err)
 	}
@@ -284,11 +289,24 @@ func yamlError(file string, doc *document, err error) error {
 type shapeWalker struct {
 	doc  *document
 	errs []*FieldError
+	// unknown are the entries of unknown keys, by the mapping holding them: reported, then
+	// dropped, so that the rest of the file is still decoded and validated.
+	unknown map[*ast.MappingNode][]*ast.MappingValueNode
+	// fatal is set by a problem that stops decoding (a wrong type, an alias, ...).
+	fatal bool
 }
 
-// fail records a problem at line.
+// fail records a problem at line that stops decoding.
 func (w *shapeWalker) fail(p fieldPath, line int, format string, args ...any) {
+	w.fatal = true
 	w.errs = append(w.errs, &FieldError{File: w.doc.file, Line: line, Path: p.String(), Message: fmt.Sprintf(format, args...)})
+}
+
+// dropUnknown removes the entries of unknown keys from their mappings.
+func (w *shapeWalker) dropUnknown() {
+	for m, drop := range w.unknown {
+		m.Values = slices.DeleteFunc(m.Values, func(v *ast.MappingValueNode) bool { return slices.Contains(drop, v) })
+	}
 }
 
 // walk checks node n, found at path p on line line, against type t.
@@ -312,8 +330,9 @@ func (w *shapeWalker) walk(t reflect.Type, n ast.Node, p fieldPath, line int) {
 			w.fail(p, line, "must be a mapping, got %s", nodeKind(n))
 			return
 		}
+		m, _ := n.(*ast.MappingNode)
 		for _, mv := range mappingValues(n) {
-			w.walkEntry(t, mv, p)
+			w.walkEntry(t, m, mv, p)
 		}
 	case reflect.Slice:
 		if isNull {
@@ -357,7 +376,7 @@ func (w *shapeWalker) walk(t reflect.Type, n ast.Node, p fieldPath, line int) {
 
 // walkEntry checks one key: value entry of a mapping decoded into t, a struct
 // or a map with string keys.
-func (w *shapeWalker) walkEntry(t reflect.Type, mv *ast.MappingValueNode, p fieldPath) {
+func (w *shapeWalker) walkEntry(t reflect.Type, m *ast.MappingNode, mv *ast.MappingValueNode, p fieldPath) {
 	line := mv.Key.GetToken().Position.Line
 	var name string
 	switch k := mv.Key.(type) {
@@ -381,7 +400,12 @@ func (w *shapeWalker) walkEntry(t reflect.Type, mv *ast.MappingValueNode, p fiel
 	} else {
 		f, ok := fieldByKey(t, name)
 		if !ok {
-			w.fail(p.child(name), line, "unknown field")
+			w.errs = append(w.errs, &FieldError{File: w.doc.file, Line: line, Path: p.child(name).String(), Message: "unknown field"})
+			if m == nil { // a mapping of one entry: nothing would be left to decode
+				w.fatal = true
+				return
+			}
+			w.unknown[m] = append(w.unknown[m], mv)
 			return
 		}
 		kp, elem = p.child(name), f.Type

@@ -153,7 +153,7 @@ type badCase struct {
 // badCases describes envs/testdata/bad.
 func badCases() []badCase {
 	return []badCase{
-		{"unknown-key", "queue.visibility_tmeout_seconds", "unknown field", true},
+		{"unknown-key", "worker.batching_windw_seconds", "unknown field", true},
 		{"wrong-type", "functions.ingest.memory_mb", `must be an integer, got string "256"`, true},
 		{"bad-region", "region", `must be a region the AWS SDK knows (af-south-1 ... us-west-2), got "us-east-7"`, true},
 		{"bad-tag", `tags["bad key!"]`, `key must match ^[\p{L}\p{Z}\p{N}_.:/=+@-]*$ (AWS's tag characters`, true},
@@ -246,6 +246,26 @@ account: "333333333333"
 	assert.Equal(t, file+":9: functions.ingest.memory_mb: must be between 128 and 10240, got 64", errs[0].Error())
 	assert.Equal(t, file+":17: queue.dlq_retention_days: must be at least retention_days (7): a dead-letter queue keeps the original enqueue time, so a shorter retention deletes messages early; got 3", errs[1].Error())
 	assert.True(t, strings.HasPrefix(errs[2].Error(), file+":22: log_retention_days: must be one of 1, 3, 5, 7, 14,"), errs[2].Error())
+}
+
+// TestUnknownKeyHidesNothing: a misspelt key is reported with everything else that is
+// wrong in the file, the key it was meant to be (now missing) included.
+func TestUnknownKeyHidesNothing(t *testing.T) {
+	content := strings.Replace(fmt.Sprintf(minimalEnv, "typo"), "  visibility_timeout_seconds: 180", "  visibility_tmeout_seconds: 180", 1)
+	content = strings.Replace(content, "order: 1", "order: 1\ncolour: blue", 1)
+	content = strings.Replace(content, "  batch_size: 10", "  batch_size: 100", 1)
+	file := writeFile(t, t.TempDir(), "typo.yaml", content)
+	_, err := LoadFile(file)
+	var got []string
+	for _, e := range splitErrors(t, err) {
+		got = append(got, strings.TrimPrefix(e.Error(), file+":"))
+	}
+	assert.Equal(t, []string{
+		"5: colour: unknown field",
+		"13: queue.visibility_timeout_seconds: required", // on its mapping's line
+		"15: queue.visibility_tmeout_seconds: unknown field",
+		"17: worker.batch_size: must be at most 10 unless batching_window_seconds is at least 1, got 100",
+	}, got)
 }
 
 func TestLoadFileMissingRequired(t *testing.T) {

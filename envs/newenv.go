@@ -15,36 +15,23 @@ var (
 	validName = regexp.MustCompile(`^[a-z][a-z0-9-]{1,15}$`)
 )
 
-// NewEnvFile writes dir/<name>.yaml as a copy of dir/<from>.yaml (comments and layout
-// kept) with the name replaced and, for a deployable env, the next free promotion order.
-// It refuses a name that already exists or is malformed, and removes the file again if the
-// result does not load. It returns the new file's path.
-func NewEnvFile(dir, name, from string) (string, error) {
+// NewEnvFile writes dir/<name>.yaml as a copy of dir/<from>.yaml (layout and field
+// comments kept) with the name replaced, the header comment rewritten to say where the file
+// came from, and, for a deployable env, the promotion order: order, or from's when order is 0
+// (the copy joins from's wave). It refuses a name that already exists or is malformed, and
+// removes the file again if the result does not load. It returns the new file's path.
+func NewEnvFile(dir, name, from string, order int) (string, error) {
 	if !validName.MatchString(name) {
 		return "", fmt.Errorf("new env %q: name must match %s", name, validName)
 	}
-	all, err := LoadDir(dir)
+	if order < 0 {
+		return "", fmt.Errorf("new env %q: ORDER must be at least 1, got %d", name, order)
+	}
+	src, err := source(dir, name, from)
 	if err != nil {
-		return "", fmt.Errorf("new env %q: the existing envs must load first: %w", name, err)
-	}
-	maxOrder := 0
-	var src *Env
-	for i, e := range all {
-		if e.Name == name {
-			return "", fmt.Errorf("new env %q: %s already exists", name, filepath.Join(dir, name+".yaml"))
-		}
-		if e.Name == from {
-			src = &all[i]
-		}
-		maxOrder = max(maxOrder, e.Order)
-	}
-	if src == nil {
-		return "", fmt.Errorf("new env %q: no env %q to copy in %s", name, from, dir)
+		return "", err
 	}
 	target := filepath.Join(dir, name+".yaml")
-	if _, err := os.Stat(target); err == nil {
-		return "", fmt.Errorf("new env %q: %s already exists", name, target)
-	}
 	b, err := os.ReadFile(filepath.Join(dir, from+".yaml"))
 	if err != nil {
 		return "", fmt.Errorf("new env %q: %w", name, err)
@@ -53,10 +40,13 @@ func NewEnvFile(dir, name, from string) (string, error) {
 	// A tag naming the source environment names the new one.
 	text = regexp.MustCompile(`(?m)^(\s+environment:[ \t]*)`+regexp.QuoteMeta(from)+`[ \t]*$`).ReplaceAllString(text, "${1}"+name)
 	if src.Deployable() {
-		text = orderLine.ReplaceAllString(text, "order: "+strconv.Itoa(maxOrder+1))
+		if order == 0 {
+			order = src.Order
+		}
+		text = orderLine.ReplaceAllString(text, "order: "+strconv.Itoa(order))
 	}
-	// The source's own name in tags and comments would now be wrong: say where it came from.
-	text = strings.Replace(text, "\n", fmt.Sprintf("\n# Created by `mage new:env %s FROM=%s`; review every value.\n", name, from), 1)
+	text = newHeader(text, fmt.Sprintf("%s: created by `go run mage.go new:env %s FROM=%s ORDER=%d` as a copy of %s.yaml;\n"+
+		"# review every value (account, region, providers, alarms) before it is merged.", name, name, from, order, from))
 	if err := os.WriteFile(target, []byte(text), 0o644); err != nil {
 		return "", fmt.Errorf("new env %q: %w", name, err)
 	}
@@ -65,4 +55,39 @@ func NewEnvFile(dir, name, from string) (string, error) {
 		return "", fmt.Errorf("new env %q: the copy does not load (removed): %w", name, err)
 	}
 	return target, nil
+}
+
+// source loads dir's envs and returns from's, refusing a name that exists.
+func source(dir, name, from string) (Env, error) {
+	all, err := LoadDir(dir)
+	if err != nil {
+		return Env{}, fmt.Errorf("new env %q: the existing envs must load first: %w", name, err)
+	}
+	var src *Env
+	for i, e := range all {
+		if e.Name == name {
+			return Env{}, fmt.Errorf("new env %q: %s already exists", name, filepath.Join(dir, name+".yaml"))
+		}
+		if e.Name == from {
+			src = &all[i]
+		}
+	}
+	if src == nil {
+		return Env{}, fmt.Errorf("new env %q: no env %q to copy in %s", name, from, dir)
+	}
+	if _, err := os.Stat(filepath.Join(dir, name+".yaml")); err == nil {
+		return Env{}, fmt.Errorf("new env %q: %s already exists", name, filepath.Join(dir, name+".yaml"))
+	}
+	return *src, nil
+}
+
+// newHeader replaces the comment block that follows the schema line (the source env's
+// description) with header.
+func newHeader(text, header string) string {
+	lines := strings.SplitAfter(text, "\n")
+	i := 1 // after "# yaml-language-server: $schema=..."
+	for i < len(lines) && strings.HasPrefix(lines[i], "#") {
+		i++
+	}
+	return lines[0] + "#\n# " + header + "\n" + strings.Join(lines[i:], "")
 }

@@ -3,6 +3,7 @@ package envs
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -24,28 +25,38 @@ func copyEnvs(t *testing.T) string {
 
 func TestNewEnvFile(t *testing.T) {
 	dir := copyEnvs(t)
-	path, err := NewEnvFile(dir, "qa", "staging")
+	path, err := NewEnvFile(dir, "qa", "staging", 0)
 	require.NoError(t, err)
 	qa, err := LoadFile(path)
 	require.NoError(t, err)
 	staging, err := LoadFile(filepath.Join(dir, "staging.yaml"))
 	require.NoError(t, err)
 	assert.Equal(t, "qa", qa.Name)
-	assert.Equal(t, 4, qa.Order, "next free order after prod's 3")
+	assert.Equal(t, staging.Order, qa.Order, "without ORDER, the copy joins FROM's wave (never after prod)")
 	assert.Equal(t, staging.Functions, qa.Functions, "values copied from FROM")
 	assert.Equal(t, staging.Deployment, qa.Deployment)
 	assert.Equal(t, "qa", qa.Tags["environment"], "the environment tag names the new env")
 	b, _ := os.ReadFile(path)
-	assert.Contains(t, string(b), "# yaml-language-server: $schema=./schema.json", "the schema comment stays first")
+	assert.True(t, strings.HasPrefix(string(b), "# yaml-language-server: $schema=./schema.json\n"), "the schema comment stays first")
+	assert.Contains(t, string(b), "# qa: created by `go run mage.go new:env qa FROM=staging ORDER=2` as a copy of staging.yaml")
+	assert.NotContains(t, string(b), "the second pipeline stage", "staging's description is not the copy's")
 
-	_, err = NewEnvFile(dir, "qa", "staging")
+	_, err = NewEnvFile(dir, "qa", "staging", 0)
 	assert.ErrorContains(t, err, "already exists")
-	_, err = NewEnvFile(dir, "QA!", "staging")
+	_, err = NewEnvFile(dir, "QA!", "staging", 0)
 	assert.ErrorContains(t, err, "name must match")
-	_, err = NewEnvFile(dir, "qa2", "nope")
+	_, err = NewEnvFile(dir, "qa2", "nope", 0)
 	assert.ErrorContains(t, err, `no env "nope"`)
+	_, err = NewEnvFile(dir, "qa2", "dev", -1)
+	assert.ErrorContains(t, err, "ORDER must be at least 1")
 
-	local, err := NewEnvFile(dir, "local2", "local")
+	early, err := NewEnvFile(dir, "sandbox", "dev", 1)
+	require.NoError(t, err)
+	sb, err := LoadFile(early)
+	require.NoError(t, err)
+	assert.Equal(t, 1, sb.Order, "ORDER places the copy")
+
+	local, err := NewEnvFile(dir, "local2", "local", 0)
 	require.NoError(t, err)
 	l2, err := LoadFile(local)
 	require.NoError(t, err)
@@ -53,5 +64,5 @@ func TestNewEnvFile(t *testing.T) {
 	assert.Zero(t, l2.Order, "a local-only copy gets no order")
 	all, err := LoadDir(dir)
 	require.NoError(t, err)
-	assert.Len(t, all, 6)
+	assert.Len(t, all, 7)
 }

@@ -97,7 +97,7 @@ func (e Env) issues(has func(fieldPath) bool) ([]issue, error) {
 	}
 
 	vis, acct := e.Queue.VisibilityTimeoutSeconds, e.Functions.Accounting.TimeoutSeconds
-	if acct >= 1 && acct <= 900 && vis >= 0 && vis <= 43200 && vis < VisibilityTimeoutFactor*acct {
+	if set(fieldPath{"queue", "visibility_timeout_seconds"}, vis) && acct >= 1 && acct <= 900 && vis >= 0 && vis <= 43200 && vis < VisibilityTimeoutFactor*acct {
 		c.add(fieldPath{"queue", "visibility_timeout_seconds"},
 			fmt.Sprintf("must be at least %d × functions.accounting.timeout_seconds = %d (AWS guidance for Lambda SQS event sources), got %d",
 				VisibilityTimeoutFactor, VisibilityTimeoutFactor*acct, vis))

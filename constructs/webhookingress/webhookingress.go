@@ -120,6 +120,9 @@ func NewWebhookIngress(scope constructs.Construct, id string, props *WebhookIngr
 
 	w.Api = newRestAPI(c, p, w.AccessLogGroup)
 	w.Stage = w.Api.DeploymentStage()
+	// RestApi adds an output of the stage's root URL, which is not where anything posts (the
+	// routes are under Path): URL and RouteURL are, for the stack to name as it likes.
+	w.Api.Node().TryRemoveChild(jsii.String("Endpoint"))
 
 	w.Resource = w.Api.Root().AddResource(p.Path, nil)
 	// No test-invoke permission: the console's test invocations would bypass the API key,

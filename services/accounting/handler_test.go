@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,4 +133,27 @@ func TestPoisonMessageReachesTheDLQ(t *testing.T) {
 	rec, err := h.Store.Get(ctx, "acme", "good")
 	require.NoError(t, err)
 	assert.Equal(t, store.StatusAccounted, rec.Status)
+}
+
+// TestBatchEmitsWhatItMoved: the money metrics of a batch are what it added to the totals,
+// per provider and currency, in exact minor units: a redelivery adds nothing.
+func TestBatchEmitsWhatItMoved(t *testing.T) {
+	h := newHandler(t)
+	var out bytes.Buffer
+	h.Metrics = telemetry.NewMetrics(&out, "payhook", nil)
+	a := testenv.Insert(t, h.Store, testenv.Notification(t, "acme", "m-a", "0.10", "KWD"), t0).Body()
+	b := testenv.Insert(t, h.Store, testenv.Notification(t, "acme", "m-b", "0.015", "KWD"), t0).Body()
+	c := testenv.Insert(t, h.Store, testenv.Notification(t, "stripe", "m-c", "100", "JPY"), t0).Body()
+	_, err := h.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{
+		record("1", a), record("2", b), record("3", c), record("1-again", a)}})
+	require.NoError(t, err)
+	got := map[string]float64{}
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &rec))
+		if v, ok := rec["CreditedMinor"].(float64); ok {
+			got[rec["Provider"].(string)+" "+rec["Currency"].(string)] = v
+		}
+	}
+	assert.Equal(t, map[string]float64{"acme KWD": 115, "stripe JPY": 100}, got)
 }

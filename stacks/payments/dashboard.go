@@ -2,6 +2,7 @@ package payments
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -80,6 +81,7 @@ func (b *builder) dashboard() {
 			{graph("Oldest unaccounted wait (s)", 12, b.serviceMetric("reconciler", "OldestUnaccountedAgeSeconds", "Maximum", nil)),
 				graph("Re-sent by the reconciler", 12, b.serviceMetric("reconciler", "OutboxRelayed", "Sum", nil),
 					b.serviceMetric("reconciler", "UnaccountedResent", "Sum", nil))},
+			{graph("Credited and debited per hour (minor units), by provider and currency", 24, b.moneyMoved()...)},
 			{graph("WAF: blocked and counted requests, by rule", 24, waf)},
 			{graph("Function errors (live alias)", 12, functions...),
 				awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
@@ -103,4 +105,18 @@ func (b *builder) wafByRule(period awscdk.Duration) awscloudwatch.IMetric {
 			b.s.Ingress.WebAclName())),
 		Label: jsii.String("WAF blocked and counted, by rule"), Period: period,
 	})
+}
+
+// moneyMoved is what accounting added to the daily totals (accounting's CreditedMinor and
+// DebitedMinor), by provider and currency, per hour.
+func (b *builder) moneyMoved() []awscloudwatch.IMetric {
+	var out []awscloudwatch.IMetric
+	for _, m := range []string{"CreditedMinor", "DebitedMinor"} {
+		out = append(out, awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+			Expression: jsii.String(fmt.Sprintf(`SEARCH('{%s,Currency,Env,Provider,Service} MetricName="%s" Env="%s" Service="accounting"', 'Sum', 3600)`,
+				contract.MetricsNamespace, m, b.e.Name)),
+			Label: jsii.String(strings.TrimSuffix(m, "Minor")), Period: awscdk.Duration_Hours(jsii.Number(1)),
+		}))
+	}
+	return out
 }

@@ -82,14 +82,10 @@ func (b *builder) bindKeys(fn awslambda.Function) {
 
 // keyIDs is the JSON object of each keyed provider's API key id.
 func (b *builder) keyIDs() *string {
-	parts := []*string{jsii.String("{")}
-	for i, p := range b.keyedProviders() {
-		sep := ","
-		if i == 0 {
-			sep = ""
-		}
-		parts = append(parts, jsii.String(sep+`"`+p+`":"`), b.s.Ingress.ApiKeys[contract.APIKeyName(b.e.Name, p)].KeyId(), jsii.String(`"`))
+	providers := b.keyedProviders()
+	ids := make([]*string, len(providers))
+	for i, p := range providers {
+		ids[i] = b.s.Ingress.ApiKeys[contract.APIKeyName(b.e.Name, p)].KeyId()
 	}
-	parts = append(parts, jsii.String("}"))
-	return awscdk.Fn_Join(jsii.String(""), &parts)
+	return jsonObject(providers, ids)
 }

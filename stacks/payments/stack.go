@@ -106,6 +106,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 	b.serviceAlarms()
 	b.tagsAndOutputs()
 	b.dashboard()
+	b.runbookLinks()
 	SuppressAccepted(stack, props.Env)
 	return b.s
 }

@@ -143,6 +143,9 @@ func Find(ctx context.Context, env, statePath string) (*Target, error) {
 	if env == "local" {
 		return Local(ctx, statePath)
 	}
+	if err := RequireCredentials(ctx, env); err != nil {
+		return nil, err
+	}
 	return Deployed(ctx, env)
 }
 

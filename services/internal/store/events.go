@@ -113,19 +113,19 @@ func counted(m notification.Message, l Ledger) (amount, high int64, note string)
 
 // accountEvent accounts an event message in one DynamoDB transaction: its record moves to
 // accounted with what it counted, its payment's ledger (optimistically versioned) lists it
-// and moves, and the day's totals move by what it counted.
-func (s *Store) accountEvent(ctx context.Context, m notification.Message) (AccountOutcome, error) {
+// and moves, and the day's totals move by what it counted, which it returns.
+func (s *Store) accountEvent(ctx context.Context, m notification.Message) (AccountOutcome, int64, error) {
 	pk := TxnPK(m.Provider, m.TransactionID)
 	prev, err := s.GetLedger(ctx, m.Provider, m.PaymentID)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	l := Ledger{}
 	if prev != nil {
 		l = *prev
 	}
 	if l.Currency != "" && l.Currency != m.Currency {
-		return 0, fmt.Errorf("account %s: %s on %s %s: %w", pk, m.Currency, l.Currency, TxnPK(m.Provider, m.PaymentID), ErrCurrencyMismatch)
+		return 0, 0, fmt.Errorf("account %s: %s on %s %s: %w", pk, m.Currency, l.Currency, TxnPK(m.Provider, m.PaymentID), ErrCurrencyMismatch)
 	}
 	amount, high, note := counted(m, l)
 	day := m.ReceivedAt.UTC().Format(DayLayout)
@@ -136,24 +136,25 @@ func (s *Store) accountEvent(ctx context.Context, m notification.Message) (Accou
 	}
 	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {
-		return Accounted, nil
+		return Accounted, amount, nil
 	}
 	var tce *types.TransactionCanceledException
 	if !errors.As(err, &tce) {
-		return 0, fmt.Errorf("account %s: %w", pk, err)
+		return 0, 0, fmt.Errorf("account %s: %w", pk, err)
 	}
 	failed := func(i int) bool {
 		return i < len(tce.CancellationReasons) && aws.ToString(tce.CancellationReasons[i].Code) == "ConditionalCheckFailed"
 	}
 	switch {
 	case failed(0):
-		return s.explain(ctx, m)
+		out, err := s.explain(ctx, m)
+		return out, 0, err
 	case failed(1):
-		return 0, fmt.Errorf("account %s: %w", pk, errLedgerMoved)
+		return 0, 0, fmt.Errorf("account %s: %w", pk, errLedgerMoved)
 	case failed(2):
-		return 0, fmt.Errorf("account %s: %s %s on %s: %w", pk, m.Currency, day, m.Provider, ErrOverflow)
+		return 0, 0, fmt.Errorf("account %s: %s %s on %s: %w", pk, m.Currency, day, m.Provider, ErrOverflow)
 	}
-	return 0, fmt.Errorf("account %s: transaction cancelled: %w", pk, err)
+	return 0, 0, fmt.Errorf("account %s: transaction cancelled: %w", pk, err)
 }
 
 func (s *Store) eventRecordUpdate(m notification.Message, amount int64, note, day, now string) types.TransactWriteItem {

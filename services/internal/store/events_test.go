@@ -203,3 +203,23 @@ func TestSwitchingFromDeltaToCumulativeRefundsCountsNothingTwice(t *testing.T) {
 	assert.Equal(t, int64(400), l.DebitedMinor)
 	assert.Equal(t, int64(600), l.NetMinor())
 }
+
+// TestAccountMovedSaysWhatMoved: what AccountMoved reports is what the totals moved by: a
+// credit, the difference a cumulative refund adds, nothing for one already counted.
+func TestAccountMovedSaysWhatMoved(t *testing.T) {
+	ctx := context.Background()
+	st := env.NewStore(t)
+	moved := func(e payload.Event) store.Moved {
+		rec := store.NewEventRecord("stripe", e, e.Hash("stripe"), "req", t0)
+		_, _, err := st.Insert(ctx, rec)
+		require.NoError(t, err)
+		out, mv, err := st.AccountMoved(ctx, rec.Message())
+		require.NoError(t, err)
+		require.Equal(t, store.Accounted, out)
+		return mv
+	}
+	assert.Equal(t, store.Moved{Kind: "credit", AmountMinor: 2000}, moved(event(t, "evt_mp", payload.Credit, "pi_m", "20.00", "USD", false)))
+	assert.Equal(t, store.Moved{Kind: "debit", AmountMinor: 500}, moved(event(t, "evt_mr1", payload.Debit, "pi_m", "5.00", "USD", true)))
+	assert.Equal(t, store.Moved{Kind: "debit", AmountMinor: 750}, moved(event(t, "evt_mr2", payload.Debit, "pi_m", "12.50", "USD", true)), "12.50 so far: 7.50 more")
+	assert.Equal(t, store.Moved{}, moved(event(t, "evt_mr0", payload.Debit, "pi_m", "5.00", "USD", true)), "already counted")
+}

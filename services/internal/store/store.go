@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -352,25 +351,8 @@ var ErrBadState = errors.New("transaction is not in an accountable state")
 // once or neither does. It accepts a transaction that is received, replayed, or failed (a
 // replayed message may arrive before its record is marked replayed); never one accounted.
 func (s *Store) Account(ctx context.Context, m notification.Message) (AccountOutcome, error) {
-	// Concurrent batches update the same daily-total item; DynamoDB cancels one of two
-	// overlapping transactions (TransactionConflict) without applying it. Retry those
-	// with jittered backoff rather than burn one of the message's receives.
-	do := s.account
-	if m.Kind != "" {
-		do = s.accountEvent
-	}
-	for attempt := 1; ; attempt++ {
-		out, err := do(ctx, m)
-		if !(isTransactionConflict(err) || errors.Is(err, errLedgerMoved)) || attempt == maxConflictAttempts {
-			return out, err
-		}
-		backoff := time.Duration(attempt*attempt)*10*time.Millisecond + time.Duration(rand.Int64N(int64(20*time.Millisecond)))
-		select {
-		case <-ctx.Done():
-			return 0, fmt.Errorf("account %s: %w", TxnPK(m.Provider, m.TransactionID), ctx.Err())
-		case <-time.After(backoff):
-		}
-	}
+	out, _, err := s.AccountMoved(ctx, m)
+	return out, err
 }
 
 // maxConflictAttempts bounds Account's retries of conflicting transactions.

@@ -26,19 +26,19 @@ var referenceIngest []byte
 // python is Debian's interpreter, where Debian's python3-boto3 lives.
 const python = "/usr/bin/python3"
 
-// ensureBoto3 installs Debian's python3-boto3 when it is missing (the benchmark's only
-// Python dependency).
-func ensureBoto3(ctx context.Context) error {
-	if exec.CommandContext(ctx, python, "-c", "import boto3").Run() == nil {
-		return nil
+// checkPython returns nil when interpreter can import boto3 (the benchmark's only Python
+// dependency), and otherwise an error naming what to install: bench installs nothing itself.
+func checkPython(ctx context.Context, interpreter string) error {
+	if _, err := os.Stat(interpreter); err != nil {
+		return fmt.Errorf("bench needs Python 3 at %s with boto3 for the reference design's module: "+
+			"on Debian/Ubuntu `apt-get install python3 python3-boto3`; on macOS `xcode-select --install`, "+
+			"then `%s -m pip install --user boto3`: %w", interpreter, interpreter, err)
 	}
-	fmt.Println("bench: installing Debian's python3-boto3 for the reference design's module")
-	for _, args := range [][]string{{"update", "-qq"}, {"install", "-y", "-qq", "python3-boto3"}} {
-		cmd := exec.CommandContext(ctx, "apt-get", args...)
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("apt-get %s: %w\n%s", strings.Join(args, " "), err, out)
-		}
+	out, err := exec.CommandContext(ctx, interpreter, "-c", "import boto3").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("bench needs boto3 for %s (the reference design's module imports it): "+
+			"on Debian/Ubuntu `apt-get install python3-boto3`; on macOS `%s -m pip install --user boto3`: "+
+			"import boto3: %w: %s", interpreter, interpreter, err, bytes.TrimSpace(out))
 	}
 	return nil
 }
@@ -48,7 +48,7 @@ func ensureBoto3(ctx context.Context) error {
 // `warm` handler calls against the emulators in one of them.
 func measurePython(ctx context.Context, w *world, launches, warm int) (cost.FunctionFigures, error) {
 	var fig cost.FunctionFigures
-	if err := ensureBoto3(ctx); err != nil {
+	if err := checkPython(ctx, python); err != nil {
 		return fig, err
 	}
 	dir, err := os.MkdirTemp("", "payhook-bench-py-")

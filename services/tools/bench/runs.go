@@ -44,7 +44,7 @@ func measureSynth(ctx context.Context, root, tmp string, reps int) ([]SynthTimin
 			return nil, err
 		}
 		for i := 2; i <= n; i++ {
-			if _, err := envs.NewEnvFile(dir, fmt.Sprintf("dev%d", i), "dev"); err != nil {
+			if _, err := envs.NewEnvFile(dir, fmt.Sprintf("dev%d", i), "dev", 0); err != nil {
 				return nil, err
 			}
 		}

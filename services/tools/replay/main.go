@@ -30,7 +30,8 @@ func main() {
 
 func run(env, state string, limit int) error {
 	ctx := context.Background()
-	t, err := probe.Find(ctx, env, state)
+	// The table and the queue only: replay reads no API key and no signing secret.
+	t, err := probe.FindTable(ctx, env, state)
 	if err != nil {
 		return err
 	}
