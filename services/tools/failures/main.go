@@ -111,7 +111,7 @@ func printTable(w io.Writer, env string, q store.FailureQuery, list []store.Fail
 		more = append(more, "-unlinked adds dead messages tied to no transaction")
 	}
 	if len(more) > 0 {
-		fmt.Fprintf(w, "(env %s: %s; %s)\n", env, scope, strings.Join(more, "; "))
+		fmt.Fprintf(w, "(env %s: %s; %s; `go run mage.go failures ALL=1` adds both)\n", env, scope, strings.Join(more, "; "))
 	}
 	return nil
 }
