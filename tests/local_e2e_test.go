@@ -59,10 +59,17 @@ func startLocal(t *testing.T) *localrun.Local {
 		if os.Getenv("PAYHOOK_FUNCTION_LOGS") != "" {
 			fnOut = os.Stderr
 		}
+		// A work directory of this test binary's own: two test runs on one machine (a CI
+		// check beside a developer's run) must not share a call log or processes.
+		work, err := os.MkdirTemp("", "payhook-e2e-")
+		if err != nil {
+			local.err = err
+			return
+		}
 		local.l, local.err = localrun.Start(context.Background(), localrun.Config{
 			Template:       filepath.Join(*st.Outdir(), *st.Payments.TemplateFile()),
 			App:            payhook.App{},
-			WorkDir:        filepath.Join(os.TempDir(), "payhook-e2e"),
+			WorkDir:        work,
 			Root:           "..",
 			FunctionOutput: fnOut,
 			Log:            slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -82,6 +89,9 @@ func stopLocal() error {
 	report, err := leastPrivilege(local.l.Config.WorkDir)
 	if report != "" {
 		fmt.Fprint(os.Stderr, report)
+	}
+	if err == nil {
+		err = os.RemoveAll(local.l.Config.WorkDir)
 	}
 	return err
 }
@@ -467,7 +477,7 @@ func runGo(t *testing.T, args ...string) string {
 func TestLocalCtrlCLeavesNoProcess(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "payhook-local")
 	runGo(t, "build", "-o", bin, "./cmd/payhook-local")
-	work := filepath.Join(os.TempDir(), "payhook-e2e-ctrlc")
+	work := t.TempDir()
 	state := filepath.Join(t.TempDir(), "local.json")
 	st := synthesized.built.Stages["local"]
 	cmd := exec.Command(bin, "-template", filepath.Join(*st.Outdir(), *st.Payments.TemplateFile()), "-workdir", work, "-state", state)

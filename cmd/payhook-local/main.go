@@ -23,7 +23,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/payhook/payhook/internal/contract"
 	"io"
 	"log/slog"
 	"os"
@@ -37,7 +36,10 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/payhook/payhook/internal/contract"
+
 	"github.com/payhook/payhook/internal/localrun"
+	"github.com/payhook/payhook/internal/localrun/faults"
 	"github.com/payhook/payhook/internal/localrun/payhook"
 	"github.com/payhook/payhook/internal/localrun/procs"
 	"github.com/payhook/payhook/internal/localrun/provision"
@@ -63,6 +65,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	pollers := fs.Int("pollers", 2, "batches in flight per SQS event source mapping")
 	logs := fs.Bool("logs", false, "also print the functions' output here (it always goes to <workdir>/logs)")
 	verbose := fs.Bool("v", false, "print every request, batch and schedule event")
+	faultSpec := fs.String("faults", os.Getenv("PAYHOOK_FAULTS"), "inject faults into the functions' AWS calls: \"default\" (5% of every kind on every call of the webhook path) or a plan file (default $PAYHOOK_FAULTS)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: payhook-local -template PATH [flags]")
 		fs.PrintDefaults()
@@ -79,8 +82,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "payhook-local:", err)
 		return 2
 	}
+	var plan *faults.Plan
+	if *faultSpec != "" {
+		p, err := faults.Load(*faultSpec)
+		if err != nil {
+			fmt.Fprintln(stderr, "payhook-local:", err)
+			return 2
+		}
+		plan = &p
+	}
 	if err := start(config{template: *template, state: *statePath, workdir: *workdir, region: *region, addr: *addr,
-		maxInstances: *maxInstances, pollers: *pollers, logs: *logs, verbose: *verbose, iamOff: iamOff}, stdout, stderr); err != nil {
+		maxInstances: *maxInstances, pollers: *pollers, logs: *logs, verbose: *verbose, iamOff: iamOff, faults: plan}, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "payhook-local:", err)
 		return 1
 	}
@@ -91,6 +103,7 @@ type config struct {
 	template, state, workdir, region, addr string
 	maxInstances, pollers                  int
 	logs, verbose, iamOff                  bool
+	faults                                 *faults.Plan
 }
 
 func start(c config, stdout, stderr io.Writer) error {
@@ -171,7 +184,7 @@ func runConfig(c config, prev *localrun.State, stderr io.Writer) localrun.Config
 	cfg := localrun.Config{
 		Template: c.template, App: payhook.App{}, WorkDir: c.workdir, Region: c.region, APIAddr: c.addr,
 		MaxInstances: c.maxInstances, PollerConcurrency: c.pollers, Previous: prev, Progress: stderr,
-		IAMOff: c.iamOff,
+		IAMOff: c.iamOff, Faults: c.faults,
 	}
 	if c.logs {
 		cfg.FunctionOutput = stderr

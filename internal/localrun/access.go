@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/payhook/payhook/internal/localrun/faults"
 	"github.com/payhook/payhook/internal/localrun/iamproxy"
 	"github.com/payhook/payhook/internal/localrun/lambdarie"
 	"github.com/payhook/payhook/internal/localrun/provision"
@@ -36,6 +37,9 @@ func (l *Local) startIAM() error {
 			iamproxy.ServiceSNS:            l.queues.URL,
 			iamproxy.ServiceSecretsManager: l.secrets.URL,
 		}}
+	if l.Config.Faults != nil {
+		l.iam.SetFaults(faults.NewInjector(*l.Config.Faults))
+	}
 	if err := l.iam.Start("127.0.0.1:0"); err != nil {
 		_ = log.Close()
 		return err
@@ -53,6 +57,10 @@ func (l *Local) startIAM() error {
 	mode := "enforced"
 	if l.Config.IAMOff {
 		mode = "OFF (PAYHOOK_IAM=off): denied calls go through and are only recorded"
+	}
+	if p := l.Config.Faults; p != nil {
+		l.progress("  faults               %d rules (seed %d) inject failures into the functions' AWS calls; recorded in %s",
+			len(p.Rules), p.Seed, filepath.Join(l.Config.WorkDir, CallsFile))
 	}
 	l.progress("  IAM                  %s, %d roles from the template; calls in %s", mode, len(l.Stack.Access.Roles),
 		filepath.Join(l.Config.WorkDir, CallsFile))
@@ -136,4 +144,14 @@ func LeastPrivilege(workDir string, w io.Writer) ([]string, error) {
 		}
 	}
 	return unclean, nil
+}
+
+// InjectFaults makes the IAM proxy inject the failures of plan into the functions' AWS
+// calls from now on, in place of the plan the stack started with (nil: none).
+func (l *Local) InjectFaults(plan *faults.Plan) {
+	if plan == nil {
+		l.iam.SetFaults(nil)
+		return
+	}
+	l.iam.SetFaults(faults.NewInjector(*plan))
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/payhook/payhook/internal/cfn"
 	"github.com/payhook/payhook/internal/emulators"
+	"github.com/payhook/payhook/internal/localrun/faults"
 )
 
 // Config configures Start.
@@ -53,6 +54,9 @@ type Config struct {
 	// still recorded as denied in <WorkDir>/calls.jsonl. By default they are refused as AWS
 	// refuses them.
 	IAMOff bool
+	// Faults, when set, injects the failures of this plan into the functions' AWS calls
+	// (internal/localrun/faults); each is recorded in <WorkDir>/calls.jsonl.
+	Faults *faults.Plan
 }
 
 // LogDir is where the function and emulator logs go.

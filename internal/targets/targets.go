@@ -51,6 +51,7 @@ func All() []Target {
 		{Name: "failures", Settings: []string{"ENV", "LIMIT", "ALL"}},
 		{Name: "totals", Settings: []string{"ENV", "DAY", "PROVIDER"}},
 		{Name: "loadtest", Settings: []string{"ENV", "N", "C", "DUP"}},
+		{Name: "chaos", Settings: []string{"FAULTS", "N", "C", "DUP"}},
 		{Name: "clean"},
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"context"
 	"log/slog"
 	"sort"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -43,13 +44,32 @@ type Handler struct {
 // Handle processes one SQS batch and reports the messages that failed.
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	var resp events.SQSEventResponse
-	accounted, redelivered := 0, 0
+	accounted, redelivered, deferred := 0, 0, 0
 	moved := map[movedKey]int64{}
 	base := h.Log
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		base = base.With("request_id", lc.AwsRequestID)
 	}
-	for _, rec := range ev.Records {
+	// Work to a deadline short of Lambda's: a call in flight is cut in time for the batch's
+	// answer to be returned (a timed-out invocation returns nothing, so every message of the
+	// batch, accounted or not, would be received again).
+	if d, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-DeadlineMargin/2))
+		defer cancel()
+	}
+	for i, rec := range ev.Records {
+		if nearDeadline(ctx) {
+			// Too little time left to account another message: give the rest back for
+			// redelivery rather than start calls that the deadline will cut (and count as
+			// accounting failures, which page).
+			for _, left := range ev.Records[i:] {
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: left.MessageId})
+			}
+			deferred = len(ev.Records) - i
+			base.Warn("deadline near: messages left for redelivery", "deferred", deferred)
+			break
+		}
 		log := base.With("message_id", rec.MessageId)
 		m, err := notification.ParseMessage(rec.Body)
 		if err != nil {
@@ -59,6 +79,13 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		}
 		log = log.With("provider", m.Provider, "transaction_id", m.TransactionID)
 		outcome, mv, err := h.Store.AccountMoved(ctx, m)
+		if err != nil && ctx.Err() != nil {
+			// Cut by the deadline, not failed: back for redelivery, nothing noted.
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+			deferred++
+			log.Warn("deadline reached: message left for redelivery")
+			continue
+		}
 		if err != nil {
 			log.Error("accounting failed", "err", err.Error(), "receive_count", rec.Attributes["ApproximateReceiveCount"])
 			if nerr := h.Store.NoteError(ctx, m.Provider, m.TransactionID, err.Error()); nerr != nil {
@@ -81,7 +108,8 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	h.emitMoved(moved)
 	h.Metrics.Count("Accounted", accounted, nil)
 	h.Metrics.Count("Redelivered", redelivered, nil)
-	h.Metrics.Count("AccountingFailed", len(resp.BatchItemFailures), nil)
+	h.Metrics.Count("AccountingFailed", len(resp.BatchItemFailures)-deferred, nil)
+	h.Metrics.Count("Deferred", deferred, nil)
 	return resp, nil
 }
 
@@ -110,4 +138,15 @@ func (h *Handler) emitMoved(moved map[movedKey]int64) {
 	for _, k := range keys {
 		h.Metrics.Gauge(movedMetric(k.kind), float64(moved[k]), "None", map[string]string{"Provider": k.provider, "Currency": k.currency})
 	}
+}
+
+// DeadlineMargin is the time an invocation keeps in hand: its calls stop half of it before
+// Lambda's deadline, and with less than the other half left it gives the batch's remaining
+// messages back for redelivery instead of starting them.
+const DeadlineMargin = 500 * time.Millisecond
+
+// nearDeadline reports whether ctx's (working) deadline is less than half DeadlineMargin away.
+func nearDeadline(ctx context.Context) bool {
+	d, ok := ctx.Deadline()
+	return ok && time.Until(d) < DeadlineMargin/2
 }

@@ -157,3 +157,37 @@ func TestBatchEmitsWhatItMoved(t *testing.T) {
 	}
 	assert.Equal(t, map[string]float64{"acme KWD": 115, "stripe JPY": 100}, got)
 }
+
+// TestNearItsDeadlineAccountingDefers: with too little time left (fault injection's slow
+// calls showed it), the batch's messages are given back for redelivery untouched: not
+// attempted, nothing noted on their records, and not counted as accounting failures (which
+// page), but as deferred.
+func TestNearItsDeadlineAccountingDefers(t *testing.T) {
+	h := newHandler(t)
+	var out bytes.Buffer
+	h.Metrics = telemetry.NewMetrics(&out, "payhook", nil)
+	a := testenv.Insert(t, h.Store, testenv.Notification(t, "acme", "late-a", "1", "USD"), t0).Body()
+	b := testenv.Insert(t, h.Store, testenv.Notification(t, "acme", "late-b", "2", "USD"), t0).Body()
+	ctx, cancel := context.WithTimeout(context.Background(), DeadlineMargin/2)
+	defer cancel()
+	resp, err := h.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{record("a", a), record("b", b)}})
+	require.NoError(t, err)
+	assert.Len(t, resp.BatchItemFailures, 2, "both back on the queue")
+	for _, id := range []string{"late-a", "late-b"} {
+		rec, err := h.Store.Get(context.Background(), "acme", id)
+		require.NoError(t, err)
+		assert.Equal(t, store.StatusReceived, rec.Status, id)
+		assert.Empty(t, rec.LastError, "%s: nothing noted", id)
+	}
+	metrics := map[string]float64{}
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &rec))
+		for _, name := range []string{"Deferred", "AccountingFailed"} {
+			if v, ok := rec[name].(float64); ok {
+				metrics[name] = v
+			}
+		}
+	}
+	assert.Equal(t, map[string]float64{"Deferred": 2, "AccountingFailed": 0}, metrics)
+}

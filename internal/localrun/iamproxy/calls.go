@@ -26,6 +26,9 @@ type CallRecord struct {
 	// Enforced is false when the call went through although denied (PAYHOOK_IAM=off).
 	Enforced bool   `json:"enforced"`
 	Why      string `json:"why,omitempty"`
+	// Fault is the kind of fault injected into this call (internal/localrun/faults); a
+	// record with a fault is not an authorization decision.
+	Fault string `json:"fault,omitempty"`
 }
 
 // CallLog appends CallRecords to a JSON Lines file; it is safe for concurrent use.
@@ -90,6 +93,21 @@ func ReadCalls(path string) ([]CallRecord, error) {
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return out, nil
+}
+
+// InjectedFaults counts the faults recorded in a calls.jsonl file, by kind.
+func InjectedFaults(path string) (map[string]int, error) {
+	calls, err := ReadCalls(path)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	for _, c := range calls {
+		if c.Fault != "" {
+			out[c.Fault]++
+		}
 	}
 	return out, nil
 }

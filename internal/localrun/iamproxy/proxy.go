@@ -15,8 +15,10 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/payhook/payhook/internal/localrun/faults"
 	"github.com/payhook/payhook/internal/localrun/randid"
 )
 
@@ -54,12 +56,19 @@ type Proxy struct {
 	// Log receives refusals (nil discards them).
 	Log *slog.Logger
 
+	// faults injects the failures of a fault plan into allowed calls (SetFaults).
+	faults atomic.Pointer[faults.Injector]
+
 	mu         sync.RWMutex
 	principals map[string]Principal // by access key id
 	forward    map[string]*httputil.ReverseProxy
 	srv        *http.Server
 	ln         net.Listener
 }
+
+// SetFaults makes in decide the faults injected into allowed calls from now on (nil: none);
+// each injected fault is recorded in Calls. It is safe to call while serving.
+func (p *Proxy) SetFaults(in *faults.Injector) { p.faults.Store(in) }
 
 // Credentials issues an access key pair for a principal (a function): every call signed
 // with it is evaluated against that principal's role.
@@ -176,6 +185,12 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if d, refused := p.authorize(pr, req); refused {
 		p.refuse(w, service, req.query, d)
+		return
+	}
+	if f, ok := p.faults.Load().Decide(service, req.operation, pr.Function); ok {
+		p.Calls.Record(CallRecord{Time: time.Now().UTC(), Function: pr.Function, Role: pr.Role.ARN,
+			Operation: service + ":" + req.operation, Allowed: true, Enforced: p.Enforce, Fault: string(f.Kind)})
+		p.inject(w, r, fwd, req, body, f)
 		return
 	}
 	fwd.ServeHTTP(w, r)

@@ -77,6 +77,9 @@ func (r FunctionReport) Clean() bool { return len(r.Unused) == 0 && len(r.Denied
 func BuildReport(grants []FunctionGrants, calls []CallRecord) []FunctionReport {
 	byFn := map[string][]CallRecord{}
 	for _, c := range calls {
+		if c.Fault != "" {
+			continue // an injected fault, not an authorization decision
+		}
 		byFn[c.Function] = append(byFn[c.Function], c)
 	}
 	out := make([]FunctionReport, 0, len(grants))

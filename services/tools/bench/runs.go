@@ -36,12 +36,15 @@ func measureSynth(ctx context.Context, root, tmp string, reps int) ([]SynthTimin
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, err
 		}
-		src, err := os.ReadFile(filepath.Join(root, "envs", "dev.yaml"))
-		if err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(filepath.Join(dir, "dev.yaml"), src, 0o644); err != nil {
-			return nil, err
+		// dev is deployable, so its stage needs the pipeline's file beside it.
+		for _, name := range []string{"dev.yaml", envs.PipelineFile} {
+			src, err := os.ReadFile(filepath.Join(root, "envs", name))
+			if err != nil {
+				return nil, fmt.Errorf("bench: copy env file: %w", err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, name), src, 0o644); err != nil {
+				return nil, fmt.Errorf("bench: copy env file: %w", err)
+			}
 		}
 		for i := 2; i <= n; i++ {
 			if _, err := envs.NewEnvFile(dir, fmt.Sprintf("dev%d", i), "dev", 0); err != nil {

@@ -47,10 +47,15 @@ type Report struct {
 	Lost          int
 	DoubleCounted int64
 	ExtraCount    int64
+	// Settle is how long after the last answer every accepted notification was accounted
+	// (or the wait ran out).
+	Settle time.Duration
+	// Stranded counts the records stored (whatever the answer) but not accounted by then.
+	Stranded int
 }
 
 func main() {
-	cfg := Config{Currency: "CHF", Retries: 5}
+	cfg := Config{Currency: "CHF", Retries: 8}
 	flag.IntVar(&cfg.N, "n", 2000, "unique notifications")
 	flag.IntVar(&cfg.C, "c", 16, "concurrent senders")
 	flag.Float64Var(&cfg.Dup, "dup", 0.2, "fraction sent twice, concurrently")
@@ -74,7 +79,8 @@ func main() {
 	}
 	fmt.Printf("requests %d (unique %d), accepted %d, duplicates %d, refused %v\n", rep.Requests, rep.Unique, rep.Accepted, rep.Duplicates, rep.Refused)
 	fmt.Printf("throughput %.1f req/s over %s; latency p50 %s, p99 %s\n", rep.Throughput, rep.Elapsed.Round(time.Millisecond), rep.P50.Round(100*time.Microsecond), rep.P99.Round(100*time.Microsecond))
-	fmt.Printf("lost %d, double-counted %d minor units / %d transactions\n", rep.Lost, rep.DoubleCounted, rep.ExtraCount)
+	fmt.Printf("settled %s after the last answer\n", rep.Settle.Round(10*time.Millisecond))
+	fmt.Printf("lost %d, double-counted %d minor units / %d transactions, stranded %d\n", rep.Lost, rep.DoubleCounted, rep.ExtraCount, rep.Stranded)
 	if rep.Lost != 0 || rep.DoubleCounted != 0 || rep.ExtraCount != 0 {
 		os.Exit(1)
 	}
@@ -99,7 +105,9 @@ func Run(ctx context.Context, c *probe.Client, cfg Config) (Report, error) {
 	jobs := makeJobs(providers, cfg)
 	rep := Report{Requests: len(jobs), Unique: cfg.N, Refused: map[int]int{}}
 	accepted := send(ctx, c, cfg, jobs, &rep)
+	sent := time.Now()
 	pending, err := waitAccounted(ctx, c, accepted, cfg.Wait)
+	rep.Settle = time.Since(sent)
 	if err != nil {
 		return rep, err
 	}
@@ -148,7 +156,7 @@ func makeJobs(providers []probe.Provider, cfg Config) []job {
 	return jobs
 }
 
-// send posts the jobs from cfg.C senders, retrying 429 and 503 as a provider backs off,
+// send posts the jobs from cfg.C senders, retrying as a provider backs off (post),
 // records the outcomes and latencies in rep, and returns the accepted notifications by id.
 func send(ctx context.Context, c *probe.Client, cfg Config, jobs []job, rep *Report) map[string]job {
 	var mu sync.Mutex
@@ -195,8 +203,8 @@ func send(ctx context.Context, c *probe.Client, cfg Config, jobs []job, rep *Rep
 }
 
 // post sends one job in its provider's format (a flat notification, a Stripe payment or
-// an envelope; a duplicate is the same event again), retrying throttling (429) and
-// unavailability (503).
+// an envelope; a duplicate is the same event again), retrying as providers do: a lost
+// connection, throttling (429) and any 5xx, with a growing back-off.
 func post(ctx context.Context, c *probe.Client, cfg Config, j job) (probe.Response, error) {
 	cur, ok := money.LookupCurrency(cfg.Currency)
 	if !ok {
@@ -209,10 +217,10 @@ func post(ctx context.Context, c *probe.Client, cfg Config, j job) (probe.Respon
 	var r probe.Response
 	for attempt := 0; attempt <= cfg.Retries; attempt++ {
 		r, err = c.Deliver(ctx, j.provider, j.id, body)
-		if err == nil && r.Status != 429 && r.Status != 503 {
+		if err == nil && r.Status != 429 && r.Status < 500 {
 			break
 		}
-		time.Sleep(time.Duration(50*(attempt+1)) * time.Millisecond) // as a provider backs off
+		time.Sleep(min(time.Duration(50<<attempt)*time.Millisecond, 2*time.Second)) // as a provider backs off
 	}
 	return r, err
 }
@@ -275,6 +283,9 @@ func readBack(ctx context.Context, c *probe.Client, cfg Config, jobs []job, acce
 			t, err := c.Target.Store.Get(ctx, j.provider.Name, j.id)
 			if err != nil {
 				return err
+			}
+			if t != nil && t.Status != "accounted" {
+				rep.Stranded++ // stored, but not accounted by the end of the wait
 			}
 			if t == nil || t.Status != "accounted" {
 				continue
