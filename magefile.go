@@ -19,6 +19,7 @@ import (
 
 	"github.com/magefile/mage/mg"
 
+	"github.com/payhook/payhook/app"
 	"github.com/payhook/payhook/envs"
 	"github.com/payhook/payhook/internal/cdkcli"
 	"github.com/payhook/payhook/internal/contract"
@@ -42,23 +43,34 @@ func Build(ctx context.Context) error {
 }
 
 // Synth writes the cloud assembly to cdk.out: the pipeline with a stage per deployable
-// envs/*.yaml plus the local-only ones, or with ENV=name that environment's stage alone.
+// envs/*.yaml plus the local-only ones, or with ENV=name that environment's stage alone
+// (SUFFIX=s: its preview copy, payhook-<name>-<s>).
 func Synth(ctx context.Context) error {
-	return synth(ctx, os.Getenv("ENV"))
+	return synth(ctx, os.Getenv("ENV"), os.Getenv("SUFFIX"))
 }
 
-// synth writes the cloud assembly of env ("" for the whole app) to cdk.out.
-func synth(ctx context.Context, env string) error {
+// synth writes the cloud assembly of env ("" for the whole app), or of its preview copy
+// named by suffix, to cdk.out.
+func synth(ctx context.Context, env, suffix string) error {
+	if env != "" { // a bad name or suffix is refused before anything builds
+		if _, err := app.Target("envs", env, suffix); err != nil {
+			return fmt.Errorf("synth: %w", err)
+		}
+	}
 	mg.CtxDeps(ctx, Build, npmTools)
 	what := "the pipeline and every environment"
-	if env != "" {
+	switch {
+	case env != "" && suffix != "":
+		what = "preview " + env + "-" + suffix + " of environment " + env
+	case env != "":
 		what = "environment " + env
 	}
 	return timed("synth: "+what+" → "+outDir, func() error {
 		if err := os.RemoveAll(outDir); err != nil {
 			return err
 		}
-		return run(ctx, map[string]string{"CDK_OUTDIR": outDir, contract.SynthEnv: env}, "go", "run", "./cmd/cdk")
+		return run(ctx, map[string]string{"CDK_OUTDIR": outDir, contract.SynthEnv: env, contract.SynthSuffix: suffix},
+			"go", "run", "./cmd/cdk")
 	})
 }
 

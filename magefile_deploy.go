@@ -1,6 +1,7 @@
 //go:build mage
 
-// Targets that deploy, or prepare a deployment: bootstrap, pipeline:*, diff, deploy, where.
+// Targets that deploy, or prepare a deployment: bootstrap, pipeline:*, diff, deploy,
+// destroy, where.
 
 package main
 
@@ -30,7 +31,7 @@ func Bootstrap(ctx context.Context) error {
 	if env == "" {
 		return fmt.Errorf("bootstrap: set ENV=<name> (the env's account) or ENV=pipeline (the pipeline's)")
 	}
-	if err := synth(ctx, ""); err != nil {
+	if err := synth(ctx, "", ""); err != nil {
 		return err
 	}
 	cdkTemplate, err := os.ReadFile(bootstrap.CDKTemplate)
@@ -60,7 +61,7 @@ type Pipeline mg.Namespace
 // Synth builds and synthesizes the whole app (what the pipeline's synth step runs) and
 // prints the promotion waves.
 func (Pipeline) Synth(ctx context.Context) error {
-	if err := synth(ctx, ""); err != nil {
+	if err := synth(ctx, "", ""); err != nil {
 		return err
 	}
 	return pipelineSummary()
@@ -83,7 +84,7 @@ func Diff(ctx context.Context) error {
 	if base := os.Getenv("BASE"); base != "" {
 		// The whole app, as the golden templates are synthesized: a stage's construct
 		// paths, and the logical ids derived from them, differ when it is synthesized alone.
-		if err := synth(ctx, ""); err != nil {
+		if err := synth(ctx, "", ""); err != nil {
 			return err
 		}
 		return diffAgainst(ctx, base)
@@ -91,7 +92,7 @@ func Diff(ctx context.Context) error {
 	if err := cdkcli.RequireCredentials(ctx); err != nil {
 		return fmt.Errorf("diff against deployed stacks: %w\n(or compare with a local template: go run mage.go diff BASE=tests/testdata)", err)
 	}
-	if err := synth(ctx, os.Getenv("ENV")); err != nil {
+	if err := synth(ctx, os.Getenv("ENV"), os.Getenv("SUFFIX")); err != nil {
 		return err
 	}
 	return cdk(ctx, "diff", "--app", outDir, "--all")
@@ -100,29 +101,64 @@ func Diff(ctx context.Context) error {
 // Deploy deploys ENV by hand from the synthesized assembly, an incident's tool: the pipeline
 // deploys every env, so Deploy refuses one without FORCE=1, and refuses credentials of
 // another account than the env file's. Needs AWS credentials.
+//
+// With SUFFIX=s it deploys ENV's preview copy (payhook-<env>-<s>, in ENV's account), which
+// needs no FORCE: README "Preview environments".
 func Deploy(ctx context.Context) error {
-	name := os.Getenv("ENV")
-	if name == "" {
-		return fmt.Errorf("deploy: set ENV=<name> (the pipeline deploys every environment; see `go run mage.go where`)")
-	}
-	e, err := envs.LoadFile(filepath.Join("envs", name+".yaml"))
+	e, err := app.Target("envs", os.Getenv("ENV"), os.Getenv("SUFFIX"))
 	if err != nil {
-		return err
+		return fmt.Errorf("deploy: %w", err)
 	}
 	if err := app.CheckDeploy(e, os.Getenv("FORCE") == "1"); err != nil {
 		return err
 	}
+	if err := checkCaller(ctx, "deploy", e); err != nil {
+		return err
+	}
+	if err := synth(ctx, os.Getenv("ENV"), os.Getenv("SUFFIX")); err != nil {
+		return err
+	}
+	return cdk(ctx, "deploy", "--app", outDir, app.StackPath(e.Name, true, e.Deployable()), "--require-approval", "broadening")
+}
+
+// Destroy removes ENV's stack (SUFFIX=s: its preview copy's) and, for a preview, frees its
+// secrets' names at once. A preview goes without a question; any other env needs CONFIRM=<env>
+// (the pipeline brings it back on the next merge; with retain_data its table, logs and keys
+// stay behind by design). Needs AWS credentials for the env's account.
+func Destroy(ctx context.Context) error {
+	e, err := app.Target("envs", os.Getenv("ENV"), os.Getenv("SUFFIX"))
+	if err != nil {
+		return fmt.Errorf("destroy: %w", err)
+	}
+	if err := app.CheckDestroy(e, os.Getenv("CONFIRM")); err != nil {
+		return err
+	}
+	if err := checkCaller(ctx, "destroy", e); err != nil {
+		return err
+	}
+	if err := synth(ctx, os.Getenv("ENV"), os.Getenv("SUFFIX")); err != nil {
+		return err
+	}
+	if err := cdk(ctx, "destroy", "--app", outDir, app.StackPath(e.Name, true, e.Deployable()), "--force"); err != nil {
+		return err
+	}
+	if e.PreviewOf() == "" {
+		return nil
+	}
+	return cdkcli.DeleteSecretsNow(ctx, e.Region, contract.SigningSecretName(e.Name), contract.SmokeSecretName(e.Name))
+}
+
+// checkCaller stops what (deploy, destroy) before it synthesizes when there are no AWS
+// credentials or they are of another account than e's.
+func checkCaller(ctx context.Context, what string, e envs.Env) error {
 	account, err := cdkcli.CallerAccount(ctx, e.Region)
 	if err != nil {
-		return fmt.Errorf("deploy: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	if err := app.CheckAccount(e, account); err != nil {
-		return err
+		return fmt.Errorf("%s %w", what, err)
 	}
-	if err := synth(ctx, name); err != nil {
-		return err
-	}
-	return cdk(ctx, "deploy", "--app", outDir, app.StackPath(name, true, e.Deployable()), "--require-approval", "broadening")
+	return nil
 }
 
 // Where prints where each env deploys: account, region, stack, wave, approval, data

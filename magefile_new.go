@@ -1,16 +1,21 @@
 //go:build mage
 
-// Generators: new:env.
+// Generators: new:env, new:ci.
 
 package main
 
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/magefile/mage/mg"
+	"github.com/payhook/payhook/app"
 	"github.com/payhook/payhook/envs"
+	"github.com/payhook/payhook/internal/ciworkflow"
 )
 
 // New holds generators.
@@ -34,5 +39,41 @@ func (New) Env(name string) error {
 		return err
 	}
 	fmt.Printf("new:env: wrote %s (from %s); review it, then `go run mage.go synth`\n", path, from)
+	return nil
+}
+
+// CI writes the CI workflow of SYSTEM (github: .github/workflows/payhook-preview.yml): on
+// each pull request a preview copy of ENV (default dev) named pr-<number> is deployed through
+// the env file's preview_role, smoke-tested, its endpoint posted, and destroyed when the pull
+// request closes. Prints the trust policy that role needs.
+func (New) CI(system string) error {
+	if !slices.Contains(ciworkflow.Systems, system) {
+		return fmt.Errorf("new:ci: no workflow for %q (known: %s)", system, strings.Join(ciworkflow.Systems, ", "))
+	}
+	e, err := app.Target("envs", envOr("ENV", "dev"), "")
+	if err != nil {
+		return fmt.Errorf("new:ci: %w", err)
+	}
+	pc, err := envs.LoadPipeline(filepath.Join("envs", envs.PipelineFile))
+	if err != nil {
+		return err
+	}
+	p := ciworkflow.Preview{Env: e, Repository: pc.Repository}
+	workflow, err := ciworkflow.GitHub(p)
+	if err != nil {
+		return err
+	}
+	trust, err := ciworkflow.TrustPolicy(p)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(ciworkflow.GitHubPath), 0o755); err != nil {
+		return fmt.Errorf("new:ci: %w", err)
+	}
+	if err := os.WriteFile(ciworkflow.GitHubPath, workflow, 0o644); err != nil {
+		return fmt.Errorf("new:ci: %w", err)
+	}
+	fmt.Printf("new:ci: wrote %s (previews of %s from %s's pull requests)\n", ciworkflow.GitHubPath, e.Name, pc.Repository)
+	fmt.Printf("the trust policy of %s (with GitHub's OIDC provider in account %s):\n%s", e.PreviewRole, e.Account, trust)
 	return nil
 }

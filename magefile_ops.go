@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/magefile/mage/mg"
-	"github.com/payhook/payhook/envs"
+	"github.com/payhook/payhook/app"
 	"github.com/payhook/payhook/internal/cdkcli"
 	"github.com/payhook/payhook/internal/contract"
 	"github.com/payhook/payhook/internal/localrun/faults"
@@ -27,11 +27,18 @@ import (
 // Local runs the whole system on this machine from envs/local.yaml's synthesized template:
 // emulators, functions under the Lambda Runtime Interface Emulator, SQS pollers, the API on
 // 127.0.0.1. Prints the endpoint, API key, signing secrets and a curl; Ctrl-C stops it all.
+// SUFFIX=s runs the preview copy local-<s> apart (state and logs in .payhook/local-<s>), so
+// two copies run side by side; the other targets take the same SUFFIX to reach it.
 func Local(ctx context.Context) error {
-	if err := synth(ctx, "local"); err != nil {
+	suffix := os.Getenv("SUFFIX")
+	e, err := app.Target("envs", "local", suffix)
+	if err != nil {
+		return fmt.Errorf("local: %w", err)
+	}
+	if err := synth(ctx, "local", suffix); err != nil {
 		return err
 	}
-	template, err := oneTemplate("local", filepath.Join(outDir, "assembly-payhook-local"))
+	template, err := oneTemplate("local", filepath.Join(outDir, "assembly-"+e.StageName()))
 	if err != nil {
 		return err
 	}
@@ -42,7 +49,12 @@ func Local(ctx context.Context) error {
 	// Ctrl-C reaches payhook-local itself (same process group), which stops everything it
 	// started and exits 0; the target waits for that and succeeds. Forwarding the interrupt
 	// as well would be a second one, which payhook-local takes as "stop now".
-	cmd := exec.Command(bin, "-template", template)
+	args := []string{"-template", template}
+	if suffix != "" {
+		work := localWorkDir(suffix)
+		args = append(args, "-workdir", work, "-state", filepath.Join(work, "local.json"))
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = nodeEnv()
 	if err := cmd.Run(); err != nil {
@@ -108,12 +120,18 @@ func Loadtest(ctx context.Context) error {
 // (PAYHOOK_PROVIDERS, unless set), so smoke and loadtest there never sign as, or count for, a
 // real provider. The tool prints its own error: the target adds none.
 func runTool(ctx context.Context, pkg string, posts bool, args ...string) error {
-	env := envOr("ENV", "local")
+	env, suffix := envOr("ENV", "local"), os.Getenv("SUFFIX")
 	vars := map[string]string{}
+	e, err := app.Target("envs", env, suffix)
+	if err != nil {
+		return fmt.Errorf("%s: %w", filepath.Base(pkg), err)
+	}
+	if env == "local" && suffix != "" {
+		args = append(args, "-state", filepath.Join(localWorkDir(suffix), "local.json"))
+	}
 	if env != "local" {
-		e, err := envs.LoadFile(filepath.Join("envs", env+".yaml"))
-		if err != nil {
-			return err
+		if suffix != "" && !posts && os.Getenv(contract.ProbeProviders) == "" {
+			vars[contract.ProbeProviders] = e.IngestProvidersSpec() // no file names the preview
 		}
 		if err := cdkcli.RequireCredentials(ctx); err != nil {
 			return fmt.Errorf("%s ENV=%s: %w (or run it against the local stack: ENV=local)", filepath.Base(pkg), env, err)
@@ -128,7 +146,10 @@ func runTool(ctx context.Context, pkg string, posts bool, args ...string) error 
 	if err := run(ctx, nil, "go", "build", "-o", bin, pkg); err != nil {
 		return err
 	}
-	err := run(ctx, vars, bin, append([]string{"-env", env}, args...)...)
+	if env != "local" {
+		env = e.Name // a preview's stack is payhook-<env>-<suffix>
+	}
+	err = run(ctx, vars, bin, append([]string{"-env", env}, args...)...)
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
 		os.Exit(exit.ExitCode()) // the tool said why; mage would only repeat "exit status 1"
@@ -143,7 +164,7 @@ func runTool(ctx context.Context, pkg string, posts bool, args ...string) error 
 // faults injected per kind, lost, double-counted and stranded notifications and how long
 // until everything settled. It fails when anything was lost or counted twice.
 func Chaos(ctx context.Context) error {
-	if err := synth(ctx, "local"); err != nil {
+	if err := synth(ctx, "local", ""); err != nil {
 		return err
 	}
 	template, err := oneTemplate("chaos", filepath.Join(outDir, "assembly-payhook-local"))
@@ -198,3 +219,5 @@ func waitRunning(ctx context.Context, state string, limit time.Duration) error {
 	return fmt.Errorf("chaos: the local stack did not start within %s (see .payhook/chaos/logs)", limit)
 }
 
+// localWorkDir is where the local preview copy local-<suffix> keeps its state and logs.
+func localWorkDir(suffix string) string { return filepath.Join(".payhook", "local-"+suffix) }

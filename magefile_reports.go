@@ -23,7 +23,7 @@ import (
 // BENCH_QUICK=1 checks that it works (few launches, a small load) and writes to a temporary
 // directory instead, or to BENCH_OUT.
 func Bench(ctx context.Context) error {
-	if err := synth(ctx, "local"); err != nil {
+	if err := synth(ctx, "local", ""); err != nil {
 		return err
 	}
 	template, err := oneTemplate("bench", filepath.Join(outDir, "assembly-"+contract.StageName("local")))
@@ -70,7 +70,7 @@ func Cost(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := synth(ctx, env); err != nil {
+	if err := synth(ctx, env, ""); err != nil {
 		return err
 	}
 	template, err := oneTemplate("cost", filepath.Join(outDir, "assembly-"+contract.StageName(env)))

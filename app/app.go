@@ -6,8 +6,10 @@ package app
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/aws/constructs-go/constructs/v10"
@@ -32,6 +34,12 @@ type AppConfig struct {
 	// environment becomes a stage of it (under the pipeline stack) instead of a top-level
 	// stage. Local-only environments stay top-level either way.
 	WithPipeline bool
+	// Suffix, with Only, builds the preview copy of Only named by it (envs.Env.Preview)
+	// instead of Only itself: a top-level stage, never a pipeline stage.
+	Suffix string
+	// Previews adds preview copies to the app: each env name mapped to its suffixes (the
+	// tests' collision gate). Every copy is a top-level stage in Built.Previews.
+	Previews map[string][]string
 }
 
 // Built is what Build added to the App.
@@ -40,6 +48,8 @@ type Built struct {
 	Envs []envs.Env
 	// Stages are the payments stages built, by env name.
 	Stages map[string]*payments.Stage
+	// Previews are the preview copies' stages, by their names (<env>-<suffix>).
+	Previews map[string]*payments.Stage
 	// Delivery is the pipeline stack (nil without WithPipeline).
 	Delivery *pipeline.Stack
 }
@@ -51,9 +61,13 @@ func Build(scope constructs.Construct, cfg AppConfig) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
+	previews, err := previewsOf(list, cfg)
+	if err != nil {
+		return nil, err
+	}
 	// A deployable env is built as the pipeline deploys it (with its smoke role), alone or not.
 	var pc envs.Pipeline
-	if needsPipeline(list, cfg.Only) {
+	if cfg.Suffix == "" && needsPipeline(list, cfg.Only) {
 		if pc, err = envs.LoadPipeline(filepath.Join(cfg.EnvsDir, envs.PipelineFile)); err != nil {
 			return nil, err
 		}
@@ -64,7 +78,13 @@ func Build(scope constructs.Construct, cfg AppConfig) (*Built, error) {
 	if missing := lambdabuild.Missing(cfg.AssetsDir); len(missing) > 0 {
 		return nil, fmt.Errorf("no bootstrap for %s in %s: run `go run mage.go build` first", strings.Join(missing, ", "), cfg.AssetsDir)
 	}
-	b := &Built{Envs: list, Stages: map[string]*payments.Stage{}}
+	b := &Built{Envs: list, Stages: map[string]*payments.Stage{}, Previews: map[string]*payments.Stage{}}
+	for _, p := range previews {
+		b.Previews[p.Name] = payments.NewStage(scope, p, cfg.AssetsDir)
+	}
+	if cfg.Suffix != "" {
+		return b, nil // the preview alone
+	}
 	found := cfg.Only == ""
 	for _, e := range list {
 		if cfg.Only != "" && e.Name != cfg.Only {
@@ -91,6 +111,32 @@ func Build(scope constructs.Construct, cfg AppConfig) (*Built, error) {
 		}
 	}
 	return b, nil
+}
+
+// previewsOf makes the preview copies cfg asks for: Only's with Suffix, or Previews.
+func previewsOf(list []envs.Env, cfg AppConfig) ([]envs.Env, error) {
+	want := cfg.Previews
+	if cfg.Suffix != "" {
+		if cfg.Only == "" {
+			return nil, fmt.Errorf("SUFFIX=%s names a copy of one env: set ENV=<name> too", cfg.Suffix)
+		}
+		want = map[string][]string{cfg.Only: {cfg.Suffix}}
+	}
+	var out []envs.Env
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		i := slices.IndexFunc(list, func(e envs.Env) bool { return e.Name == name })
+		if i < 0 {
+			return nil, fmt.Errorf("no environment named %q in %s", name, cfg.EnvsDir)
+		}
+		for _, suffix := range want[name] {
+			p, err := list[i].Preview(suffix)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }
 
 // Waves describes the pipeline's promotion waves for the envs in envsDir, one line per wave

@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -76,18 +77,49 @@ func CheckDeploy(e envs.Env, force bool) error {
 	switch {
 	case e.LocalOnly:
 		return fmt.Errorf("deploy %s: a local-only env is never deployed: go run mage.go local", e.Name)
+	case e.PreviewOf() != "":
+		return nil // a preview is deployed by hand (or by CI) only
 	case !force:
 		return fmt.Errorf("deploy %s: %w", e.Name, ErrPipelineOwned)
 	}
 	return nil
 }
 
-// CheckAccount refuses credentials of another account than e's: the deploy would create the
-// stack where the env file does not say it lives.
+// CheckAccount refuses credentials of another account than e's: a deploy would create the
+// stack, and a destroy look for it, where the env file does not say it lives.
 func CheckAccount(e envs.Env, callerAccount string) error {
 	if callerAccount != e.Account {
-		return fmt.Errorf("deploy %s: the credentials are of account %s, the env's is %s (envs/%s.yaml): use credentials for %s",
-			e.Name, callerAccount, e.Account, e.Name, e.Account)
+		return fmt.Errorf("%s: the credentials are of account %s, the env's is %s (%s): use credentials for %s",
+			e.Name, callerAccount, e.Account, e.File(), e.Account)
 	}
 	return nil
+}
+
+// CheckDestroy refuses to destroy e before any AWS call: a local-only env (nothing in AWS),
+// and any env but a preview unless confirm is its name (CONFIRM=<env>): an env the pipeline
+// deploys comes back on the next merge, and one with retain_data leaves its table, logs and
+// keys behind by design.
+func CheckDestroy(e envs.Env, confirm string) error {
+	switch {
+	case e.LocalOnly:
+		return fmt.Errorf("destroy %s: a local-only env has no stack in AWS (stop `go run mage.go local` with Ctrl-C)", e.Name)
+	case e.PreviewOf() != "" || confirm == e.Name:
+		return nil
+	case e.RetainData:
+		return fmt.Errorf("destroy %s: envs/%s.yaml keeps its data (retain_data: true): its table, logs and keys would stay behind, and its API would go; say CONFIRM=%s to destroy the stack anyway", e.Name, e.Name, e.Name)
+	}
+	return fmt.Errorf("destroy %s: the pipeline deploys this env and brings it back on the next merge; say CONFIRM=%s to destroy its stack anyway (a preview, SUFFIX=<s>, needs no confirmation)", e.Name, e.Name)
+}
+
+// Target loads envs/<env>.yaml from envsDir and, with a suffix, returns its preview copy:
+// what ENV and SUFFIX name in every target.
+func Target(envsDir, env, suffix string) (envs.Env, error) {
+	if env == "" {
+		return envs.Env{}, errors.New("set ENV=<name> (see `go run mage.go where`)")
+	}
+	e, err := envs.LoadFile(filepath.Join(envsDir, env+".yaml"))
+	if err != nil || suffix == "" {
+		return e, err
+	}
+	return e.Preview(suffix)
 }

@@ -38,3 +38,30 @@ func TestDeployRefusals(t *testing.T) {
 	assert.NoError(t, app.CheckAccount(prod, "222222222222"))
 	assert.ErrorContains(t, app.CheckAccount(prod, "333333333333"), "the credentials are of account 333333333333, the env's is 222222222222")
 }
+
+func TestDestroyRefusals(t *testing.T) {
+	prod, err := app.Target("../envs", "prod", "")
+	require.NoError(t, err)
+	dev, err := app.Target("../envs", "dev", "")
+	require.NoError(t, err)
+	preview, err := app.Target("../envs", "dev", "pr-42")
+	require.NoError(t, err)
+	local, err := app.Target("../envs", "local", "")
+	require.NoError(t, err)
+
+	assert.ErrorContains(t, app.CheckDestroy(prod, ""), "retain_data: true")
+	assert.ErrorContains(t, app.CheckDestroy(prod, "dev"), "CONFIRM=prod", "only the env's own name confirms")
+	assert.NoError(t, app.CheckDestroy(prod, "prod"))
+	assert.ErrorContains(t, app.CheckDestroy(dev, ""), "brings it back on the next merge")
+	assert.NoError(t, app.CheckDestroy(preview, ""), "a preview goes without confirmation")
+	assert.ErrorContains(t, app.CheckDestroy(local, "local"), "no stack in AWS")
+
+	assert.NoError(t, app.CheckDeploy(preview, false), "a preview is not the pipeline's")
+	assert.ErrorContains(t, app.CheckAccount(preview, "222222222222"), "dev-pr-42: the credentials are of account 222222222222")
+	assert.ErrorContains(t, app.CheckAccount(preview, "222222222222"), "(envs/dev.yaml)")
+
+	_, err = app.Target("../envs", "prod", "pr-42")
+	assert.ErrorContains(t, err, "allows no preview copies")
+	_, err = app.Target("../envs", "", "")
+	assert.ErrorContains(t, err, "set ENV=<name>")
+}

@@ -93,6 +93,12 @@ type Env struct {
 	RetainData bool `yaml:"retain_data"`
 	// The role (ARN, in this environment's account) that may read the providers' signing secrets besides ingest, for an incident; absent means ingest alone (and the smoke step, the smoke secret).
 	BreakGlassRole string `yaml:"break_glass_role" schema:"pattern=^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$"`
+	// Whether preview copies of this environment (SUFFIX=<s>: every name suffixed, data never retained) may be made. When absent: true, unless retain_data is true.
+	AllowPreview *bool `yaml:"allow_preview"`
+	// The role (ARN, in this environment's account) that deploys, smoke-tests and destroys preview copies of this environment, such as a CI system's OIDC role; in a preview it may read the smoke secret. Absent: a preview's smoke secret is readable by its ingest alone.
+	PreviewRole string `yaml:"preview_role" schema:"pattern=^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$"`
+	// previewOf is the base environment's name when this is a preview copy (Preview).
+	previewOf string
 	// How CodeDeploy shifts traffic to new Lambda versions.
 	Deployment Deployment `yaml:"deployment"`
 	// The public REST API.
@@ -383,10 +389,10 @@ func (e Env) IngestProvidersSpec() string {
 	return e.ProvidersSpec() + "," + contract.SmokeProvidersSpec()
 }
 
-// Deployable reports whether the environment is a pipeline stage, that is not
-// local-only.
+// Deployable reports whether the environment is a pipeline stage, that is neither
+// local-only nor a preview copy.
 func (e Env) Deployable() bool {
-	return !e.LocalOnly
+	return !e.LocalOnly && e.previewOf == ""
 }
 
 // ConfigName returns the name of the CodeDeploy predefined Lambda deployment

@@ -464,6 +464,9 @@ func (e Env) checkPlacement(c *checker) {
 	if r := e.BreakGlassRole; r != "" && e.Account != "" && len(strings.Split(r, ":")) > 4 && strings.Split(r, ":")[4] != e.Account {
 		c.add(fieldPath{"break_glass_role"}, fmt.Sprintf("must be a role of the environment's account %s, got one of %s", e.Account, strings.Split(r, ":")[4]))
 	}
+	if r := e.PreviewRole; r != "" && e.Account != "" && len(strings.Split(r, ":")) > 4 && strings.Split(r, ":")[4] != e.Account {
+		c.add(fieldPath{"preview_role"}, fmt.Sprintf("must be a role of the environment's account %s, got one of %s", e.Account, strings.Split(r, ":")[4]))
+	}
 	if !e.LocalOnly && e.RetainData {
 		if e.Approval != ApprovalManual {
 			c.add(fieldPath{"retain_data"}, "retain_data requires approval: manual")

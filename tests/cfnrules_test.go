@@ -14,8 +14,9 @@ import (
 	"github.com/payhook/payhook/internal/naggate"
 )
 
-// gatedTemplates lists every template the gate must pass: each env's payments stack, the
-// pipeline stack (all in the one synthesized assembly) and the example app.
+// gatedTemplates lists every template the gate must pass: each env's payments stack, each
+// preview copy's, the pipeline stack (all in the one synthesized assembly) and the example
+// app.
 func gatedTemplates(t *testing.T) []cfn.Stack {
 	t.Helper()
 	list, err := cfn.Stacks(synthesized.outdir)
@@ -33,6 +34,9 @@ func gatedTemplates(t *testing.T) []cfn.Stack {
 		assert.True(t, files[filepath.Join(*st.Outdir(), *st.Payments.TemplateFile())], "env %s is gated", name)
 	}
 	assert.Len(t, synthesized.built.Stages, len(synthesized.envs))
+	for name, st := range synthesized.built.Previews {
+		assert.True(t, files[filepath.Join(*st.Outdir(), *st.Payments.TemplateFile())], "preview %s is gated", name)
+	}
 	assert.True(t, files[filepath.Join(synthesized.outdir, *synthesized.built.Delivery.TemplateFile())], "the pipeline is gated")
 	assert.True(t, files[example.file], "the example app is gated")
 	return list

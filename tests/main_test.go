@@ -31,8 +31,26 @@ var synthesized struct {
 	outdir    string
 	envs      []envs.Env
 	templates map[string]map[string]any // env name → template
+	previews  map[string]map[string]any // preview name (<env>-<suffix>) → template
 	app       awscdk.App
 	built     *app.Built
+}
+
+// testPreviews are the preview copies synthesized beside every env: a copy of each env that
+// allows them (prod does not), dev twice, as two pull requests would.
+var testPreviews = map[string][]string{"dev": {"pr-1", "pr-2"}, "staging": {"pr-1"}, "local": {"pr-1"}}
+
+// readTemplate reads a template file as JSON.
+func readTemplate(path string) (map[string]any, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read template: %w", err)
+	}
+	var t map[string]any
+	if err := json.Unmarshal(b, &t); err != nil {
+		return nil, fmt.Errorf("read template %s: %w", path, err)
+	}
+	return t, nil
 }
 
 func TestMain(m *testing.M) {
@@ -58,7 +76,8 @@ func setup(m *testing.M) (int, error) {
 	}
 	synthesized.outdir = filepath.Join(tmp, "cdk.out")
 	synthesized.app = awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(synthesized.outdir)})
-	built, err := app.Build(synthesized.app, app.AppConfig{EnvsDir: "../envs", AssetsDir: synthesized.assets, WithPipeline: true})
+	built, err := app.Build(synthesized.app, app.AppConfig{EnvsDir: "../envs", AssetsDir: synthesized.assets, WithPipeline: true,
+		Previews: testPreviews})
 	if err != nil {
 		return 1, err
 	}
@@ -68,15 +87,19 @@ func setup(m *testing.M) (int, error) {
 	synthesized.templates = map[string]map[string]any{}
 	for name, st := range built.Stages {
 		// The stage's stack lives in the stage's nested assembly; read its template file.
-		b, err := os.ReadFile(filepath.Join(*st.Outdir(), *st.Payments.TemplateFile()))
+		t, err := readTemplate(filepath.Join(*st.Outdir(), *st.Payments.TemplateFile()))
 		if err != nil {
-			return 1, fmt.Errorf("read template of %s: %w", name, err)
-		}
-		var t map[string]any
-		if err := json.Unmarshal(b, &t); err != nil {
-			return 1, err
+			return 1, fmt.Errorf("template of %s: %w", name, err)
 		}
 		synthesized.templates[name] = t
+	}
+	synthesized.previews = map[string]map[string]any{}
+	for name, st := range built.Previews {
+		t, err := readTemplate(filepath.Join(*st.Outdir(), *st.Payments.TemplateFile()))
+		if err != nil {
+			return 1, err
+		}
+		synthesized.previews[name] = t
 	}
 	code := m.Run()
 	if err := stopLocal(); err != nil {

@@ -2,7 +2,8 @@
 // the services compiled into build/ by `go run mage.go build`. cdk.json runs it; so does
 // `go run mage.go synth`, which writes cdk.out without the CDK CLI.
 //
-// Environment: PAYHOOK_ENV limits the app to one environment (no pipeline);
+// Environment: PAYHOOK_ENV limits the app to one environment (no pipeline), and with
+// PAYHOOK_SUFFIX to that environment's preview copy (payhook-<env>-<suffix>);
 // PAYHOOK_PIPELINE=0 leaves the pipeline out and puts every environment's stage at the top
 // level; PAYHOOK_ENVS_DIR and PAYHOOK_ASSETS_DIR override envs/
 // and build/. By default (cdk.json, the pipeline's own synth) the deployable environments
@@ -45,6 +46,7 @@ func run() error {
 		AssetsDir:    getenv(contract.SynthAssetsDir, "build"),
 		Only:         os.Getenv(contract.SynthEnv),
 		WithPipeline: os.Getenv(contract.SynthPipeline) != "0",
+		Suffix:       os.Getenv(contract.SynthSuffix),
 	})
 	if err != nil {
 		return err
@@ -69,6 +71,11 @@ func run() error {
 // pipeline can pick up a template AWS would refuse or that would deploy broken.
 func gate(dir string) error {
 	reports, err := cfnrules.CheckAssembly(dir)
+	if err == nil {
+		// Names that collide across stacks: no one template is to blame, so none is
+		// removed, but the synth fails before anything deploys.
+		err = cfnrules.CheckAssemblyNames(dir)
+	}
 	var rmErrs []error
 	for _, r := range reports {
 		status := "ok"

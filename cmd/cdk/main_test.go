@@ -37,3 +37,24 @@ func TestGateRemovesBrokenTemplates(t *testing.T) {
 	assert.Contains(t, err.Error(), "Garbled")
 	assert.FileExists(t, filepath.Join(dir, "Good.template.json"))
 }
+
+// TestGateRefusesACollidingName: two stacks in one account and region that claim one table
+// name fail the synth, naming both; neither template is removed (neither alone is wrong).
+func TestGateRefusesACollidingName(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
+	}
+	write("manifest.json", `{"artifacts":{
+		"A":{"type":"aws:cloudformation:stack","environment":"aws://111111111111/us-east-1","properties":{"templateFile":"A.template.json"}},
+		"B":{"type":"aws:cloudformation:stack","environment":"aws://111111111111/us-east-1","properties":{"templateFile":"B.template.json"}}}}`)
+	table := `{"Resources":{"Table":{"Type":"AWS::DynamoDB::Table","Properties":{"TableName":"payhook"}}}}`
+	write("A.template.json", table)
+	write("B.template.json", table)
+
+	err := gate(dir)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `AWS::DynamoDB::Table TableName "payhook" is claimed by stack A: Table in 111111111111/us-east-1 and by stack B: Table`)
+	assert.FileExists(t, filepath.Join(dir, "A.template.json"))
+	assert.FileExists(t, filepath.Join(dir, "B.template.json"))
+}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/payhook/payhook/internal/awscreds"
 	"github.com/payhook/payhook/internal/nodebin"
@@ -79,4 +80,26 @@ func Command(ctx context.Context, root string, args ...string) (*exec.Cmd, error
 	cmd.Env = append(os.Environ(), "CDK_DISABLE_VERSION_CHECK=1", "CDK_DISABLE_CLI_TELEMETRY=true", "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1")
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	return cmd, nil
+}
+
+// DeleteSecretsNow deletes the named secrets in region without a recovery window, so that
+// their names are free at once: CloudFormation may leave a deleted stack's secret scheduled
+// for deletion, which blocks a preview of the same name from being made again. A secret
+// that is already gone is no error (ForceDeleteWithoutRecovery succeeds for it).
+func DeleteSecretsNow(ctx context.Context, region string, names ...string) error {
+	cfg, err := loadCredentials(ctx)
+	if err != nil {
+		return err
+	}
+	cfg.Region = region
+	client := secretsmanager.NewFromConfig(cfg)
+	var errs []error
+	for _, n := range names {
+		_, err := client.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(n),
+			ForceDeleteWithoutRecovery: aws.Bool(true)})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("delete secret %s: %w", n, err))
+		}
+	}
+	return errors.Join(errs...)
 }

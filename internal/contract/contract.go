@@ -76,6 +76,8 @@ const (
 	SynthPipeline  = "PAYHOOK_PIPELINE"   // "0": no pipeline, every env's stage at the top level
 	SynthEnvsDir   = "PAYHOOK_ENVS_DIR"   // the env files' directory (default envs)
 	SynthAssetsDir = "PAYHOOK_ASSETS_DIR" // the built services' directory (default build)
+	// SynthSuffix, with SynthEnv, synthesizes the preview copy of that env with this suffix.
+	SynthSuffix = "PAYHOOK_SUFFIX"
 )
 
 // ProbeOutputs maps each output-carrying probe variable to the stack output it carries.
@@ -173,7 +175,46 @@ const (
 	// ProviderTag is the tag of an API key, valued with its provider's name; the smoke step's
 	// permission to read a key requires the smoke provider's.
 	ProviderTag = "payhook:provider"
+	// PreviewTag is the tag every resource of a preview copy carries, valued with the name
+	// of the env it copies.
+	PreviewTag = "payhook:preview-of"
 )
+
+// Functions are the payments stack's Lambda functions, by the name part after
+// payhook-<env>-.
+var Functions = []string{"ingest", "accounting", "notify-failures", "reconciler"}
+
+// PhysicalName is one explicit name an env's stack claims, with the longest AWS accepts.
+type PhysicalName struct {
+	// What names the kind of resource, as a message says it ("Lambda function name").
+	What string
+	// Name is the name.
+	Name string
+	// Max is AWS's limit on its length.
+	Max int
+}
+
+// PhysicalNames lists the names derived from env's name with an AWS length limit that a
+// longer name could reach: the stack, functions, queues, topic, table, dashboard, secrets
+// and smoke role. Names with room to spare (log groups, API keys) are left out.
+func PhysicalNames(env string) []PhysicalName {
+	s := StageName(env)
+	out := []PhysicalName{
+		{"CloudFormation stack name", s, 128},
+		{"DynamoDB table name", s, 255},
+		{"CloudWatch dashboard name", s, 255},
+		{"SQS queue name", s + "-queue", 80},
+		{"SQS queue name", s + "-dlq", 80},
+		{"SNS topic name", s + "-alerts", 256},
+		{"IAM role name", SmokeRoleName(env), 64},
+		{"Secrets Manager secret name", SigningSecretName(env), 512},
+		{"Secrets Manager secret name", SmokeSecretName(env), 512},
+	}
+	for _, f := range Functions {
+		out = append(out, PhysicalName{"Lambda function name", s + "-" + f, 64})
+	}
+	return out
+}
 
 // APIKeyName is the name of a provider's API key in an env: payhook-<env>-<provider>.
 func APIKeyName(env, provider string) string { return StageName(env) + "-" + provider }

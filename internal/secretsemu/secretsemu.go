@@ -3,8 +3,9 @@
 // No emulator for Secrets Manager is served by the registries payhook may use (DynamoDB
 // Local and fauxqs cover DynamoDB, SQS and SNS only), so payhook carries this one. It
 // speaks the real wire protocol (AWS JSON 1.1, X-Amz-Target: secretsmanager.<Operation>)
-// for the operations payhook calls: CreateSecret, PutSecretValue, GetSecretValue and
-// DescribeSecret. The services reach it through the unmodified aws-sdk-go-v2 client via
+// for the operations payhook calls: CreateSecret, PutSecretValue, GetSecretValue,
+// DescribeSecret and DeleteSecret (a recovery window marks the secret, which then refuses
+// reads and blocks its name, as AWS does; ForceDeleteWithoutRecovery removes it). The services reach it through the unmodified aws-sdk-go-v2 client via
 // AWS_ENDPOINT_URL_SECRETS_MANAGER, so production and local runs share one code path.
 // Secrets live in memory; requests are not authenticated.
 package secretsemu
@@ -44,6 +45,8 @@ type secret struct {
 	Value     string
 	VersionID string
 	Created   time.Time
+	// Deleted is when a DeleteSecret with a recovery window marked it (zero: not marked).
+	Deleted time.Time
 }
 
 // Start serves the endpoint on addr (use "127.0.0.1:0" for a free port). Region and
@@ -109,6 +112,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		out, err = s.get(in)
 	case "DescribeSecret":
 		out, err = s.describe(in)
+	case "DeleteSecret":
+		out, err = s.deleteSecret(in)
 	default:
 		err = &apiError{http.StatusBadRequest, "UnknownOperationException", "operation " + op + " is not emulated"}
 	}
@@ -150,7 +155,11 @@ func (s *Server) create(in map[string]any) (any, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.secrets[name]; ok {
+	if old, ok := s.secrets[name]; ok {
+		if !old.Deleted.IsZero() {
+			return nil, &apiError{http.StatusBadRequest, "InvalidRequestException",
+				"You can't create this secret because a secret with this name is already scheduled for deletion."}
+		}
 		return nil, &apiError{http.StatusBadRequest, "ResourceExistsException", "the secret " + name + " already exists"}
 	}
 	suffix := newVersion()[:6]
@@ -181,10 +190,20 @@ func (s *Server) lookup(id string) (*secret, error) {
 	return nil, &apiError{http.StatusBadRequest, "ResourceNotFoundException", "Secrets Manager can't find the specified secret."}
 }
 
+// live is lookup for an operation that a secret marked for deletion refuses.
+func (s *Server) live(id string) (*secret, error) {
+	sec, err := s.lookup(id)
+	if err == nil && !sec.Deleted.IsZero() {
+		return nil, &apiError{http.StatusBadRequest, "InvalidRequestException",
+			"You can't perform this operation on the secret because it was marked for deletion."}
+	}
+	return sec, err
+}
+
 func (s *Server) put(in map[string]any) (any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sec, err := s.lookup(str(in, "SecretId"))
+	sec, err := s.live(str(in, "SecretId"))
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +216,7 @@ func (s *Server) put(in map[string]any) (any, error) {
 func (s *Server) get(in map[string]any) (any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sec, err := s.lookup(str(in, "SecretId"))
+	sec, err := s.live(str(in, "SecretId"))
 	if err != nil {
 		return nil, err
 	}
@@ -215,4 +234,38 @@ func (s *Server) describe(in map[string]any) (any, error) {
 	}
 	return map[string]any{"ARN": sec.ARN, "Name": sec.Name,
 		"CreatedDate": float64(sec.Created.UnixMilli()) / 1000}, nil
+}
+
+// deleteSecret marks a secret deleted after its recovery window (7 to 30 days, default 30),
+// or removes it at once with ForceDeleteWithoutRecovery, which succeeds for a secret that
+// is already gone.
+func (s *Server) deleteSecret(in map[string]any) (any, error) {
+	force, _ := in["ForceDeleteWithoutRecovery"].(bool)
+	days := 30
+	if d, ok := in["RecoveryWindowInDays"].(float64); ok {
+		if force {
+			return nil, &apiError{http.StatusBadRequest, "InvalidParameterException",
+				"You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays."}
+		}
+		if d < 7 || d > 30 {
+			return nil, &apiError{http.StatusBadRequest, "InvalidParameterException", "RecoveryWindowInDays must be between 7 and 30 days."}
+		}
+		days = int(d)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := str(in, "SecretId")
+	sec, err := s.lookup(id)
+	now := time.Now()
+	switch {
+	case err != nil && force && id != "":
+		return map[string]any{"ARN": id, "Name": id, "DeletionDate": float64(now.Unix())}, nil
+	case err != nil:
+		return nil, err
+	case force:
+		delete(s.secrets, sec.Name)
+		return map[string]any{"ARN": sec.ARN, "Name": sec.Name, "DeletionDate": float64(now.Unix())}, nil
+	}
+	sec.Deleted = now
+	return map[string]any{"ARN": sec.ARN, "Name": sec.Name, "DeletionDate": float64(now.AddDate(0, 0, days).Unix())}, nil
 }

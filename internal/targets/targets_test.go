@@ -76,7 +76,7 @@ func TestParse(t *testing.T) {
 		{[]string{"ENV=dev"}, nil, ""}, // the default target, synth, reads ENV
 		{[]string{"-l"}, nil, ""},
 		{[]string{"new:env", "FROM=dev"}, nil, "new:env needs NAME: go run mage.go new:env NAME"},
-		{[]string{"deploy", "ENV=dev", "FROM=x"}, nil, "FROM=: no setting of deploy (it reads ENV, FORCE)"},
+		{[]string{"deploy", "ENV=dev", "FROM=x"}, nil, "FROM=: no setting of deploy (it reads ENV, SUFFIX, FORCE)"},
 		{[]string{"clean", "FOO=1"}, nil, "FOO=: no setting of clean (it reads none)"},
 		{[]string{"FROM=dev"}, nil, "FROM=: no setting of synth"},
 		{[]string{"deploy", "dev"}, nil, `unknown target "dev"`},

@@ -55,7 +55,7 @@ func guardSuppressions(e envs.Env) []suppress.Suppression {
 	}
 	if !e.RetainData {
 		list = append(list, suppress.Suppression{Guard: "cloudwatch_log_group_retention_period_check", Types: []string{"AWS::Logs::LogGroup"},
-			Reason: fmt.Sprintf("CT.CLOUDWATCH.PR.2: envs/%s.yaml keeps logs %d days (log_retention_days); it retains no data and its logs record test traffic only. An env with retain_data keeps them at least a year (the loader refuses less).", e.Name, e.LogRetentionDays)})
+			Reason: fmt.Sprintf("CT.CLOUDWATCH.PR.2: %s keeps logs %d days (log_retention_days); it retains no data and its logs record test traffic only. An env with retain_data keeps them at least a year (the loader refuses less).", e.File(), e.LogRetentionDays)})
 	}
 	return list
 }

@@ -39,7 +39,8 @@ func (b *builder) signingSecret() {
 
 // lockSecrets lets the secrets be read by their readers alone, whatever else IAM grants in
 // the account (an administrator's `*`, say): ingest reads both, the env's smoke role the
-// smoke secret, the env file's break-glass role (if any) both. Each secret's resource policy
+// smoke secret (in a preview, the env file's preview_role too), the env file's break-glass
+// role (if any) both. Each secret's resource policy
 // denies GetSecretValue to every other principal, and the key's policy denies kms:Decrypt to
 // every other principal, so neither a grant nor a copy of the ciphertext opens them.
 func (b *builder) lockSecrets(ingest awsiam.IRole) {
@@ -49,6 +50,9 @@ func (b *builder) lockSecrets(ingest awsiam.IRole) {
 	}
 	smoke := fmt.Sprintf("arn:%s:iam::%s:role/%s", contract.Partition(b.e.Region), *b.s.Stack.Account(), contract.SmokeRoleName(b.e.Name))
 	withSmoke := append(append([]any{}, readers...), smoke)
+	if b.e.PreviewOf() != "" && b.e.PreviewRole != "" {
+		withSmoke = append(withSmoke, b.e.PreviewRole) // it smoke-tests the preview it deployed
+	}
 	b.s.SigningSecret.AddToResourcePolicy(denyAllBut("secretsmanager:GetSecretValue", readers))
 	b.s.SmokeSigningSecret.AddToResourcePolicy(denyAllBut("secretsmanager:GetSecretValue", withSmoke))
 	b.s.SecretsKey.AddToResourcePolicy(denyAllBut("kms:Decrypt", withSmoke), jsii.Bool(false))
