@@ -22,7 +22,7 @@ func TestCountTemplateOfProd(t *testing.T) {
 	// Two secrets: the providers' signing secrets and the smoke provider's. Three keys:
 	// alerts, logs, secrets. WAF: the rate and body-size rules, stripe's path rate rule and
 	// three managed groups.
-	assert.Equal(t, TemplateCounts{AlarmMetrics: 22 + 4*2, Dashboards: 1, KMSKeys: 3, Secrets: 2, WAFRules: 6}, c)
+	assert.Equal(t, TemplateCounts{AlarmMetrics: 22 + 4*2, Dashboards: 1, KMSKeys: 3, RotatedKeys: 3, Secrets: 2, WAFRules: 6, PITR: true}, c)
 }
 
 func measured() Measured {
@@ -54,8 +54,17 @@ func TestPayhookEstimateCountsWhatTheServicesDo(t *testing.T) {
 	est := Payhook(e, w, measured(), TemplateCounts{AlarmMetrics: 29, Dashboards: 1, KMSKeys: 1, Secrets: 1, WAFRules: 4})
 	require.True(t, est.Known)
 
-	// 10 WRU per webhook plus 1 per retried delivery (1M retries).
-	assert.InDelta(t, (10e6*10+1e6)/1e6, line(t, est, "DynamoDB", "write request units").Quantity, 1e-9)
+	// 11 WRU per webhook (measured) plus 1 per retried delivery (1M retries).
+	assert.InDelta(t, (10e6*11+1e6)/1e6, line(t, est, "DynamoDB", "write request units").Quantity, 1e-9)
+	// A month's records: 10M × 470 B = 4.7 GB stored; no PITR line without it in the template.
+	assert.InDelta(t, 4.7, line(t, est, "DynamoDB", "table storage").Quantity, 1e-9)
+	for _, l := range est.Lines {
+		assert.NotEqual(t, "point-in-time recovery", l.Item, "the template has no PITR")
+	}
+	// Logs: 11M × 1000 B ingest + 10M × 500 B accounting + 43.2k × 300 B + 11M × 450 B access,
+	// kept 0 days (never expire): priced as 12 months.
+	logs := (11e6*1000 + 10e6*500 + secondsPerMonth/60*300 + 11e6*450) / 1e9
+	assert.InDelta(t, logs*12, line(t, est, "CloudWatch", "log storage").Quantity, 1e-6)
 	// Ingest: 11M invocations of 10.2 ms less the floor's 0.2 ms, billed 10 ms, at 256 MB.
 	assert.InDelta(t, 11e6*10/1000*0.25, line(t, est, "Lambda", "ingest compute").Quantity, 1e-6)
 	assert.InDelta(t, 11, line(t, est, "API Gateway", "REST requests").Quantity, 1e-9)
@@ -77,10 +86,36 @@ func TestPayhookEstimateCountsWhatTheServicesDo(t *testing.T) {
 }
 
 func TestReferenceCountsEveryRetryAgain(t *testing.T) {
-	ref := Reference(Workload{WebhooksPerMonth: 1e6, RetryFraction: 0.5}, measured())
+	ref := Reference(Workload{WebhooksPerMonth: 1e6, RetryFraction: 0.5}, measured(), 30)
 	assert.InDelta(t, 1.5e6*2/1e6, line(t, ref, "DynamoDB", "write request units").Quantity, 1e-9)
 	assert.InDelta(t, 1.5, line(t, ref, "Lambda", "ingest (Python) invocations").Quantity, 1e-9)
 	assert.InDelta(t, 1.5e6*30/1000*0.5, line(t, ref, "Lambda", "ingest (Python) compute").Quantity, 1e-6)
+}
+
+// TestReferenceBatchesWithinItsWindow: the reference's accounting takes batches of 10 within
+// 5 s, so at 3.86 deliveries a second its batches hold 10 messages, not 3.86.
+func TestReferenceBatchesWithinItsWindow(t *testing.T) {
+	ref := Reference(Workload{WebhooksPerMonth: 10e6}, measured(), 30)
+	assert.InDelta(t, 1.0, line(t, ref, "Lambda", "accounting (Python) invocations").Quantity, 1e-9, "10M / 10 per batch")
+	slow := Reference(Workload{WebhooksPerMonth: 1e6}, measured(), 30)
+	rate := 1e6 / secondsPerMonth
+	assert.InDelta(t, 1e6/(rate*5)/1e6, line(t, slow, "Lambda", "accounting (Python) invocations").Quantity, 1e-9,
+		"below 2 a second a 5 s window holds fewer than 10")
+	assert.InDelta(t, 10e6*referenceRecordBytes/1e9, line(t, ref, "DynamoDB", "point-in-time recovery").Quantity, 1e-9, "its table had PITR on")
+}
+
+// TestGuaranteesAddUpToTheMeasuredWrites: what each promise costs, plus the reference's put
+// and update, is the measured WriteUnitsFlat, and each is printed with its dollars.
+func TestGuaranteesAddUpToTheMeasuredWrites(t *testing.T) {
+	sum := 2.0 // the reference design's put and update
+	for _, g := range guarantees {
+		sum += g.units
+	}
+	assert.Equal(t, float64(WriteUnitsFlat), sum)
+	var b bytes.Buffer
+	Guarantees(&b)
+	assert.Contains(t, b.String(), "- nothing lost (outbox and in-flight list on gsi1): +6 WRU and 1 AWS call = $3.75 per million")
+	assert.Contains(t, b.String(), "- counted exactly once (status and total in one transaction): +1 WRU = $0.62 per million")
 }
 
 func TestOtherRegionsAreUnknownNotGuessed(t *testing.T) {

@@ -3,6 +3,7 @@ package cost
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 
@@ -74,16 +75,52 @@ type TemplateCounts struct {
 	AlarmMetrics int
 	Dashboards   int
 	KMSKeys      int
-	Secrets      int
-	WAFRules     int
+	// RotatedKeys are the keys with yearly rotation on.
+	RotatedKeys int
+	Secrets     int
+	WAFRules    int
+	// PITR is true when the table has point-in-time recovery on.
+	PITR bool
 }
 
-// ddbWritesPerWebhook are the write request units one new webhook costs, counted from the
-// services' calls: ingest's conditional PutItem (1) and its gsi1 outbox entry (1); the
-// move from the outbox to the in-flight list (1, and 2 on gsi1: the key changes); and
-// accounting's TransactWriteItems of the record and the daily total (2 items × 2 for a
-// transaction) plus the record leaving gsi1 (1). Items up to 1 KB.
-const ddbWritesPerWebhook = 2 + 3 + 5
+// Write request units of one new webhook's happy path, as DynamoDB reports them
+// (services/internal/store's TestWriteUnitsPerWebhook measures them with
+// ReturnConsumedCapacity against DynamoDB Local and fails when they differ from these):
+// ingest's conditional put (record 1, gsi1 outbox entry 1), its move to the in-flight list
+// (record 1, gsi1 2: the key changes), and accounting's transaction (2 × record, 2 × daily
+// total, 2 × the record leaving gsi1). Items up to 1 KB; with 4 KB of metadata every record
+// and gsi1 write costs 5. A provider event (Stripe, Standard Webhooks) adds its payment's
+// ledger to the transaction (2 more, and a 0.5 RRU read).
+const (
+	WriteUnitsFlat        = 2 + 3 + 6
+	WriteUnitsMetadata4KB = 10 + 15 + 22
+	WriteUnitsEvent       = WriteUnitsFlat + 2
+)
+
+// guarantee is what one of payhook's promises costs in write units per webhook, beyond the
+// reference design's put and update.
+type guarantee struct {
+	name  string
+	units float64
+	calls int // AWS calls in ingest beyond the reference's put and send
+	how   string
+}
+
+// guarantees split WriteUnitsFlat: the reference's put (1) and update (1), plus these.
+var guarantees = []guarantee{
+	{"nothing lost (outbox and in-flight list on gsi1)", 6, 1, "gsi1 entry 1, the move to in-flight 3 (and ingest's third call), leaving gsi1 in the transaction 2"},
+	{"counted exactly once (status and total in one transaction)", 1, 0, "the record's update written transactionally (2 instead of 1)"},
+	{"exact daily totals (a total per provider, day and currency)", 2, 0, "the total's update, transactional"},
+}
+
+// RecordBytes is a flat record's stored size once accounted, with a 27-character
+// transaction id and DynamoDB's 100-byte item overhead (TestWriteUnitsPerWebhook measures
+// it); referenceRecordBytes is the reference design's item (its five attributes, the same
+// id and its overhead).
+const (
+	RecordBytes          = 470
+	referenceRecordBytes = 260
+)
 
 // reconcilerQueriesPerRun: the outbox and in-flight sweeps (8 shards each) and the oldest
 // unaccounted read (one item from each of the 16 shards); each query reads at least 0.5 RRU.
@@ -112,30 +149,33 @@ func Payhook(e envs.Env, w Workload, m Measured, t TemplateCounts) Estimate {
 		{"reconciler", 128, runs, reconciler.WarmMs, reconciler.LogBytes},
 	})...)
 	est.Lines = append(est.Lines,
-		Line{"DynamoDB", "write request units", (n*ddbWritesPerWebhook + (deliveries-n)*1) / 1e6, Prices.DynamoWRU,
-			fmt.Sprintf("%d WRU per webhook, 1 per retried delivery (a failed conditional put)", ddbWritesPerWebhook)},
+		Line{"DynamoDB", "write request units", (n*WriteUnitsFlat + (deliveries-n)*1) / 1e6, Prices.DynamoWRU,
+			fmt.Sprintf("%d WRU per webhook (measured), 1 per retried delivery (a failed conditional put)", WriteUnitsFlat)},
 		Line{"DynamoDB", "read request units", runs * reconcilerQueriesPerRun * 0.5 / 1e6, Prices.DynamoRRU,
 			fmt.Sprintf("reconciler: %d queries a minute", reconcilerQueriesPerRun)},
 		Line{"SQS", "requests", (n + 2*batches + 2*idleReceivesPerQueue) / 1e6, Prices.SQSRequests,
 			"a send per webhook, a receive and a delete per batch, idle long polls on the queue and the DLQ"},
-		Line{"Secrets Manager", "secret", float64(t.Secrets), Prices.Secret, "signing secrets"},
-		Line{"Secrets Manager", "GetSecretValue", ingestContainers * secondsPerMonth / 300 / 1e4, Prices.SecretCalls,
-			fmt.Sprintf("%g warm ingest containers, each re-reading every 5 min (cache TTL)", ingestContainers)},
-		Line{"KMS", "alerts key", float64(t.KMSKeys), Prices.KMSKey, "alerts topic encryption"},
+		Line{"Secrets Manager", "secret", float64(t.Secrets), Prices.Secret, "the providers' signing secrets and the smoke provider's"},
+		Line{"Secrets Manager", "GetSecretValue", float64(t.Secrets) * ingestContainers * secondsPerMonth / 300 / 1e4, Prices.SecretCalls,
+			fmt.Sprintf("%g warm ingest containers, each re-reading its %d secrets every 5 min (cache TTL)", ingestContainers, t.Secrets)},
+		Line{"KMS", "customer managed keys", float64(t.KMSKeys), Prices.KMSKey, "alerts topic, log groups and secrets keys"},
+		Line{"KMS", "key rotations", float64(t.RotatedKeys) * 2, Prices.KMSRotation, "yearly rotation: the first two rotations of each key add $1 a month each (from the third year on)"},
 		Line{"KMS", "requests", 0, Prices.KMSRequests, "only when an alert is published to the encrypted topic (none assumed)"},
 		Line{"SNS", "publishes", 0, Prices.SNSPublish, "alerts only: dead messages and alarms (none assumed)"},
 		Line{"CloudWatch", "alarms", float64(t.AlarmMetrics), Prices.Alarm, "alarm metrics counted in the template"},
 		Line{"CloudWatch", "dashboard", float64(t.Dashboards), Prices.Dashboard, "one per env"},
 		Line{"CloudWatch", "EMF custom metrics", 16, Prices.CustomMetric, "services' metrics by name and dimensions"},
 		Line{"CloudWatch", "API access logs", deliveries * 450 / 1e9, Prices.LogsIngest, "≈450 B per request"},
-		Line{"X-Ray", "traces", (xrayTraces(deliveries) + xrayTraces(batches)) / 1e6, Prices.XRay,
-			"default sampling: 1 request/s + 5% of the rest, API and queue traces"},
+		Line{"X-Ray", "traces", (xrayTraces(deliveries) + xrayTraces(batches) + xrayTraces(runs)) / 1e6, Prices.XRay,
+			"default sampling: 1 request/s + 5% of the rest, API, queue and reconciler traces"},
 	)
+	est.Lines = append(est.Lines, storageLines(n*RecordBytes, t.PITR, logBytes(deliveries, n, runs, ingest, accounting, reconciler), e.LogRetentionDays)...)
 	est.Assumptions = []string{
 		fmt.Sprintf("%.0f%% of webhooks delivered twice by the provider", 100*w.RetryFraction),
 		fmt.Sprintf("webhooks spread evenly over 30 days (%.2f/s); accounting batches of %.1f messages", rps, perBatch),
 		"handler durations (warm invocation less the bare function's) and log sizes as measured by `mage bench` on this machine (" + m.Date + "), not on Graviton",
 		"no dead messages (notify-failures idle, no SNS alerts); items up to 1 KB; free tiers excluded",
+		"storage: the month's records, which every later month keeps paying for (no TTL); logs kept for the env's retention, stored as ingested (an upper bound: CloudWatch bills them compressed)",
 	}
 	return finish(est)
 }
@@ -151,13 +191,14 @@ func edgeLines(deliveries float64, wafRules int) []Line {
 }
 
 // Reference estimates the reference design (Python 3.11 on arm64, 512 MB for ingest and
-// accounting) at workload w: no idempotency, so a retried delivery is stored and counted
-// again, and every delivery goes through the whole pipeline; no outbox, secret or key.
-func Reference(w Workload, m Measured) Estimate {
+// accounting, batches of 10 within 5 s) at workload w: no idempotency, so a retried delivery
+// is stored and counted again, and every delivery goes through the whole pipeline; no
+// outbox, secret or key. Its logs are kept logRetentionDays (the env compared with).
+func Reference(w Workload, m Measured, logRetentionDays int) Estimate {
 	n := w.WebhooksPerMonth
 	deliveries := n * (1 + w.RetryFraction)
-	rps := n / secondsPerMonth
-	perBatch := math.Max(1, math.Min(10, rps))
+	// Its accounting takes batches of 10 with a 5-second window.
+	perBatch := math.Max(1, math.Min(10, deliveries/secondsPerMonth*5))
 	batches := deliveries / perBatch
 	ref := m.Reference
 	est := Estimate{Title: "reference design", Region: PricedRegion, WebhooksPerMonth: n}
@@ -177,9 +218,51 @@ func Reference(w Workload, m Measured) Estimate {
 		Line{"CloudWatch", "API access logs", deliveries * 450 / 1e9, Prices.LogsIngest, "≈450 B per request"},
 		Line{"X-Ray", "traces", (xrayTraces(deliveries) + xrayTraces(batches)) / 1e6, Prices.XRay, "default sampling"},
 	)
+	refLogs := deliveries*ref.LogBytes + batches*ref.LogBytes*perBatch + deliveries*450
+	est.Lines = append(est.Lines, storageLines(deliveries*referenceRecordBytes, true, refLogs, logRetentionDays)...)
 	est.Assumptions = []string{
+		fmt.Sprintf("accounting batches of %.1f messages (batch size 10, 5 s window)", perBatch),
+		fmt.Sprintf("point-in-time recovery on, as it had; logs kept %d days, as the env compared with", logRetentionDays),
 		"its ingest handler's warm duration and log size measured by `mage bench` (timed in process, boto3 against the same emulators); its accounting priced per message with the same figures, unmeasured",
 		"every retried delivery is a second record and a second accounting update (its defect 2)",
 	}
 	return finish(est)
+}
+
+// storageLines price a month's new table data (and its point-in-time recovery) and the logs
+// kept: logBytes a month, kept retentionDays (0: never expire, priced as a year).
+func storageLines(tableBytes float64, pitr bool, logBytes float64, retentionDays int) []Line {
+	gb := tableBytes / 1e9
+	months := float64(retentionDays) / 30
+	if retentionDays == 0 {
+		months = 12
+	}
+	out := []Line{
+		{"DynamoDB", "table storage", gb, Prices.DynamoStorage, "the month's records; each later month pays for them too"},
+		{"CloudWatch", "log storage", logBytes / 1e9 * months, Prices.LogsStorage,
+			fmt.Sprintf("a month's logs × %.1f months kept", months)},
+	}
+	if pitr {
+		out = append(out, Line{"DynamoDB", "point-in-time recovery", gb, Prices.DynamoPITR, "continuous backups of the month's records"})
+	}
+	return out
+}
+
+// logBytes is what the functions and the API's access log write in a month: ingest per
+// delivery, accounting per message, the reconciler per run, 450 B of access log per request.
+func logBytes(deliveries, messages, runs float64, ingest, accounting, reconciler FunctionFigures) float64 {
+	return deliveries*ingest.LogBytes + messages*accounting.LogBytes + runs*reconciler.LogBytes + deliveries*450
+}
+
+// Guarantees prints what each of payhook's promises costs per webhook, beyond the reference
+// design's put and update: write units, ingest calls and dollars per million webhooks.
+func Guarantees(w io.Writer) {
+	fmt.Fprintln(w, "What each guarantee costs per webhook (beyond the reference design's put and update):")
+	for _, g := range guarantees {
+		calls := ""
+		if g.calls > 0 {
+			calls = fmt.Sprintf(" and %d AWS call", g.calls)
+		}
+		fmt.Fprintf(w, "- %s: +%g WRU%s = $%.2f per million (%s)\n", g.name, g.units, calls, g.units*Prices.DynamoWRU.USD, g.how)
+	}
 }

@@ -41,10 +41,11 @@ const (
 var Prices = struct {
 	APIRequests, WAFACL, WAFRule, WAFRequests                     Price
 	LambdaRequests, LambdaGBSecondArm                             Price
-	DynamoWRU, DynamoRRU                                          Price
+	DynamoWRU, DynamoRRU, DynamoStorage, DynamoPITR               Price
 	SQSRequests, SNSPublish                                       Price
-	KMSKey, KMSRequests, Secret, SecretCalls                      Price
+	KMSKey, KMSRotation, KMSRequests, Secret, SecretCalls         Price
 	Alarm, AlarmMetric, Dashboard, CustomMetric, LogsIngest, XRay Price
+	LogsStorage                                                   Price
 }{
 	APIRequests:       Price{3.50, "1M REST API requests", srcAPIGateway},
 	WAFACL:            Price{5.00, "web ACL-month", srcWAF},
@@ -54,9 +55,12 @@ var Prices = struct {
 	LambdaGBSecondArm: Price{0.0000133334, "GB-second (arm64)", srcLambda},
 	DynamoWRU:         Price{0.625, "1M write request units (on-demand)", srcDynamoDB},
 	DynamoRRU:         Price{0.125, "1M read request units (on-demand)", srcDynamoDB},
+	DynamoStorage:     Price{0.25, "GB-month of table storage", srcDynamoDB},
+	DynamoPITR:        Price{0.20, "GB-month of point-in-time recovery", srcDynamoDB},
 	SQSRequests:       Price{0.40, "1M standard-queue requests", srcSQS},
 	SNSPublish:        Price{0.50, "1M publishes", srcSNS},
 	KMSKey:            Price{1.00, "customer managed key-month", srcKMS},
+	KMSRotation:       Price{1.00, "rotation-month (the first two rotations of a key)", srcKMS},
 	KMSRequests:       Price{0.03, "10,000 requests", srcKMS},
 	Secret:            Price{0.40, "secret-month", srcSecrets},
 	SecretCalls:       Price{0.05, "10,000 API calls", srcSecrets},
@@ -65,5 +69,6 @@ var Prices = struct {
 	Dashboard:         Price{3.00, "dashboard-month", srcCloudWatch},
 	CustomMetric:      Price{0.30, "custom metric-month (EMF)", srcCloudWatch},
 	LogsIngest:        Price{0.50, "GB of logs ingested", srcCloudWatch},
+	LogsStorage:       Price{0.03, "GB-month of logs stored", srcCloudWatch},
 	XRay:              Price{5.00, "1M traces recorded", srcXRay},
 }

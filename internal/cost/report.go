@@ -24,6 +24,14 @@ func CountTemplate(body []byte) (TemplateCounts, error) {
 			c.Dashboards++
 		case "AWS::KMS::Key":
 			c.KMSKeys++
+			if rot, _ := r.Properties["EnableKeyRotation"].(bool); rot {
+				c.RotatedKeys++
+			}
+		case "AWS::DynamoDB::Table":
+			spec, _ := r.Properties["PointInTimeRecoverySpecification"].(map[string]any)
+			if on, _ := spec["PointInTimeRecoveryEnabled"].(bool); on {
+				c.PITR = true
+			}
 		case "AWS::SecretsManager::Secret":
 			c.Secrets++
 		case "AWS::WAFv2::WebACL":
@@ -97,6 +105,7 @@ func ForEnv(w io.Writer, e envs.Env, template []byte, benchPath string, load Wor
 	if err != nil {
 		return err
 	}
-	WriteMarkdown(w, Payhook(e, load, m, counts), Reference(load, m))
+	WriteMarkdown(w, Payhook(e, load, m, counts), Reference(load, m, e.LogRetentionDays))
+	Guarantees(w)
 	return nil
 }

@@ -193,10 +193,11 @@ func costs(root string, r *Results) (string, error) {
 	}
 	for _, rate := range []float64{1e6, 10e6, 100e6} {
 		load := cost.Workload{WebhooksPerMonth: rate, RetryFraction: 0.05}
-		r.Costs = append(r.Costs, costPoint{rate, cost.Payhook(e, load, r.Measured, counts).Total(), cost.Reference(load, r.Measured).Total()})
+		r.Costs = append(r.Costs, costPoint{rate, cost.Payhook(e, load, r.Measured, counts).Total(), cost.Reference(load, r.Measured, e.LogRetentionDays).Total()})
 	}
 	var b bytes.Buffer
 	load := cost.Workload{WebhooksPerMonth: 10e6, RetryFraction: 0.05}
-	cost.WriteMarkdown(&b, cost.Payhook(e, load, r.Measured, counts), cost.Reference(load, r.Measured))
+	cost.WriteMarkdown(&b, cost.Payhook(e, load, r.Measured, counts), cost.Reference(load, r.Measured, e.LogRetentionDays))
+	cost.Guarantees(&b)
 	return "At 10M webhooks a month (`go run mage.go cost ENV=prod RATE=10000000` prints the same from prod's synthesized template):\n\n" + b.String(), nil
 }
