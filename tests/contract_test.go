@@ -15,8 +15,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/payhook/payhook/constructs/alarmedfunction"
+	"github.com/payhook/payhook/constructs/webhookingress"
 	"github.com/payhook/payhook/internal/cfn"
 	"github.com/payhook/payhook/internal/contract"
+	"github.com/payhook/payhook/internal/iam"
 )
 
 // configTags reads the envconfig tags of the Config struct of a service (package main, so
@@ -103,5 +106,28 @@ func TestLocalAccountIsTheEmulatorsAccount(t *testing.T) {
 		if e.LocalOnly {
 			assert.Equal(t, contract.LocalAccount, *synthesized.built.Stages[e.Name].Payments.Account(), e.Name)
 		}
+	}
+}
+
+// TestConstructsAndLocalModeShareTheirNames ties the grants metadata key the constructs own
+// to local mode's copy, and checks that no name the constructs put in a consumer's template
+// (metadata keys, warning ids) is payhook's.
+func TestConstructsAndLocalModeShareTheirNames(t *testing.T) {
+	assert.Equal(t, alarmedfunction.UnexercisedGrantsMetadata, iam.UnexercisedGrantsMetadata)
+	assert.NotContains(t, alarmedfunction.UnexercisedGrantsMetadata, "payhook")
+	assert.NotContains(t, webhookingress.HandlerTimeoutWarning, "payhook")
+	for _, env := range synthesized.envs {
+		tmpl := synthesized.templates[env.Name]
+		found := false
+		for _, r := range tmpl["Resources"].(map[string]any) {
+			md, _ := r.(map[string]any)["Metadata"].(map[string]any)
+			if _, ok := md[iam.UnexercisedGrantsMetadata]; ok {
+				found = true
+			}
+			for k := range md {
+				assert.False(t, strings.HasPrefix(k, "payhook:"), "%s: metadata key %s names payhook", env.Name, k)
+			}
+		}
+		assert.True(t, found, "%s: local mode finds the grants metadata under its key", env.Name)
 	}
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/payhook/payhook/constructs/internal/check"
 	"github.com/payhook/payhook/internal/alarm"
-	"github.com/payhook/payhook/internal/iam"
 )
 
 // ErrorRateExpression is the CloudWatch metric-math expression behind
@@ -116,6 +115,11 @@ func NewAlarmedFunction(scope constructs.Construct, id string, props *AlarmedFun
 	return f
 }
 
+// UnexercisedGrantsMetadata is the Metadata key, on the role's default policy, that maps each
+// grant no code of the function exercises (so a least-privilege check of its calls never
+// sees it) to the reason it is there: the X-Ray grants of active tracing.
+const UnexercisedGrantsMetadata = "least-privilege:unexercised-grants"
+
 // justifyTracing records, on the role's default policy, why its X-Ray grants are never
 // exercised by a local run: active tracing grants xray:PutTraceSegments and
 // xray:PutTelemetryRecords for the X-Ray daemon that Lambda runs beside the function, which
@@ -130,7 +134,7 @@ func justifyTracing(fn awslambda.Function) {
 		return
 	}
 	why := "active tracing: Lambda's X-Ray daemon sends the segments with the role, not the function's code; X-Ray is not emulated locally"
-	res.AddMetadata(jsii.String(iam.UnexercisedGrantsMetadata), map[string]any{
+	res.AddMetadata(jsii.String(UnexercisedGrantsMetadata), map[string]any{
 		"xray:PutTraceSegments": why, "xray:PutTelemetryRecords": why})
 }
 

@@ -3,6 +3,7 @@ package webhookingress
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"regexp"
 
 	"github.com/payhook/payhook/internal/contract"
 )
@@ -90,3 +91,13 @@ func BodyRules() map[string][]string {
 }
 
 const managedRuleVendorAWS = "AWS"
+
+// HandlerTimeoutWarning is the id of the warning NewWebhookIngress adds when the handler
+// may run longer than API Gateway waits (IntegrationTimeoutSeconds).
+const HandlerTimeoutWarning = "webhookingress:handler-timeout"
+
+// MaxRedactedFields is the most fields a WAF logging configuration redacts.
+const MaxRedactedFields = 100
+
+// headerName is a lower-case HTTP header name.
+var headerName = regexp.MustCompile(`^[a-z0-9!#$%&'*+.^_|~-]+$`)

@@ -90,6 +90,13 @@ type WebhookIngressProps struct {
 	// Default: nil, CloudWatch Logs' own encryption.
 	LogEncryptionKey awskms.IKey
 
+	// RedactedHeaders are the request headers (lower case) the WAF log never records:
+	// credentials and signatures.
+	//
+	// Default: DefaultRedactedHeaders() (x-api-key and the Standard Webhooks and Stripe
+	// signature headers).
+	RedactedHeaders *[]*string
+
 	// RemovalPolicy of the access log group (and, unless
 	// Handler.RemovalPolicy is set, of the handler's log group): DESTROY,
 	// RETAIN or RETAIN_ON_UPDATE_OR_DELETE.
@@ -210,6 +217,20 @@ func (p *WebhookIngressProps) Validate() error {
 	if w := p.WafBlockedThreshold; w != nil && (*w < 1 || !check.Whole(*w)) {
 		add("WafBlockedThreshold %v must be a whole number >= 1", *w)
 	}
+	if r := p.RedactedHeaders; r != nil {
+		if len(*r) > MaxRedactedFields {
+			add("RedactedHeaders has %d headers; WAF redacts at most %d fields", len(*r), MaxRedactedFields)
+		}
+		for i, h := range *r {
+			if h == nil || !headerName.MatchString(*h) {
+				name := "<nil>"
+				if h != nil {
+					name = *h
+				}
+				add("RedactedHeaders[%d] %q must be a lower-case header name", i, name)
+			}
+		}
+	}
 	errs = append(errs, validateRoutes(p.Routes)...)
 	errs = append(errs, validateKeys(p.ApiKeys)...)
 	return errors.Join(errs...)
@@ -246,6 +267,9 @@ func (p WebhookIngressProps) WithDefaults() WebhookIngressProps {
 	}
 	if p.RemovalPolicy == "" {
 		p.RemovalPolicy = DefaultRemovalPolicy
+	}
+	if p.RedactedHeaders == nil {
+		p.RedactedHeaders = jsii.Strings(DefaultRedactedHeaders()...)
 	}
 	if p.Handler.LogEncryptionKey == nil {
 		p.Handler.LogEncryptionKey = p.LogEncryptionKey

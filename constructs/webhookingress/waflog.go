@@ -11,14 +11,17 @@ import (
 // WafLogGroupPrefix is the prefix WAF requires of a CloudWatch Logs destination's name.
 const WafLogGroupPrefix = "aws-waf-logs-"
 
-// RedactedHeaders are the request headers WAF logs never record: the API key and the
-// providers' signature headers (Standard Webhooks' webhook-signature, Stripe's
-// Stripe-Signature).
-var RedactedHeaders = []string{"x-api-key", "webhook-signature", "stripe-signature"}
+// DefaultRedactedHeaders returns the headers WAF logs never record unless
+// WebhookIngressProps.RedactedHeaders says otherwise: the API key and the common webhook
+// signature headers (Standard Webhooks' webhook-signature, Stripe's Stripe-Signature). A
+// new slice each call: there is no shared list to change.
+func DefaultRedactedHeaders() []string {
+	return []string{"x-api-key", "webhook-signature", "stripe-signature"}
+}
 
 // newWafLogging sends the WebACL's log records of the requests it blocked or counted (never
 // the allowed ones: they are in the access logs) to an aws-waf-logs- log group, with
-// RedactedHeaders redacted.
+// p.RedactedHeaders redacted.
 func newWafLogging(c constructs.Construct, acl awswafv2.CfnWebACL, p WebhookIngressProps) (awslogs.LogGroup, awswafv2.CfnLoggingConfiguration) {
 	name := WafLogGroupPrefix + *awscdk.Names_UniqueResourceName(c, &awscdk.UniqueResourceNameOptions{
 		MaxLength: jsii.Number(512 - len(WafLogGroupPrefix)), Separator: jsii.String("-")})
@@ -31,10 +34,10 @@ func newWafLogging(c constructs.Construct, acl awswafv2.CfnWebACL, p WebhookIngr
 	// WAF takes the log group's ARN without the ":*" suffix that LogGroupArn carries.
 	arn := awscdk.Stack_Of(c).FormatArn(&awscdk.ArnComponents{Service: jsii.String("logs"),
 		Resource: jsii.String("log-group"), ResourceName: group.LogGroupName(), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME})
-	redacted := make([]any, 0, len(RedactedHeaders))
-	for _, h := range RedactedHeaders {
+	redacted := make([]any, 0, len(*p.RedactedHeaders))
+	for _, h := range *p.RedactedHeaders {
 		redacted = append(redacted, &awswafv2.CfnLoggingConfiguration_FieldToMatchProperty{
-			SingleHeader: map[string]any{"Name": h}})
+			SingleHeader: map[string]any{"Name": *h}})
 	}
 	keep := func(action string) any {
 		return map[string]any{"ActionCondition": map[string]any{"Action": action}}

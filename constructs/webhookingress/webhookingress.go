@@ -107,7 +107,7 @@ func NewWebhookIngress(scope constructs.Construct, id string, props *WebhookIngr
 
 	w.Handler = alarmedfunction.NewAlarmedFunction(c, "Handler", &p.Handler)
 	if t := check.Seconds(p.Handler.WithDefaults().Timeout); t > IntegrationTimeoutSeconds {
-		awscdk.Annotations_Of(c).AddWarningV2(jsii.String("payhook:webhookingress:handler-timeout"), jsii.String(fmt.Sprintf(
+		awscdk.Annotations_Of(c).AddWarningV2(jsii.String(HandlerTimeoutWarning), jsii.String(fmt.Sprintf(
 			"Handler.Timeout %g s exceeds API Gateway's %d s integration timeout: callers get 504 while the handler still runs",
 			t, IntegrationTimeoutSeconds)))
 	}

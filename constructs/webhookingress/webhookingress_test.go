@@ -2,6 +2,7 @@ package webhookingress_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -300,6 +301,7 @@ func TestHandlerTimeoutAboveIntegrationTimeoutWarns(t *testing.T) {
 	}
 	require.Len(t, warnings, 1)
 	assert.Contains(t, warnings[0], "integration timeout")
+	assert.Contains(t, warnings[0], webhookingress.HandlerTimeoutWarning, "a neutral id, no product's name")
 	assert.Contains(t, warnings[0], "Handler.Timeout 60 s")
 }
 
@@ -336,6 +338,9 @@ func TestValidateReportsEachProblem(t *testing.T) {
 		"snapshot removal":     {webhookingress.WebhookIngressProps{RemovalPolicy: awscdk.RemovalPolicy_SNAPSHOT}, "RemovalPolicy"},
 		"handler memory 64":    {webhookingress.WebhookIngressProps{Handler: alarmedfunction.AlarmedFunctionProps{MemorySize: jsii.Number(64)}}, "Handler.MemorySize 64"},
 		"handler code missing": {webhookingress.WebhookIngressProps{}, "Handler.CodeDir is required"},
+		"header upper case":    {webhookingress.WebhookIngressProps{RedactedHeaders: jsii.Strings("X-Api-Key")}, `RedactedHeaders[0] "X-Api-Key"`},
+		"header nil":           {webhookingress.WebhookIngressProps{RedactedHeaders: &[]*string{nil}}, `RedactedHeaders[0] "<nil>"`},
+		"too many headers":     {webhookingress.WebhookIngressProps{RedactedHeaders: jsii.Strings(manyHeaders(101)...)}, "WAF redacts at most 100"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -454,6 +459,32 @@ func TestWafLogsBlockedRequestsWithSecretsRedacted(t *testing.T) {
 	assert.Equal(t, "DROP", tu.Get(cfg, "LoggingFilter", "DefaultBehavior"))
 	assert.JSONEq(t, `[{"ActionCondition":{"Action":"BLOCK"}},{"ActionCondition":{"Action":"COUNT"}}]`,
 		jsonOf(tu.Get(cfg, "LoggingFilter", "Filters", 0, "Conditions")))
+}
+
+// manyHeaders returns n distinct header names.
+func manyHeaders(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("x-h%d", i)
+	}
+	return out
+}
+
+func TestRedactedHeadersAreAProp(t *testing.T) {
+	// GIVEN a team whose provider signs with its own header
+	// WHEN the ingress is synthesized with its list
+	_, _, tpl := synth(t, &webhookingress.WebhookIngressProps{RedactedHeaders: jsii.Strings("x-api-key", "x-hub-signature-256")}, nil)
+	// THEN exactly those headers are redacted
+	_, cfg := tpl.One(t, "AWS::WAFv2::LoggingConfiguration")
+	var redacted []string
+	for _, f := range cfg["RedactedFields"].([]any) {
+		redacted = append(redacted, tu.Get(f, "SingleHeader", "Name").(string))
+	}
+	assert.Equal(t, []string{"x-api-key", "x-hub-signature-256"}, redacted)
+	// AND the default is a fresh list each time: changing one changes no other
+	d := webhookingress.DefaultRedactedHeaders()
+	d[0] = "changed"
+	assert.Equal(t, "x-api-key", webhookingress.DefaultRedactedHeaders()[0])
 }
 
 func TestRoutesKeylessAndKeyedWithTheirOwnThrottleAndWafRules(t *testing.T) {

@@ -22,8 +22,10 @@ import (
 // UnexercisedGrantsMetadata is the template Metadata key, on an AWS::IAM::Policy resource,
 // of the grants a local run cannot exercise: a map from action to the reason, written next
 // to the grant (constructs/alarmedfunction justifies the X-Ray grants of active tracing).
-// Local mode's least-privilege report lists such an action as justified, not unused.
-const UnexercisedGrantsMetadata = "payhook:unexercised-grants"
+// Local mode's least-privilege report lists such an action as justified, not unused. It is
+// alarmedfunction.UnexercisedGrantsMetadata (the constructs carry no payhook name; a test
+// ties the two).
+const UnexercisedGrantsMetadata = "least-privilege:unexercised-grants"
 
 // Request is one AWS API call, as a policy evaluation sees it.
 type Request struct {
