@@ -24,6 +24,8 @@ require (
 	github.com/goccy/go-yaml v1.19.2
 	github.com/kelseyhightower/envconfig v1.4.0
 	github.com/magefile/mage v1.17.2
+	github.com/payhook/payhook/constructs v0.0.0-00010101000000-000000000000
+	github.com/payhook/payhook/examples/ordersapp v0.0.0-00010101000000-000000000000
 	github.com/rhysd/actionlint v1.7.12
 	github.com/robfig/cron/v3 v3.0.1
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
@@ -78,3 +80,9 @@ require (
 )
 
 ignore ./node_modules
+
+// The constructs are their own module (constructs/go.mod); payhook builds the tree's copy.
+replace github.com/payhook/payhook/constructs => ./constructs
+
+// The example app is a module of its own too: it imports the constructs as another team does.
+replace github.com/payhook/payhook/examples/ordersapp => ./examples/ordersapp

@@ -74,14 +74,24 @@ func synth(ctx context.Context, env, suffix string) error {
 	})
 }
 
-// Test runs every test (unit, emulator-backed, synth and acceptance) with -count=1, because
-// the Go test cache cannot see the files jsii reads.
+// modules are payhook's Go modules: the root, the constructs (constructs/go.mod), which
+// another team imports on its own, and the example app that imports them so.
+var modules = []string{".", "constructs", "examples/ordersapp"}
+
+// Test runs every test of both modules (unit, emulator-backed, synth and acceptance) with
+// -count=1, because the Go test cache cannot see the files jsii reads.
 func Test(ctx context.Context) error {
 	mg.CtxDeps(ctx, Lint, npmTools)
-	return run(ctx, nil, "go", "test", "-count=1", "-timeout", "40m", "./...")
+	for _, m := range modules {
+		if err := run(ctx, nil, "go", "-C", m, "test", "-count=1", "-timeout", "40m", "./..."); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// Lint fails when a Go file is not gofmt-formatted or `go vet ./...` reports a problem.
+// Lint fails when a Go file is not gofmt-formatted or `go vet ./...` reports a problem in
+// either module.
 func Lint(ctx context.Context) error {
 	var unformatted []string
 	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
@@ -117,7 +127,12 @@ func Lint(ctx context.Context) error {
 	if len(unformatted) > 0 {
 		return fmt.Errorf("lint: not gofmt-formatted (run gofmt -w): %s", strings.Join(unformatted, ", "))
 	}
-	return run(ctx, nil, "go", "vet", "./...")
+	for _, m := range modules {
+		if err := run(ctx, nil, "go", "-C", m, "vet", "./..."); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Gen regenerates internal/contract/regions_gen.go from the AWS SDK's partition metadata,

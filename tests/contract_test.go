@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payhook/payhook/constructs/alarmedfunction"
+	"github.com/payhook/payhook/constructs/queuedworker"
 	"github.com/payhook/payhook/constructs/webhookingress"
 	"github.com/payhook/payhook/internal/cfn"
 	"github.com/payhook/payhook/internal/contract"
@@ -114,6 +115,11 @@ func TestLocalAccountIsTheEmulatorsAccount(t *testing.T) {
 // (metadata keys, warning ids) is payhook's.
 func TestConstructsAndLocalModeShareTheirNames(t *testing.T) {
 	assert.Equal(t, alarmedfunction.UnexercisedGrantsMetadata, iam.UnexercisedGrantsMetadata)
+	// The constructs' module imports nothing of payhook's: its copies of AWS's limits and
+	// of the poller's actions are tied to the contract's and local mode's here.
+	assert.Equal(t, contract.SQSVisibilityFactor, queuedworker.VisibilityTimeoutFactor)
+	assert.Equal(t, contract.APIGatewayIntegrationTimeoutSeconds, webhookingress.IntegrationTimeoutSeconds)
+	assert.Equal(t, iam.LambdaSQSPollActions, queuedworker.PollActions())
 	assert.NotContains(t, alarmedfunction.UnexercisedGrantsMetadata, "payhook")
 	assert.NotContains(t, webhookingress.HandlerTimeoutWarning, "payhook")
 	for _, env := range synthesized.envs {

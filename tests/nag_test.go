@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/payhook/payhook/internal/cdktest"
+	"github.com/payhook/payhook/constructs/constructstest"
 	"github.com/payhook/payhook/internal/iam"
 	"github.com/payhook/payhook/internal/naggate"
 )
@@ -55,10 +55,10 @@ func TestNagGateSeesCustomResources(t *testing.T) {
 // when removed (a custom resource provider) and returns its template file.
 func scratchTemplate(t *testing.T, id string) string {
 	t.Helper()
-	stack := cdktest.NewStack(synthesized.app, id)
+	stack := constructstest.NewStack(synthesized.app, id)
 	awss3.NewBucket(stack, jsii.String("Bucket"), &awss3.BucketProps{
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY, AutoDeleteObjects: jsii.Bool(true)})
-	b, err := json.Marshal(cdktest.Synth(t, stack))
+	b, err := json.Marshal(constructstest.Synth(t, stack))
 	require.NoError(t, err)
 	file := filepath.Join(t.TempDir(), id+".template.json")
 	require.NoError(t, os.WriteFile(file, b, 0o644))

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/payhook/payhook/constructs/constructstest"
 	"github.com/payhook/payhook/envs"
-	"github.com/payhook/payhook/internal/cdktest"
 )
 
 // resource is one CloudFormation resource of a template.
@@ -25,7 +25,7 @@ func resources(t *testing.T, env string) []resource {
 	t.Helper()
 	tmpl, ok := synthesized.templates[env]
 	require.True(t, ok, "no template for %s", env)
-	tpl := cdktest.Template(tmpl)
+	tpl := constructstest.Template(tmpl)
 	var out []resource
 	for id := range tmpl["Resources"].(map[string]any) {
 		r := tpl.Resource(id)
@@ -55,7 +55,7 @@ func one(t *testing.T, rs []resource, typ string) resource {
 }
 
 // num reads a template number.
-func num(v any) float64 { return cdktest.Number(v) }
+func num(v any) float64 { return constructstest.Number(v) }
 
 func functionNamed(t *testing.T, rs []resource, name string) resource {
 	t.Helper()

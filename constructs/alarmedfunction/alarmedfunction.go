@@ -12,8 +12,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/payhook/payhook/constructs/alarm"
 	"github.com/payhook/payhook/constructs/internal/check"
-	"github.com/payhook/payhook/internal/alarm"
 )
 
 // ErrorRateExpression is the CloudWatch metric-math expression behind

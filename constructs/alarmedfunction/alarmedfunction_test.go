@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payhook/payhook/constructs/alarmedfunction"
-	tu "github.com/payhook/payhook/internal/cdktest"
+	tu "github.com/payhook/payhook/constructs/constructstest"
 )
 
 // app is the one App (and jsii runtime) of this test binary; each test

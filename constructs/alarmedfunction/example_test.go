@@ -12,7 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/payhook/payhook/constructs/alarmedfunction"
-	tu "github.com/payhook/payhook/internal/cdktest"
+	tu "github.com/payhook/payhook/constructs/constructstest"
 )
 
 // ExampleNewAlarmedFunction builds a Go Lambda function that reads and writes a table,

@@ -5,8 +5,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
-
-	"github.com/payhook/payhook/internal/iam"
 )
 
 // ConsumeProps configures Consume.
@@ -27,7 +25,7 @@ type ConsumeProps struct {
 
 // Consume makes target (a function, or its alias) consume queue through an SQS event source
 // mapping with partial batch responses (ReportBatchItemFailures), and grants fn's role what
-// the poller calls and nothing more: iam.LambdaSQSPollActions on the queue, plus kms:Decrypt when a
+// the poller calls and nothing more: PollActions on the queue, plus kms:Decrypt when a
 // customer managed key encrypts it. (CDK's SqsEventSource also grants
 // sqs:ChangeMessageVisibility and sqs:GetQueueUrl, which the poller never calls.)
 func Consume(target awslambda.IFunction, fn awslambda.IFunction, queue awssqs.IQueue, props *ConsumeProps) awslambda.EventSourceMapping {
@@ -45,8 +43,8 @@ func Consume(target awslambda.IFunction, fn awslambda.IFunction, queue awssqs.IQ
 		MaxConcurrency:          props.MaxConcurrency,
 		ReportBatchItemFailures: jsii.Bool(true),
 	})
-	actions := make([]*string, 0, len(iam.LambdaSQSPollActions))
-	for _, a := range iam.LambdaSQSPollActions {
+	actions := make([]*string, 0, 3)
+	for _, a := range PollActions() {
 		actions = append(actions, jsii.String(a))
 	}
 	queue.Grant(fn, actions...)

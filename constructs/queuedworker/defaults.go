@@ -3,8 +3,6 @@ package queuedworker
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
-
-	"github.com/payhook/payhook/internal/contract"
 )
 
 // Secure and operational defaults of the construct, kept in one place. Every
@@ -18,7 +16,7 @@ const (
 	// VisibilityTimeoutFactor is the minimum ratio of the queue's
 	// visibility timeout to the consumer's timeout, per AWS guidance for
 	// Lambda SQS event sources; it is also the default ratio.
-	VisibilityTimeoutFactor = contract.SQSVisibilityFactor
+	VisibilityTimeoutFactor = 6
 	// MaxVisibilityTimeoutSeconds is the largest visibility timeout SQS
 	// accepts (12 hours).
 	MaxVisibilityTimeoutSeconds = 12 * 60 * 60
@@ -58,4 +56,11 @@ const (
 
 func queueAlarmPeriod() awscdk.Duration {
 	return awscdk.Duration_Minutes(jsii.Number(QueueAlarmPeriodMinutes))
+}
+
+// PollActions are the SQS actions Lambda's event source poller calls with the consumer's
+// role, as AWS's managed policy AWSLambdaSQSQueueExecutionRole lists them: all the consumer
+// is granted on its queue.
+func PollActions() []string {
+	return []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
 }

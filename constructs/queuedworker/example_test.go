@@ -11,8 +11,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/payhook/payhook/constructs/alarmedfunction"
+	tu "github.com/payhook/payhook/constructs/constructstest"
 	"github.com/payhook/payhook/constructs/queuedworker"
-	tu "github.com/payhook/payhook/internal/cdktest"
 )
 
 // ExampleNewQueuedWorker builds a queue, its dead-letter queue and the function that

@@ -10,9 +10,9 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/payhook/payhook/constructs/alarm"
 	"github.com/payhook/payhook/constructs/alarmedfunction"
 	"github.com/payhook/payhook/constructs/internal/check"
-	"github.com/payhook/payhook/internal/alarm"
 )
 
 // QueuedWorker is an encrypted, SSL-only SQS queue with a dead-letter queue,

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
@@ -15,8 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payhook/payhook/constructs/alarmedfunction"
+	tu "github.com/payhook/payhook/constructs/constructstest"
 	"github.com/payhook/payhook/constructs/queuedworker"
-	tu "github.com/payhook/payhook/internal/cdktest"
 )
 
 // app is the one App (and jsii runtime) of this test binary; each test
@@ -331,25 +330,4 @@ func TestNewPanicsWithEveryProblemBeforeCreatingResources(t *testing.T) {
 	assert.GreaterOrEqual(t, strings.Count(msg, "\n"), 4)
 	// AND nothing was added to the stack
 	assert.Nil(t, stack.Node().TryFindChild(jsii.String("Worker")))
-}
-
-func TestEveryAlarmFitsTheDeploymentGroupWithoutCycle(t *testing.T) {
-	// GIVEN a worker whose consumer deploys through CodeDeploy
-	stack := tu.NewStack(app, t.Name())
-	w := queuedworker.NewQueuedWorker(stack, "Worker", &queuedworker.QueuedWorkerProps{
-		Consumer: alarmedfunction.AlarmedFunctionProps{
-			CodeDir:          tu.CodeDir(t),
-			DeploymentConfig: awscodedeploy.LambdaDeploymentConfig_LINEAR_10PERCENT_EVERY_1MINUTE(),
-		},
-	})
-	// WHEN a team adds the queue alarms to the consumer's deployment group too
-	w.Consumer.DeploymentGroup.AddAlarm(w.DeadLetterDepthAlarm)
-	w.Consumer.DeploymentGroup.AddAlarm(w.OldestMessageAgeAlarm)
-	tpl := tu.Synth(t, stack)
-
-	// THEN the template breaks none of CloudFormation's rules (no cycle, and the event
-	// source's role may poll its queue)
-	assert.NoError(t, tpl.Rules(t).Err())
-	_, dg := tpl.One(t, "AWS::CodeDeploy::DeploymentGroup")
-	assert.Len(t, tu.Get(dg, "AlarmConfiguration", "Alarms"), 6)
 }

@@ -1,11 +1,10 @@
 package webhookingress
 
 import (
-	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"regexp"
 
-	"github.com/payhook/payhook/internal/contract"
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 )
 
 // Secure and operational defaults of the construct, kept in one place. Every
@@ -56,7 +55,7 @@ const (
 	MaxPayloadBytes = 10485760
 	// IntegrationTimeoutSeconds is API Gateway's default integration
 	// timeout; a handler timeout above it gets a synthesis warning.
-	IntegrationTimeoutSeconds = contract.APIGatewayIntegrationTimeoutSeconds
+	IntegrationTimeoutSeconds = 29
 	// AlarmPeriodMinutes is the period of the API alarms' metrics.
 	AlarmPeriodMinutes = 5
 )

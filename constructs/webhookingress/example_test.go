@@ -10,9 +10,9 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/payhook/payhook/constructs/alarmedfunction"
+	tu "github.com/payhook/payhook/constructs/constructstest"
 	"github.com/payhook/payhook/constructs/queuedworker"
 	"github.com/payhook/payhook/constructs/webhookingress"
-	tu "github.com/payhook/payhook/internal/cdktest"
 )
 
 // ExampleNewWebhookIngress builds a webhook endpoint whose handler queues what it receives

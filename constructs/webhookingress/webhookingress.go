@@ -11,9 +11,9 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/payhook/payhook/constructs/alarm"
 	"github.com/payhook/payhook/constructs/alarmedfunction"
 	"github.com/payhook/payhook/constructs/internal/check"
-	"github.com/payhook/payhook/internal/alarm"
 )
 
 // WebhookIngress is a regional REST API that accepts POST /<Path> for

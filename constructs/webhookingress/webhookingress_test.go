@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
@@ -18,8 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payhook/payhook/constructs/alarmedfunction"
+	tu "github.com/payhook/payhook/constructs/constructstest"
 	"github.com/payhook/payhook/constructs/webhookingress"
-	tu "github.com/payhook/payhook/internal/cdktest"
 )
 
 // app is the one App (and jsii runtime) of this test binary; each test
@@ -373,58 +371,6 @@ func TestNewPanicsWithEveryProblemBeforeCreatingResources(t *testing.T) {
 	}
 	// AND nothing was added to the stack
 	assert.Nil(t, stack.Node().TryFindChild(jsii.String("Ingress")))
-}
-
-func TestEveryAlarmFitsTheDeploymentGroupWithoutCycle(t *testing.T) {
-	// GIVEN an ingress whose handler deploys through CodeDeploy
-	stack, w := canaryIngress(t)
-	// WHEN a team adds every API alarm to the handler's deployment group (its own four are in it)
-	for _, a := range w.Alarms[:2] {
-		w.Handler.DeploymentGroup.AddAlarm(a)
-	}
-	tpl := tu.Synth(t, stack)
-
-	// THEN the template breaks none of CloudFormation's rules: no dependency cycle
-	report := tpl.Rules(t)
-	assert.NoError(t, report.Err())
-	_, dg := tpl.One(t, "AWS::CodeDeploy::DeploymentGroup")
-	assert.Len(t, tu.Get(dg, "AlarmConfiguration", "Alarms"), 6)
-
-	// AND the API alarms name the stage literally, not through a reference to the Stage
-	assert.Contains(t, jsonOf(tpl.AlarmOn(t, "5XXError")["Dimensions"]), `{"Name":"Stage","Value":"v1"}`)
-	assert.Contains(t, jsonOf(tpl.AlarmOn(t, "Latency")["Dimensions"]), `{"Name":"Stage","Value":"v1"}`)
-}
-
-func TestStageReferencingAlarmInDeploymentGroupIsACycle(t *testing.T) {
-	// GIVEN the same ingress, and an alarm on the Stage's own metric (dimension Ref Stage),
-	// the shape that made the staging and prod templates undeployable
-	stack, w := canaryIngress(t)
-	a := awscloudwatch.NewAlarm(stack, jsii.String("StageAlarm"), &awscloudwatch.AlarmProps{
-		Metric: w.Stage.MetricServerError(nil), Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(1),
-	})
-	// WHEN it is added to the deployment group
-	w.Handler.DeploymentGroup.AddAlarm(a)
-
-	// THEN the rules gate reports the cycle, naming the alias, the group, the alarm and the stage
-	report := tu.Synth(t, stack).Rules(t)
-	require.Error(t, report.Err())
-	msg := report.Err().Error()
-	for _, want := range []string{"dependency-cycle", "HandlerAlias", "DeploymentGroup", "StageAlarm", "DeploymentStage"} {
-		assert.Contains(t, msg, want)
-	}
-}
-
-// canaryIngress is an ingress with its defaults whose handler deploys through a CodeDeploy
-// canary, in a stack of its own.
-func canaryIngress(t *testing.T) (awscdk.Stack, *webhookingress.WebhookIngress) {
-	t.Helper()
-	stack := tu.NewStack(app, t.Name())
-	return stack, webhookingress.NewWebhookIngress(stack, "Ingress", &webhookingress.WebhookIngressProps{
-		Handler: alarmedfunction.AlarmedFunctionProps{
-			CodeDir:          tu.CodeDir(t),
-			DeploymentConfig: awscodedeploy.LambdaDeploymentConfig_CANARY_10PERCENT_5MINUTES(),
-		},
-	})
 }
 
 func TestWafLogsBlockedRequestsWithSecretsRedacted(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/payhook/payhook/internal/alarm"
+	"github.com/payhook/payhook/constructs/alarm"
 	"github.com/payhook/payhook/internal/contract"
 )
 

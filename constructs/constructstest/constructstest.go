@@ -1,10 +1,9 @@
-// Package cdktest is the module's one CDK test kit, shared by the constructs' tests and the
-// acceptance tests in tests/: a fresh stack per test on one App per test binary, a code
-// directory with a dummy bootstrap, and a synthesized template read as plain Go maps (so a
-// mismatch fails the test instead of panicking the binary, as a failed aws-cdk-go
-// assertions.Template matcher does), with finders, a number reader and the CloudFormation
-// rules gate.
-package cdktest
+// Package constructstest is the CDK test kit of these constructs' tests, and of an app that
+// uses them: a fresh stack per test on one App per test binary, a code directory with a
+// dummy bootstrap, and a synthesized template read as plain Go maps (so a mismatch fails the
+// test instead of panicking the binary, as a failed aws-cdk-go assertions.Template matcher
+// does), with finders and a number reader.
+package constructstest
 
 import (
 	"encoding/json"
@@ -19,9 +18,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
-
-	"github.com/payhook/payhook/internal/cfn"
-	"github.com/payhook/payhook/internal/cfnrules"
 )
 
 // NewStack returns a new stack for one test. It lives in its own Stage under
@@ -100,21 +96,6 @@ func (tpl Template) Resources(typ string) map[string]map[string]any {
 		}
 	}
 	return out
-}
-
-// Rules applies CloudFormation's own rules (internal/cfnrules: dependency cycles, dangling
-// references, alarm delivery, invoke permissions) to the template and returns the report.
-func (tpl Template) Rules(t testing.TB) cfnrules.Report {
-	t.Helper()
-	b, err := json.Marshal(tpl)
-	if err != nil {
-		t.Fatalf("marshal template: %v", err)
-	}
-	parsed, err := cfn.Parse(t.Name(), b)
-	if err != nil {
-		t.Fatalf("parse template: %v", err)
-	}
-	return cfnrules.Check(parsed)
 }
 
 // Resource returns the whole resource (Type, Properties, DependsOn, ...)

@@ -1,4 +1,4 @@
-// Package alarm creates the CloudWatch alarms of every construct the same
+// Package alarm creates the CloudWatch alarms of every payhook construct the same
 // way: one evaluation period, "greater than or equal to" the threshold,
 // missing data not breaching (no traffic is not an incident), and, when a
 // topic is given, an SNS action for both ALARM and OK.
