@@ -132,20 +132,7 @@ jobs:
     runs-on: ubuntu-latest
     timeout-minutes: 60
     steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-go@v5
-        with:
-          go-version-file: go.mod
-      - uses: actions/setup-node@v4
-        with:
-          node-version: 22
-      - uses: aws-actions/configure-aws-credentials@v4
-        with:
-          role-to-assume: [[.Role]]
-          aws-region: [[.Region]]
-      - name: install the pinned CDK CLI
-        run: npm ci
-      - name: deploy [[.StackPrefix]]-pr-<number>
+[[template "setup" .]]      - name: deploy [[.StackPrefix]]-pr-<number>
         run: go run mage.go deploy
       - name: read the endpoint
         id: endpoint
@@ -174,7 +161,9 @@ jobs:
     runs-on: ubuntu-latest
     timeout-minutes: 60
     steps:
-      - uses: actions/checkout@v4
+[[template "setup" .]]      - name: destroy [[.StackPrefix]]-pr-<number>
+        run: go run mage.go destroy
+[[define "setup"]]      - uses: actions/checkout@v4
       - uses: actions/setup-go@v5
         with:
           go-version-file: go.mod
@@ -187,6 +176,4 @@ jobs:
           aws-region: [[.Region]]
       - name: install the pinned CDK CLI
         run: npm ci
-      - name: destroy [[.StackPrefix]]-pr-<number>
-        run: go run mage.go destroy
-`))
+[[end]]`))
