@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/payhook/payhook/constructs/alarmedfunction"
@@ -24,6 +25,23 @@ type QueuedWorkerProps struct {
 	//
 	// Required.
 	Consumer alarmedfunction.AlarmedFunctionProps
+
+	// ExistingQueue is a queue of yours for the worker to consume instead of creating one.
+	// Its redrive policy is yours and must send dead letters to ExistingDeadLetterQueue,
+	// which it requires. QueueName, VisibilityTimeout, RetentionPeriod, MaxReceiveCount and
+	// EncryptionKey shape the queue the worker would create, so each is an error beside it
+	// (check your queue's visibility timeout against Consumer.Timeout yourself: at least
+	// VisibilityTimeoutFactor times).
+	//
+	// Default: nil, the worker creates the queue.
+	ExistingQueue awssqs.IQueue
+
+	// ExistingDeadLetterQueue is a dead-letter queue of yours instead of one the worker
+	// creates; DeadLetterDepthAlarm watches it. DeadLetterQueueName,
+	// DeadLetterRetentionPeriod and DeadLetterVisibilityTimeout are errors beside it.
+	//
+	// Default: nil, the worker creates the dead-letter queue.
+	ExistingDeadLetterQueue awssqs.IQueue
 
 	// QueueName is the physical name of the main queue (a standard queue:
 	// no ".fifo").
@@ -132,6 +150,7 @@ func (p *QueuedWorkerProps) Validate() error {
 	errs := check.Prefixed("Consumer.", p.Consumer.Validate())
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 
+	p.existingProblems(add)
 	p.queueProblems(add)
 	p.eventSourceProblems(add)
 
@@ -145,6 +164,33 @@ func (p *QueuedWorkerProps) Validate() error {
 		add("RemovalPolicy %w", err)
 	}
 	return errors.Join(errs...)
+}
+
+// existingProblems reports an existing queue given with the props of the queue it replaces,
+// and an existing queue without the dead-letter queue its redrive policy names.
+func (p *QueuedWorkerProps) existingProblems(add func(format string, a ...any)) {
+	type prop struct {
+		name string
+		set  bool
+	}
+	refuse := func(existing string, props []prop) {
+		for _, q := range props {
+			if q.set {
+				add("%s and %s: %s shapes the queue the worker would create; set it on your queue instead", existing, q.name, q.name)
+			}
+		}
+	}
+	if p.ExistingQueue != nil {
+		if p.ExistingDeadLetterQueue == nil {
+			add("ExistingQueue needs ExistingDeadLetterQueue: the queue your queue's redrive policy sends dead letters to, which DeadLetterDepthAlarm watches")
+		}
+		refuse("ExistingQueue", []prop{{"QueueName", p.QueueName != nil}, {"VisibilityTimeout", p.VisibilityTimeout != nil},
+			{"RetentionPeriod", p.RetentionPeriod != nil}, {"MaxReceiveCount", p.MaxReceiveCount != nil}, {"EncryptionKey", p.EncryptionKey != nil}})
+	}
+	if p.ExistingDeadLetterQueue != nil {
+		refuse("ExistingDeadLetterQueue", []prop{{"DeadLetterQueueName", p.DeadLetterQueueName != nil},
+			{"DeadLetterRetentionPeriod", p.DeadLetterRetentionPeriod != nil}, {"DeadLetterVisibilityTimeout", p.DeadLetterVisibilityTimeout != nil}})
+	}
 }
 
 // queueProblems reports problems of the queues' names, receive count, visibility and
@@ -188,7 +234,8 @@ func (p *QueuedWorkerProps) queueProblems(add func(format string, a ...any)) {
 		}
 		return true
 	}
-	if retentionOK("RetentionPeriod", p.RetentionPeriod) && retentionOK("DeadLetterRetentionPeriod", p.DeadLetterRetentionPeriod) {
+	bothCreated := p.ExistingQueue == nil && p.ExistingDeadLetterQueue == nil
+	if retentionOK("RetentionPeriod", p.RetentionPeriod) && retentionOK("DeadLetterRetentionPeriod", p.DeadLetterRetentionPeriod) && bothCreated {
 		d := p.WithDefaults()
 		if check.Seconds(d.DeadLetterRetentionPeriod) < check.Seconds(d.RetentionPeriod) {
 			add("DeadLetterRetentionPeriod %s must be at least RetentionPeriod %s (a dead-lettered message keeps its original enqueue time)",

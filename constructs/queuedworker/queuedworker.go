@@ -22,11 +22,12 @@ import (
 type QueuedWorker struct {
 	constructs.Construct
 
-	// Queue is the main queue; its redrive policy sends a message to
-	// DeadLetterQueue after MaxReceiveCount receives.
-	Queue awssqs.Queue
-	// DeadLetterQueue holds the messages the consumer failed to process.
-	DeadLetterQueue awssqs.Queue
+	// Queue is the main queue (ExistingQueue when given); its redrive policy sends a
+	// message to DeadLetterQueue after MaxReceiveCount receives.
+	Queue awssqs.IQueue
+	// DeadLetterQueue holds the messages the consumer failed to process
+	// (ExistingDeadLetterQueue when given).
+	DeadLetterQueue awssqs.IQueue
 	// Consumer is the function that processes Queue, invoked through
 	// Consumer.Alias.
 	Consumer *alarmedfunction.AlarmedFunction
@@ -59,30 +60,36 @@ func NewQueuedWorker(scope constructs.Construct, id string, props *QueuedWorkerP
 	if p.EncryptionKey != nil {
 		encryption = awssqs.QueueEncryption_KMS
 	}
-	w.DeadLetterQueue = awssqs.NewQueue(c, jsii.String("DeadLetterQueue"), &awssqs.QueueProps{
-		QueueName:           p.DeadLetterQueueName,
-		RetentionPeriod:     p.DeadLetterRetentionPeriod,
-		VisibilityTimeout:   p.DeadLetterVisibilityTimeout,
-		Encryption:          encryption,
-		EncryptionMasterKey: p.EncryptionKey,
-		EnforceSSL:          jsii.Bool(true),
-		RemovalPolicy:       p.RemovalPolicy,
-	})
-	w.Queue = awssqs.NewQueue(c, jsii.String("Queue"), &awssqs.QueueProps{
-		QueueName:           p.QueueName,
-		RetentionPeriod:     p.RetentionPeriod,
-		VisibilityTimeout:   p.VisibilityTimeout,
-		Encryption:          encryption,
-		EncryptionMasterKey: p.EncryptionKey,
-		EnforceSSL:          jsii.Bool(true),
-		RemovalPolicy:       p.RemovalPolicy,
-		DeadLetterQueue: &awssqs.DeadLetterQueue{
-			MaxReceiveCount: p.MaxReceiveCount,
-			Queue:           w.DeadLetterQueue,
-		},
-	})
-
-	allowRedriveFrom(w.DeadLetterQueue, p.QueueName)
+	w.DeadLetterQueue = p.ExistingDeadLetterQueue
+	if w.DeadLetterQueue == nil {
+		dlq := awssqs.NewQueue(c, jsii.String("DeadLetterQueue"), &awssqs.QueueProps{
+			QueueName:           p.DeadLetterQueueName,
+			RetentionPeriod:     p.DeadLetterRetentionPeriod,
+			VisibilityTimeout:   p.DeadLetterVisibilityTimeout,
+			Encryption:          encryption,
+			EncryptionMasterKey: p.EncryptionKey,
+			EnforceSSL:          jsii.Bool(true),
+			RemovalPolicy:       p.RemovalPolicy,
+		})
+		allowRedriveFrom(dlq, p.QueueName)
+		w.DeadLetterQueue = dlq
+	}
+	w.Queue = p.ExistingQueue
+	if w.Queue == nil {
+		w.Queue = awssqs.NewQueue(c, jsii.String("Queue"), &awssqs.QueueProps{
+			QueueName:           p.QueueName,
+			RetentionPeriod:     p.RetentionPeriod,
+			VisibilityTimeout:   p.VisibilityTimeout,
+			Encryption:          encryption,
+			EncryptionMasterKey: p.EncryptionKey,
+			EnforceSSL:          jsii.Bool(true),
+			RemovalPolicy:       p.RemovalPolicy,
+			DeadLetterQueue: &awssqs.DeadLetterQueue{
+				MaxReceiveCount: p.MaxReceiveCount,
+				Queue:           w.DeadLetterQueue,
+			},
+		})
+	}
 
 	w.Consumer = alarmedfunction.NewAlarmedFunction(c, "Consumer", &p.Consumer)
 	w.EventSourceMapping = Consume(w.Consumer.Alias, w.Consumer.Function, w.Queue, &ConsumeProps{

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -330,4 +331,82 @@ func TestNewPanicsWithEveryProblemBeforeCreatingResources(t *testing.T) {
 	assert.GreaterOrEqual(t, strings.Count(msg, "\n"), 4)
 	// AND nothing was added to the stack
 	assert.Nil(t, stack.Node().TryFindChild(jsii.String("Worker")))
+}
+
+// importedQueues are a team's own queue and dead-letter queue, imported into stack.
+func importedQueues(stack awscdk.Stack) (queue, dlq awssqs.IQueue) {
+	queue = awssqs.Queue_FromQueueArn(stack, jsii.String("Orders"), jsii.String("arn:aws:sqs:us-east-1:111111111111:orders"))
+	dlq = awssqs.Queue_FromQueueArn(stack, jsii.String("OrdersDLQ"), jsii.String("arn:aws:sqs:us-east-1:111111111111:orders-dlq"))
+	return queue, dlq
+}
+
+func TestExistingQueuesAreConsumedNotCreated(t *testing.T) {
+	// GIVEN a team's own queue and dead-letter queue
+	props := &queuedworker.QueuedWorkerProps{}
+	w, tpl := synth(t, props, func(stack awscdk.Stack, p *queuedworker.QueuedWorkerProps) {
+		p.ExistingQueue, p.ExistingDeadLetterQueue = importedQueues(stack)
+	})
+	// THEN the worker creates no queue and consumes theirs
+	assert.Equal(t, 0, tpl.Count("AWS::SQS::Queue"))
+	assert.Equal(t, 0, tpl.Count("AWS::SQS::QueuePolicy"))
+	_, esm := tpl.One(t, "AWS::Lambda::EventSourceMapping")
+	assert.Equal(t, "arn:aws:sqs:us-east-1:111111111111:orders", esm["EventSourceArn"])
+	assert.Same(t, props.ExistingQueue, w.Queue)
+	assert.Same(t, props.ExistingDeadLetterQueue, w.DeadLetterQueue)
+	// AND the consumer may poll exactly that queue, and the alarms watch the team's queues
+	_, policy := tpl.Where(t, "AWS::IAM::Policy", func(p map[string]any) bool {
+		return strings.Contains(jsonOf(p), "sqs:ReceiveMessage")
+	})
+	assert.Contains(t, jsonOf(policy), `"Resource":"arn:aws:sqs:us-east-1:111111111111:orders"`)
+	assert.Contains(t, jsonOf(tpl.AlarmOn(t, "ApproximateNumberOfMessagesVisible")["Dimensions"]), `"Value":"orders-dlq"`)
+	assert.Contains(t, jsonOf(tpl.AlarmOn(t, "ApproximateAgeOfOldestMessage")["Dimensions"]), `"Value":"orders"`)
+}
+
+func TestExistingDeadLetterQueueOnly(t *testing.T) {
+	// GIVEN only a team's dead-letter queue
+	_, tpl := synth(t, &queuedworker.QueuedWorkerProps{}, func(stack awscdk.Stack, p *queuedworker.QueuedWorkerProps) {
+		_, p.ExistingDeadLetterQueue = importedQueues(stack)
+	})
+	// THEN the worker creates the main queue alone, redriving to theirs
+	require.Equal(t, 1, tpl.Count("AWS::SQS::Queue"))
+	_, q := tpl.One(t, "AWS::SQS::Queue")
+	assert.Equal(t, "arn:aws:sqs:us-east-1:111111111111:orders-dlq", tu.Get(q, "RedrivePolicy", "deadLetterTargetArn"))
+}
+
+func TestExistingQueueWithThePropsItReplacesIsRefused(t *testing.T) {
+	stack := tu.NewStack(app, t.Name())
+	queue, dlq := importedQueues(stack)
+	cases := map[string]struct {
+		props queuedworker.QueuedWorkerProps
+		want  []string
+	}{
+		"queue without its dead-letter queue": {queuedworker.QueuedWorkerProps{ExistingQueue: queue},
+			[]string{"ExistingQueue needs ExistingDeadLetterQueue"}},
+		"queue with its name and retention": {queuedworker.QueuedWorkerProps{ExistingQueue: queue, ExistingDeadLetterQueue: dlq,
+			QueueName: jsii.String("q"), RetentionPeriod: awscdk.Duration_Days(jsii.Number(2))},
+			[]string{"ExistingQueue and QueueName", "ExistingQueue and RetentionPeriod"}},
+		"queue with a receive count and key": {queuedworker.QueuedWorkerProps{ExistingQueue: queue, ExistingDeadLetterQueue: dlq,
+			MaxReceiveCount: jsii.Number(5), EncryptionKey: awskms.NewKey(stack, jsii.String("Key"), nil)},
+			[]string{"ExistingQueue and MaxReceiveCount", "ExistingQueue and EncryptionKey"}},
+		"dead-letter queue with its props": {queuedworker.QueuedWorkerProps{ExistingDeadLetterQueue: dlq,
+			DeadLetterQueueName: jsii.String("d"), DeadLetterVisibilityTimeout: awscdk.Duration_Minutes(jsii.Number(1))},
+			[]string{"ExistingDeadLetterQueue and DeadLetterQueueName", "ExistingDeadLetterQueue and DeadLetterVisibilityTimeout"}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			p := tc.props
+			p.Consumer.CodeDir = tu.CodeDir(t)
+			err := p.Validate()
+			require.Error(t, err)
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+// jsonOf is v as JSON text.
+func jsonOf(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }
