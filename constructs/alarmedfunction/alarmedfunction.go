@@ -90,7 +90,8 @@ func NewAlarmedFunction(scope constructs.Construct, id string, props *AlarmedFun
 		Runtime:                      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:                 awslambda.Architecture_ARM_64(),
 		Handler:                      jsii.String(Handler),
-		Code:                         awslambda.Code_FromAsset(p.CodeDir, nil),
+		Code:                         code(p),
+		Role:                         p.Role,
 		FunctionName:                 p.FunctionName,
 		Description:                  p.Description,
 		MemorySize:                   p.MemorySize,
@@ -113,6 +114,14 @@ func NewAlarmedFunction(scope constructs.Construct, id string, props *AlarmedFun
 		f.addDeploymentGroup(c, p)
 	}
 	return f
+}
+
+// code is the function's code: p.Code, or the asset of p.CodeDir.
+func code(p AlarmedFunctionProps) awslambda.Code {
+	if p.Code != nil {
+		return p.Code
+	}
+	return awslambda.Code_FromAsset(p.CodeDir, nil)
 }
 
 // UnexercisedGrantsMetadata is the Metadata key, on the role's default policy, that maps each

@@ -8,7 +8,10 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
@@ -276,4 +279,37 @@ func TestNewPanicsWithEveryProblemBeforeCreatingResources(t *testing.T) {
 func TestValidateNilProps(t *testing.T) {
 	var p *alarmedfunction.AlarmedFunctionProps
 	assert.ErrorContains(t, p.Validate(), "required")
+}
+
+// TestCodeAndRoleOfYourOwn: code from an S3 object (nothing on this machine) and an
+// existing execution role are used as given; the construct creates no role.
+func TestCodeAndRoleOfYourOwn(t *testing.T) {
+	// GIVEN code in a bucket and a role the team already has
+	stack := tu.NewStack(app, t.Name())
+	bucket := awss3.Bucket_FromBucketName(stack, jsii.String("Artifacts"), jsii.String("team-artifacts"))
+	role := awsiam.Role_FromRoleArn(stack, jsii.String("Exec"), jsii.String("arn:aws:iam::111111111111:role/team-lambda"), nil)
+	props := &alarmedfunction.AlarmedFunctionProps{
+		Code: awslambda.Code_FromBucketV2(bucket, jsii.String("receiver.zip"), nil),
+		Role: role,
+	}
+	require.NoError(t, props.Validate(), "no directory to check")
+	// WHEN the function is built
+	fn := alarmedfunction.NewAlarmedFunction(stack, "Fn", props)
+	tpl := tu.Synth(t, stack)
+	// THEN it runs that code with that role, and no role is created
+	_, f := tpl.One(t, "AWS::Lambda::Function")
+	assert.Equal(t, "team-artifacts", tu.Get(f, "Code", "S3Bucket"))
+	assert.Equal(t, "receiver.zip", tu.Get(f, "Code", "S3Key"))
+	assert.Equal(t, "arn:aws:iam::111111111111:role/team-lambda", f["Role"])
+	assert.Equal(t, 0, tpl.Count("AWS::IAM::Role"))
+	assert.Equal(t, "bootstrap", f["Handler"])
+	assert.NotNil(t, fn.Alias)
+}
+
+func TestCodeAndCodeDirTogetherAreRefused(t *testing.T) {
+	stack := tu.NewStack(app, t.Name())
+	bucket := awss3.Bucket_FromBucketName(stack, jsii.String("Artifacts"), jsii.String("team-artifacts"))
+	p := &alarmedfunction.AlarmedFunctionProps{CodeDir: tu.CodeDir(t), Code: awslambda.Code_FromBucketV2(bucket, jsii.String("x.zip"), nil)}
+	assert.ErrorContains(t, p.Validate(), "CodeDir and Code: give one")
+	assert.ErrorContains(t, (&alarmedfunction.AlarmedFunctionProps{}).Validate(), "CodeDir is required (or Code)")
 }

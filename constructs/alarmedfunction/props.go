@@ -6,6 +6,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -16,7 +19,7 @@ import (
 	"github.com/payhook/payhook/constructs/internal/check"
 )
 
-// AlarmedFunctionProps configures an AlarmedFunction. Only CodeDir is
+// AlarmedFunctionProps configures an AlarmedFunction. Only CodeDir (or Code) is
 // required; every other field falls back to the default it documents (see
 // defaults.go).
 type AlarmedFunctionProps struct {
@@ -24,8 +27,22 @@ type AlarmedFunctionProps struct {
 	// (a Go binary built for linux/arm64, e.g. with -tags lambda.norpc).
 	// The whole directory becomes the function's code asset.
 	//
-	// Required.
+	// Required, unless Code is given (one of the two).
 	CodeDir *string
+
+	// Code is the function's code when it does not come from a directory of this
+	// machine: an asset built elsewhere, an S3 object (awslambda.Code_FromBucketV2), or
+	// code another construct made. It must run as a provided.al2023 arm64 function whose
+	// executable is "bootstrap". Validate checks nothing on disk for it.
+	//
+	// Default: awslambda.Code_FromAsset(CodeDir).
+	Code awslambda.Code
+
+	// Role is an existing execution role for the function; grants the construct and its
+	// users make are added to it.
+	//
+	// Default: a role CDK creates, with AWSLambdaBasicExecutionRole.
+	Role awsiam.IRole
 
 	// FunctionName is the physical name of the function.
 	//
@@ -117,14 +134,17 @@ type AlarmedFunctionProps struct {
 // creates no resources. NewAlarmedFunction panics with this error.
 func (p *AlarmedFunctionProps) Validate() error {
 	if p == nil {
-		return errors.New("AlarmedFunctionProps are required (CodeDir at least)")
+		return errors.New("AlarmedFunctionProps are required (CodeDir or Code at least)")
 	}
 	var errs []error
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 
 	switch {
+	case p.Code != nil && p.CodeDir != nil:
+		add("CodeDir and Code: give one, the directory or the code")
+	case p.Code != nil:
 	case p.CodeDir == nil || *p.CodeDir == "":
-		add("CodeDir is required: a directory holding a prebuilt %q", Handler)
+		add("CodeDir is required (or Code): a directory holding a prebuilt %q", Handler)
 	default:
 		boot := filepath.Join(*p.CodeDir, Handler)
 		info, err := os.Stat(boot)
