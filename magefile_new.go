@@ -1,6 +1,6 @@
 //go:build mage
 
-// Generators: new:env, new:ci.
+// Generators: new:env, new:ci, new:app.
 
 package main
 
@@ -15,6 +15,7 @@ import (
 	"github.com/magefile/mage/mg"
 	"github.com/payhook/payhook/app"
 	"github.com/payhook/payhook/envs"
+	"github.com/payhook/payhook/internal/appgen"
 	"github.com/payhook/payhook/internal/ciworkflow"
 )
 
@@ -75,5 +76,34 @@ func (New) CI(system string) error {
 	}
 	fmt.Printf("new:ci: wrote %s (previews of %s from %s's pull requests)\n", ciworkflow.GitHubPath, e.Name, pc.Repository)
 	fmt.Printf("the trust policy of %s (with GitHub's OIDC provider in account %s):\n%s", e.PreviewRole, e.Account, trust)
+	return nil
+}
+
+// App writes a new webhook service on payhook's constructs in DIR, for another team: a Go
+// module (MODULE, default example.com/<name>) with its CDK app, a receiver and a worker
+// function to fill in, and a README (NAME, default DIR's base name; ROUTE, the webhook
+// path, default webhooks). It builds against this tree's constructs module (a replace
+// directive the README says how to drop).
+func (New) App(dir string) error {
+	name := envOr("NAME", filepath.Base(dir))
+	goMod, err := os.ReadFile("go.mod")
+	if err != nil {
+		return fmt.Errorf("new:app: %w", err)
+	}
+	v, err := appgen.VersionsFrom(goMod)
+	if err != nil {
+		return err
+	}
+	constructsDir, err := filepath.Abs("constructs")
+	if err != nil {
+		return fmt.Errorf("new:app: %w", err)
+	}
+	written, err := appgen.Write(appgen.Options{Dir: dir, Module: envOr("MODULE", "example.com/"+name), Name: name,
+		Path: envOr("ROUTE", "webhooks"), Versions: v, ConstructsDir: constructsDir})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("new:app: wrote %s in %s; next: cd %s and follow its README (go mod tidy, build, synth)\n",
+		strings.Join(written, ", "), dir, dir)
 	return nil
 }

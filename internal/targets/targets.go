@@ -34,6 +34,7 @@ func All() []Target {
 		{Name: "pipeline:deploy"},
 		{Name: "new:env", Args: []string{"NAME"}, Settings: []string{"FROM", "ORDER"}},
 		{Name: "new:ci", Args: []string{"SYSTEM"}, Settings: []string{"ENV"}},
+		{Name: "new:app", Args: []string{"DIR"}, Settings: []string{"MODULE", "NAME", "ROUTE"}},
 		{Name: "test"},
 		{Name: "lint"},
 		{Name: "gen"},
