@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	iofs "io/fs"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -135,5 +136,20 @@ func TestConstructsAndLocalModeShareTheirNames(t *testing.T) {
 			}
 		}
 		assert.True(t, found, "%s: local mode finds the grants metadata under its key", env.Name)
+	}
+}
+
+// TestConstructsModuleDependsOnNothingOfPayhook: what another team imports holds no package
+// of payhook's root module (internal or services) and no AWS SDK, stripe or mage.
+func TestConstructsModuleDependsOnNothingOfPayhook(t *testing.T) {
+	out, err := exec.Command("go", "-C", "../constructs", "list", "-deps", "./...").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	deps := strings.Fields(string(out))
+	require.Contains(t, deps, "github.com/payhook/payhook/constructs/queuedworker")
+	for _, d := range deps {
+		for _, banned := range []string{"github.com/payhook/payhook/internal", "github.com/payhook/payhook/services",
+			"github.com/aws/aws-sdk-go-v2", "github.com/stripe", "github.com/magefile"} {
+			assert.False(t, strings.HasPrefix(d, banned), "the constructs module depends on %s", d)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -89,6 +90,21 @@ type WebhookIngressProps struct {
 	//
 	// Default: nil, CloudWatch Logs' own encryption.
 	LogEncryptionKey awskms.IKey
+
+	// ExistingWebAclArn associates a regional WAF web ACL of yours with the stage instead of
+	// the one the ingress would create; its rules, logging and alarms are yours, so
+	// WafRateLimit, MaxBodyBytes, WafBlockedThreshold, RedactedHeaders and the routes'
+	// WafRateLimit and SourceIps are errors beside it, as is NoWebAcl.
+	//
+	// Default: nil, the ingress creates its web ACL.
+	ExistingWebAclArn *string
+
+	// NoWebAcl creates no web ACL and associates none, for a caller that attaches its own
+	// (a firewall manager policy, say). The same props as with ExistingWebAclArn are errors
+	// beside it.
+	//
+	// Default: false, the ingress creates its web ACL.
+	NoWebAcl *bool
 
 	// RedactedHeaders are the request headers (lower case) the WAF log never records:
 	// credentials and signatures.
@@ -231,6 +247,7 @@ func (p *WebhookIngressProps) Validate() error {
 			}
 		}
 	}
+	p.webAclProblems(add)
 	errs = append(errs, validateRoutes(p.Routes)...)
 	errs = append(errs, validateKeys(p.ApiKeys)...)
 	return errors.Join(errs...)
@@ -308,4 +325,42 @@ func (p WebhookIngressProps) WithDefaults() WebhookIngressProps {
 	}
 	p.Routes = routesWithDefaults(p)
 	return p
+}
+
+// ownWebAcl reports whether the ingress creates its web ACL (neither ExistingWebAclArn nor
+// NoWebAcl).
+func (p WebhookIngressProps) ownWebAcl() bool {
+	return p.ExistingWebAclArn == nil && (p.NoWebAcl == nil || !*p.NoWebAcl)
+}
+
+// webAclProblems reports an existing web ACL (or none) given with the props of the web ACL
+// the ingress would create.
+func (p *WebhookIngressProps) webAclProblems(add func(format string, a ...any)) {
+	if p.ownWebAcl() {
+		return
+	}
+	which := "NoWebAcl"
+	if p.ExistingWebAclArn != nil {
+		which = "ExistingWebAclArn"
+		if p.NoWebAcl != nil && *p.NoWebAcl {
+			add("ExistingWebAclArn and NoWebAcl: give one")
+		}
+		if a := *p.ExistingWebAclArn; !check.Unresolved(p.ExistingWebAclArn) && !strings.Contains(a, ":regional/webacl/") {
+			add("ExistingWebAclArn %q must be a regional web ACL's ARN (arn:…:wafv2:<region>:<account>:regional/webacl/<name>/<id>)", a)
+		}
+	}
+	for _, q := range []struct {
+		name string
+		set  bool
+	}{{"WafRateLimit", p.WafRateLimit != nil}, {"MaxBodyBytes", p.MaxBodyBytes != nil},
+		{"WafBlockedThreshold", p.WafBlockedThreshold != nil}, {"RedactedHeaders", p.RedactedHeaders != nil}} {
+		if q.set {
+			add("%s and %s: %s belongs to the web ACL the ingress would create", which, q.name, q.name)
+		}
+	}
+	for i, r := range p.Routes {
+		if r != nil && (r.WafRateLimit != nil || len(r.SourceIps) > 0) {
+			add("%s and Routes[%d]: a route's WafRateLimit and SourceIps are rules of the web ACL the ingress would create", which, i)
+		}
+	}
 }

@@ -51,7 +51,8 @@ type WebhookIngress struct {
 	// ApiKey and UsagePlan are the first of ApiKeys and UsagePlans.
 	ApiKey    awsapigateway.ApiKey
 	UsagePlan awsapigateway.UsagePlan
-	// WebAcl is the regional WAF WebACL protecting Stage.
+	// WebAcl is the regional WAF WebACL protecting Stage (nil with ExistingWebAclArn or
+	// NoWebAcl, as are WafLogGroup, WafLogging and WafBlockedAlarm).
 	WebAcl awswafv2.CfnWebACL
 	// SourceIpSets are the WAF IP sets of the routes with SourceIps, by
 	// route: the IPv4 set, then the IPv6 set, each only if it has addresses.
@@ -136,11 +137,23 @@ func NewWebhookIngress(scope constructs.Construct, id string, props *WebhookIngr
 	w.addRoutes(p, integration)
 	w.addKeys(c, p)
 	limitInvokeToAccount(c, w.Api)
-	w.newWebACL(c, p)
-	w.WafLogGroup, w.WafLogging = newWafLogging(c, w.WebAcl, p)
+	switch {
+	case p.ownWebAcl():
+		w.newWebACL(c, p)
+		w.WafLogGroup, w.WafLogging = newWafLogging(c, w.WebAcl, p)
+	case p.ExistingWebAclArn != nil:
+		w.WebAclAssociation = awswafv2.NewCfnWebACLAssociation(c, jsii.String("WebAclAssociation"), &awswafv2.CfnWebACLAssociationProps{
+			ResourceArn: w.Stage.StageArn(),
+			WebAclArn:   p.ExistingWebAclArn,
+		})
+	}
 
 	w.addAlarms(c, p)
-	w.Alarms = append([]awscloudwatch.IAlarm{w.Server5xxAlarm, w.LatencyAlarm, w.WafBlockedAlarm}, w.Handler.Alarms...)
+	w.Alarms = []awscloudwatch.IAlarm{w.Server5xxAlarm, w.LatencyAlarm}
+	if w.WafBlockedAlarm != nil {
+		w.Alarms = append(w.Alarms, w.WafBlockedAlarm)
+	}
+	w.Alarms = append(w.Alarms, w.Handler.Alarms...)
 	return w
 }
 
@@ -198,6 +211,9 @@ func (w *WebhookIngress) addAlarms(c constructs.Construct, p WebhookIngressProps
 		w.stageMetric("Latency", "p99", *p.StageName),
 		latencyMs,
 		fmt.Sprintf("%s: p99 latency at or above %g ms over %d minutes", path, latencyMs, AlarmPeriodMinutes), p.AlarmTopic)
+	if w.WebAcl == nil {
+		return // the web ACL, and its alarm, are the caller's
+	}
 	w.WafBlockedAlarm = alarm.New(c, "WafBlockedAlarm", w.WafMetric("BlockedRequests", "ALL"), *p.WafBlockedThreshold,
 		fmt.Sprintf("%s: WAF blocked %g or more requests in %d minutes (an attack, or genuine senders refused: see its logs)",
 			path, *p.WafBlockedThreshold, AlarmPeriodMinutes), p.AlarmTopic)

@@ -533,3 +533,60 @@ func TestValidateRoutesAndKeys(t *testing.T) {
 		assert.Contains(t, err.Error(), want)
 	}
 }
+
+const teamACL = "arn:aws:wafv2:us-east-1:111111111111:regional/webacl/team/0f1e2d3c-aaaa-bbbb-cccc-000000000000"
+
+func TestExistingWebAclIsAssociatedNotCreated(t *testing.T) {
+	// GIVEN a team's own web ACL
+	w, _, tpl := synth(t, &webhookingress.WebhookIngressProps{ExistingWebAclArn: jsii.String(teamACL)}, nil)
+	// THEN the ingress creates no web ACL, logging or WAF alarm, and associates theirs
+	assert.Equal(t, 0, tpl.Count("AWS::WAFv2::WebACL"))
+	assert.Equal(t, 0, tpl.Count("AWS::WAFv2::LoggingConfiguration"))
+	_, assoc := tpl.One(t, "AWS::WAFv2::WebACLAssociation")
+	assert.Equal(t, teamACL, assoc["WebACLArn"])
+	assert.Nil(t, w.WebAcl)
+	assert.Nil(t, w.WafBlockedAlarm)
+	for _, a := range w.Alarms {
+		assert.NotNil(t, a, "no nil alarm in Alarms")
+	}
+	assert.Len(t, w.Alarms, 2+len(w.Handler.Alarms), "the API's two alarms and the handler's")
+}
+
+func TestNoWebAclCreatesNoneAndAssociatesNone(t *testing.T) {
+	w, _, tpl := synth(t, &webhookingress.WebhookIngressProps{NoWebAcl: jsii.Bool(true)}, nil)
+	assert.Equal(t, 0, tpl.Count("AWS::WAFv2::WebACL"))
+	assert.Equal(t, 0, tpl.Count("AWS::WAFv2::WebACLAssociation"))
+	assert.Nil(t, w.WebAclAssociation)
+}
+
+func TestExistingWebAclWithThePropsItReplacesIsRefused(t *testing.T) {
+	cases := map[string]struct {
+		props webhookingress.WebhookIngressProps
+		want  []string
+	}{
+		"both": {webhookingress.WebhookIngressProps{ExistingWebAclArn: jsii.String(teamACL), NoWebAcl: jsii.Bool(true)},
+			[]string{"ExistingWebAclArn and NoWebAcl: give one"}},
+		"not a web ACL": {webhookingress.WebhookIngressProps{ExistingWebAclArn: jsii.String("arn:aws:s3:::bucket")},
+			[]string{`ExistingWebAclArn "arn:aws:s3:::bucket" must be a regional web ACL's ARN`}},
+		"rules of the ACL it would create": {webhookingress.WebhookIngressProps{ExistingWebAclArn: jsii.String(teamACL),
+			WafRateLimit: jsii.Number(500), MaxBodyBytes: jsii.Number(1024)},
+			[]string{"ExistingWebAclArn and WafRateLimit", "ExistingWebAclArn and MaxBodyBytes"}},
+		"its alarm and log": {webhookingress.WebhookIngressProps{NoWebAcl: jsii.Bool(true),
+			WafBlockedThreshold: jsii.Number(5), RedactedHeaders: jsii.Strings("x-api-key")},
+			[]string{"NoWebAcl and WafBlockedThreshold", "NoWebAcl and RedactedHeaders"}},
+		"a route's rules": {webhookingress.WebhookIngressProps{NoWebAcl: jsii.Bool(true),
+			Routes: []*webhookingress.Route{{Name: jsii.String("stripe"), Keyless: jsii.Bool(true), SourceIps: []*string{jsii.String("10.0.0.0/8")}}}},
+			[]string{"NoWebAcl and Routes[0]"}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			p := tc.props
+			p.Handler.CodeDir = tu.CodeDir(t)
+			err := p.Validate()
+			require.Error(t, err)
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
