@@ -5,35 +5,23 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
 
 	"github.com/payhook/payhook/envs"
 )
 
-// deploymentConfig maps an env's strategy to CodeDeploy's predefined config; nil for
-// all-at-once (no deployment group, the alias moves at once).
-func deploymentConfig(e envs.Env) awscodedeploy.ILambdaDeploymentConfig {
-	switch e.Deployment.ConfigName() {
-	case "LambdaCanary10Percent5Minutes":
-		return awscodedeploy.LambdaDeploymentConfig_CANARY_10PERCENT_5MINUTES()
-	case "LambdaCanary10Percent10Minutes":
-		return awscodedeploy.LambdaDeploymentConfig_CANARY_10PERCENT_10MINUTES()
-	case "LambdaCanary10Percent15Minutes":
-		return awscodedeploy.LambdaDeploymentConfig_CANARY_10PERCENT_15MINUTES()
-	case "LambdaCanary10Percent30Minutes":
-		return awscodedeploy.LambdaDeploymentConfig_CANARY_10PERCENT_30MINUTES()
-	case "LambdaLinear10PercentEvery1Minute":
-		return awscodedeploy.LambdaDeploymentConfig_LINEAR_10PERCENT_EVERY_1MINUTE()
-	case "LambdaLinear10PercentEvery2Minutes":
-		return awscodedeploy.LambdaDeploymentConfig_LINEAR_10PERCENT_EVERY_2MINUTES()
-	case "LambdaLinear10PercentEvery3Minutes":
-		return awscodedeploy.LambdaDeploymentConfig_LINEAR_10PERCENT_EVERY_3MINUTES()
-	case "LambdaLinear10PercentEvery10Minutes":
-		return awscodedeploy.LambdaDeploymentConfig_LINEAR_10PERCENT_EVERY_10MINUTES()
-	case "LambdaAllAtOnce":
+// deploymentConfig is the CodeDeploy predefined config an env's strategy names; nil for
+// all-at-once (no deployment group, the alias moves at once). The env loader accepts only
+// the combinations envs.Deployment.ConfigName names, each one of CodeDeploy's predefined
+// Lambda configurations, so the name is referred to as CodeDeploy spells it.
+func deploymentConfig(scope constructs.Construct, e envs.Env) awscodedeploy.ILambdaDeploymentConfig {
+	name := e.Deployment.ConfigName()
+	if name == "" || name == "LambdaAllAtOnce" {
 		return nil
-	default:
-		panic(fmt.Sprintf("payments: env %s: no CodeDeploy configuration for %q", e.Name, e.Deployment.ConfigName()))
 	}
+	return awscodedeploy.LambdaDeploymentConfig_FromLambdaDeploymentConfigName(scope, jsii.String("DeploymentConfig"),
+		jsii.String("CodeDeployDefault."+name))
 }
 
 // retentionDays converts a validated day count into CloudWatch Logs' enum.

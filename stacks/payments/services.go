@@ -2,6 +2,7 @@ package payments
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -44,9 +45,12 @@ func UnaccountedAfterSeconds(e envs.Env) int {
 
 // functionProps are a service's function props; service is its directory under services/
 // (and in the assets directory), recorded as PAYHOOK_SERVICE so local mode can run the same
-// service. env gets the variables every service reads.
-func (b *builder) functionProps(service, fnName string, f envs.Function, env map[string]*string) alarmedfunction.AlarmedFunctionProps {
+// service. The function's environment is own, plus the variables every service reads; the
+// caller's map is left as it was.
+func (b *builder) functionProps(service, fnName string, f envs.Function, own map[string]*string) alarmedfunction.AlarmedFunctionProps {
 	e := b.e
+	env := make(map[string]*string, len(own)+3)
+	maps.Copy(env, own)
 	env[contract.EnvTableName] = b.s.Table.TableName()
 	env[contract.EnvPayhookEnv] = jsii.String(e.Name)
 	env[contract.EnvPayhookService] = jsii.String(service)
@@ -62,7 +66,7 @@ func (b *builder) functionProps(service, fnName string, f envs.Function, env map
 		AlarmTopic:       b.s.AlertsTopic,
 		ErrorThreshold:   jsii.Number(float64(e.Alarms.ErrorThreshold)),
 		ErrorRatePercent: jsii.Number(e.Alarms.ErrorRatePercent),
-		DeploymentConfig: deploymentConfig(e),
+		DeploymentConfig: b.deployment,
 	}
 	if f.ReservedConcurrency != nil {
 		p.ReservedConcurrency = jsii.Number(float64(*f.ReservedConcurrency))

@@ -7,6 +7,7 @@ package payments
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -76,6 +77,8 @@ type builder struct {
 	assets       string
 	removal      awscdk.RemovalPolicy
 	logRetention awslogs.RetentionDays
+	// deployment is the CodeDeploy config of every function (nil: all at once).
+	deployment awscodedeploy.ILambdaDeploymentConfig
 	// serviceAlarmList collects the alarms on the services' own metrics (for the dashboard).
 	serviceAlarmList []awscloudwatch.IAlarm
 }
@@ -89,6 +92,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 		assets:       props.AssetsDir,
 		removal:      awscdk.RemovalPolicy_DESTROY,
 		logRetention: retentionDays(props.Env.LogRetentionDays),
+		deployment:   deploymentConfig(stack, props.Env),
 	}
 	if props.Env.RetainData {
 		b.removal = awscdk.RemovalPolicy_RETAIN
