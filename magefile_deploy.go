@@ -82,6 +82,9 @@ func (Pipeline) Deploy(ctx context.Context) error {
 // credentials, with the deployed stacks.
 func Diff(ctx context.Context) error {
 	if base := os.Getenv("BASE"); base != "" {
+		if os.Getenv("SUFFIX") != "" {
+			return fmt.Errorf("diff: BASE compares with golden templates, which hold no preview: drop SUFFIX (or compare a preview with its deployed stack, with credentials)")
+		}
 		// The whole app, as the golden templates are synthesized: a stage's construct
 		// paths, and the logical ids derived from them, differ when it is synthesized alone.
 		if err := synth(ctx, "", ""); err != nil {

@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -44,14 +43,10 @@ func main() {
 	flag.BoolVar(&o.json, "json", false, "print JSON instead of a table")
 	flag.BoolVar(&o.query.Replayed, "replayed", false, "also list transactions replayed and not yet accounted (reads every in-flight record)")
 	flag.BoolVar(&o.query.Unlinked, "unlinked", false, "also list dead messages tied to no transaction (FAILURE# items: scans the whole table)")
-	flag.Parse()
-	o.env, o.state = *env, *state
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, o, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "failures:", err)
-		os.Exit(1)
-	}
+	opsenv.Main("failures", func(ctx context.Context) error {
+		o.env, o.state = *env, *state
+		return run(ctx, o, os.Stdout)
+	})
 }
 
 // Report is the -json output.

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,14 +38,10 @@ func main() {
 	flag.StringVar(&o.day, "day", time.Now().UTC().Format(store.DayLayout), "UTC day of receipt, YYYY-MM-DD")
 	flag.StringVar(&o.provider, "provider", "", "one provider (default: every provider of the env)")
 	flag.BoolVar(&o.json, "json", false, "print JSON instead of a table")
-	flag.Parse()
-	o.env, o.state = *env, *state
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, o, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "totals:", err)
-		os.Exit(1)
-	}
+	opsenv.Main("totals", func(ctx context.Context) error {
+		o.env, o.state = *env, *state
+		return run(ctx, o, os.Stdout)
+	})
 }
 
 // Report is the -json output: the totals of Day for Providers, by provider then currency.

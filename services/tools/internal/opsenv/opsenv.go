@@ -7,9 +7,11 @@ package opsenv
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io/fs"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 
@@ -67,4 +69,18 @@ func deployedDefaults(path, env string) ([]string, error) {
 		names = append(names, p.Name)
 	}
 	return append(names, contract.SmokeProvider), nil
+}
+
+// Main parses the command line, runs run until it returns or Ctrl-C cancels its context,
+// and exits 1 printing "<name>: <error>" when it fails: the tail of every operator tool's
+// main.
+func Main(name string, run func(ctx context.Context) error) {
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := run(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, name+":", err)
+		os.Exit(1)
+	}
 }
