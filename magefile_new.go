@@ -80,30 +80,36 @@ func (New) CI(system string) error {
 }
 
 // App writes a new webhook service on payhook's constructs in DIR, for another team: a Go
-// module (MODULE, default example.com/<name>) with its CDK app, a receiver and a worker
-// function to fill in, and a README (NAME, default DIR's base name; ROUTE, the webhook
-// path, default webhooks). It builds against this tree's constructs module (a replace
-// directive the README says how to drop).
+// module (MODULE, default example.com/<name>) with its CDK app, envs/ per environment, a
+// receiver that verifies signatures and a worker that records each event once (with their
+// tests), a magefile (build, test, synth, deploy, local under this checkout's runner, send)
+// and a README (NAME, default DIR's base name; ROUTE, the webhook path, default webhooks).
+// It builds against this tree's constructs module (a replace directive the README says how
+// to drop).
 func (New) App(dir string) error {
 	name := envOr("NAME", filepath.Base(dir))
 	goMod, err := os.ReadFile("go.mod")
 	if err != nil {
 		return fmt.Errorf("new:app: %w", err)
 	}
-	v, err := appgen.VersionsFrom(goMod)
+	pkg, err := os.ReadFile("package.json")
+	if err != nil {
+		return fmt.Errorf("new:app: %w", err)
+	}
+	v, err := appgen.VersionsFrom(goMod, pkg)
 	if err != nil {
 		return err
 	}
-	constructsDir, err := filepath.Abs("constructs")
+	root, err := filepath.Abs(".")
 	if err != nil {
 		return fmt.Errorf("new:app: %w", err)
 	}
 	written, err := appgen.Write(appgen.Options{Dir: dir, Module: envOr("MODULE", "example.com/"+name), Name: name,
-		Path: envOr("ROUTE", "webhooks"), Versions: v, ConstructsDir: constructsDir})
+		Path: envOr("ROUTE", "webhooks"), Versions: v, ConstructsDir: filepath.Join(root, "constructs"), PayhookDir: root})
 	if err != nil {
 		return err
 	}
-	fmt.Printf("new:app: wrote %s in %s; next: cd %s and follow its README (go mod tidy, build, synth)\n",
+	fmt.Printf("new:app: wrote %s in %s\nnext: cd %s && go mod tidy && go run mage.go test synth (its README says more)\n",
 		strings.Join(written, ", "), dir, dir)
 	return nil
 }

@@ -40,6 +40,7 @@ import (
 
 	"github.com/payhook/payhook/internal/localrun"
 	"github.com/payhook/payhook/internal/localrun/faults"
+	"github.com/payhook/payhook/internal/localrun/lambdarie"
 	"github.com/payhook/payhook/internal/localrun/payhook"
 	"github.com/payhook/payhook/internal/localrun/procs"
 	"github.com/payhook/payhook/internal/localrun/provision"
@@ -65,6 +66,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	pollers := fs.Int("pollers", 2, "batches in flight per SQS event source mapping")
 	logs := fs.Bool("logs", false, "also print the functions' output here (it always goes to <workdir>/logs)")
 	verbose := fs.Bool("v", false, "print every request, batch and schedule event")
+	appName := fs.String("app", "payhook", "what the runner knows of the application: \"payhook\" (payhook's stack: its builds, providers and secrets) or \"generic\" (any stack: each function runs the bootstrap of its code asset, built for this machine)")
 	faultSpec := fs.String("faults", os.Getenv("PAYHOOK_FAULTS"), "inject faults into the functions' AWS calls: \"default\" (5% of every kind on every call of the webhook path) or a plan file (default $PAYHOOK_FAULTS)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: payhook-local -template PATH [flags]")
@@ -75,6 +77,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if *template == "" || fs.NArg() > 0 {
 		fs.Usage()
+		return 2
+	}
+	app, err := appNamed(*appName)
+	if err != nil {
+		fmt.Fprintln(stderr, "payhook-local:", err)
 		return 2
 	}
 	iamOff, err := iamMode(os.Getenv("PAYHOOK_IAM"))
@@ -92,7 +99,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		plan = &p
 	}
 	if err := start(config{template: *template, state: *statePath, workdir: *workdir, region: *region, addr: *addr,
-		maxInstances: *maxInstances, pollers: *pollers, logs: *logs, verbose: *verbose, iamOff: iamOff, faults: plan}, stdout, stderr); err != nil {
+		maxInstances: *maxInstances, pollers: *pollers, logs: *logs, verbose: *verbose, iamOff: iamOff, faults: plan, app: app}, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "payhook-local:", err)
 		return 1
 	}
@@ -104,6 +111,18 @@ type config struct {
 	maxInstances, pollers                  int
 	logs, verbose, iamOff                  bool
 	faults                                 *faults.Plan
+	app                                    localrun.App
+}
+
+// appNamed is the App the -app flag names.
+func appNamed(name string) (localrun.App, error) {
+	switch name {
+	case "payhook":
+		return payhook.App{}, nil
+	case "generic":
+		return localrun.DefaultApp{}, nil
+	}
+	return nil, fmt.Errorf("-app %q: want payhook or generic", name)
 }
 
 func start(c config, stdout, stderr io.Writer) error {
@@ -128,7 +147,8 @@ func start(c config, stdout, stderr io.Writer) error {
 		local.Stop()
 		return err
 	}
-	printSummary(stdout, local, state, c.state)
+	_, generic := c.app.(localrun.DefaultApp)
+	printSummary(stdout, local, state, c.state, !generic)
 
 	seen := pidSet(state.Pids)
 	refresh := time.NewTicker(2 * time.Second)
@@ -178,11 +198,11 @@ loop:
 	return nil
 }
 
-// runConfig is the local runner's configuration: payhook's App, the flags, and the
+// runConfig is the local runner's configuration: the App, the flags, and the
 // previous run's state to reuse.
 func runConfig(c config, prev *localrun.State, stderr io.Writer) localrun.Config {
 	cfg := localrun.Config{
-		Template: c.template, App: payhook.App{}, WorkDir: c.workdir, Region: c.region, APIAddr: c.addr,
+		Template: c.template, App: c.app, WorkDir: c.workdir, Region: c.region, APIAddr: c.addr,
 		MaxInstances: c.maxInstances, PollerConcurrency: c.pollers, Previous: prev, Progress: stderr,
 		IAMOff: c.iamOff, Faults: c.faults,
 	}
@@ -241,8 +261,9 @@ func cmdline(pid int) string {
 	return strings.ReplaceAll(string(b), "\x00", " ")
 }
 
-// printSummary prints what a user needs to send a first webhook.
-func printSummary(w io.Writer, l *localrun.Local, s *localrun.State, statePath string) {
+// printSummary prints what a user needs to send a first webhook; payhookTools adds the
+// hints at payhook's own mage targets, which another application does not have.
+func printSummary(w io.Writer, l *localrun.Local, s *localrun.State, statePath string, payhookTools bool) {
 	fmt.Fprintf(w, "\npayhook is running locally: stack %s (%s), ready in %s\n\n", s.Stack, s.Region, l.Startup.Round(10*time.Millisecond))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if s.Endpoint != "" {
@@ -279,7 +300,11 @@ func printSummary(w io.Writer, l *localrun.Local, s *localrun.State, statePath s
 	var rows [][]string
 	for _, f := range l.Stack.Functions {
 		fn := l.Functions[f.LogicalID]
-		rows = append(rows, []string{f.Service, f.LogicalID, fmt.Sprintf("%d MB", f.MemoryMB), f.Timeout.String(),
+		id := f.LogicalID
+		if f.Service == "" {
+			id = "" // serviceOf names it
+		}
+		rows = append(rows, []string{serviceOf(f), id, fmt.Sprintf("%d MB", f.MemoryMB), f.Timeout.String(),
 			fmt.Sprintf("up to %d environments", fn.MaxInstances())})
 	}
 	section("Functions (output in "+rel(s.LogDir)+"/<logical id>.log)", rows)
@@ -290,21 +315,24 @@ func printSummary(w io.Writer, l *localrun.Local, s *localrun.State, statePath s
 		if es.ReportBatchItemFailures {
 			opts += ", ReportBatchItemFailures"
 		}
-		rows = append(rows, []string{es.Queue, "→ " + f.Service, opts})
+		rows = append(rows, []string{es.Queue, "→ " + serviceOf(f), opts})
 	}
 	section("SQS event sources", rows)
 	rows = nil
 	for _, sc := range l.Stack.Schedules {
 		f, _ := l.Stack.Function(sc.Function)
-		rows = append(rows, []string{sc.LogicalID, "→ " + f.Service, sc.Expression})
+		rows = append(rows, []string{sc.LogicalID, "→ " + serviceOf(f), sc.Expression})
 	}
 	section("Schedules", rows)
 	iamRow := []string{"enforced", "each function signs with its own key; a call its role does not allow is refused as AWS refuses it"}
 	if l.Config.IAMOff {
 		iamRow = []string{"OFF", "PAYHOOK_IAM=off: denied calls go through and are only recorded"}
 	}
-	section("IAM (calls in "+rel(filepath.Join(l.Config.WorkDir, localrun.CallsFile))+"; `go run mage.go iam:report` after a run)",
-		[][]string{iamRow})
+	iamTitle := "IAM (calls in " + rel(filepath.Join(l.Config.WorkDir, localrun.CallsFile))
+	if payhookTools {
+		iamTitle += "; `go run mage.go iam:report` after a run"
+	}
+	section(iamTitle+")", [][]string{iamRow})
 	section("Emulators", [][]string{
 		{"DynamoDB Local", s.Emulators.DynamoDB},
 		{"fauxqs (SQS, SNS)", s.Emulators.SQS},
@@ -316,7 +344,19 @@ func printSummary(w io.Writer, l *localrun.Local, s *localrun.State, statePath s
 	}
 	fmt.Fprintln(w)
 	fmt.Fprint(w, provision.FormatUnsupported(s.Unsupported))
-	fmt.Fprintf(w, "\nState: %s (for the smoke test, the load test and replay)\nCtrl-C stops everything.\n", statePath)
+	use := ""
+	if payhookTools {
+		use = " (for the smoke test, the load test and replay)"
+	}
+	fmt.Fprintf(w, "\nState: %s%s\nCtrl-C stops everything.\n", statePath, use)
+}
+
+// serviceOf names a function in the summary: its service (payhook's), else its logical id.
+func serviceOf(f lambdarie.FunctionSpec) string {
+	if f.Service != "" {
+		return f.Service
+	}
+	return f.LogicalID
 }
 
 func rel(p string) string {

@@ -16,6 +16,9 @@ func TestUsage(t *testing.T) {
 	assert.Contains(t, errb.String(), "usage: payhook-local -template PATH")
 	errb.Reset()
 	assert.Equal(t, 2, run([]string{"-nope"}, &out, &errb))
+	errb.Reset()
+	assert.Equal(t, 2, run([]string{"-template", "cdk.out", "-app", "orders"}, &out, &errb), "an unknown app")
+	assert.Contains(t, errb.String(), `-app "orders": want payhook or generic`)
 }
 
 func TestCurls(t *testing.T) {

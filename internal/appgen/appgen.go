@@ -1,19 +1,23 @@
 // Package appgen writes a new webhook service on payhook's constructs for another team: a
-// Go module with its CDK app (a webhook ingress queuing to a worker, alarms to one topic),
-// the two Lambda functions to fill in, cdk.json and a README saying how to build, synthesize
-// and deploy. `go run mage.go new:app DIR` runs it; its test builds and synthesizes what it
-// writes.
+// Go module with its CDK app (a webhook ingress whose receiver verifies signatures, queuing
+// to a worker that records each event once in a table, alarms to one topic), an envs/ file
+// per environment, the two functions with their tests, a magefile (build, test, synth,
+// deploy, local, send) and a README. `go run mage.go new:app DIR` runs it; its test runs
+// what it writes: the app's tests, its synth, and a local run under payhook's runner with a
+// signed event recorded.
 package appgen
 
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"text/template"
 
@@ -27,7 +31,10 @@ var files embed.FS
 // Versions are the module versions the new service requires, taken from payhook's own
 // go.mod so that what is generated is what payhook builds and tests with.
 type Versions struct {
-	CDK, LambdaGo, SDKConfig, SQS, Constructs, Jsii, PayhookConstructs string
+	CDK, LambdaGo, SDK, SDKConfig, SDKCredentials, DynamoDB, SecretsManager, SQS string
+	Constructs, Jsii, YAML, Mage, PayhookConstructs                              string
+	// CDKCLI is the version of the CDK CLI (npm aws-cdk) the generated deploy runs.
+	CDKCLI string
 }
 
 // Options say what to write.
@@ -46,6 +53,9 @@ type Options struct {
 	// ConstructsDir, when set, builds against that local copy of the constructs module
 	// (a replace directive) instead of a released version.
 	ConstructsDir string
+	// PayhookDir is the payhook checkout whose local runner the app's `local` target runs
+	// (required; the app's PAYHOOK_DIR overrides it).
+	PayhookDir string
 }
 
 var (
@@ -53,8 +63,15 @@ var (
 	pathPattern = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
 )
 
-// VersionsFrom reads the versions the service needs from a go.mod (payhook's).
-func VersionsFrom(goMod []byte) (Versions, error) {
+// VersionsFrom reads the versions the service needs from payhook's go.mod and
+// package.json.
+func VersionsFrom(goMod, packageJSON []byte) (Versions, error) {
+	var pkg struct {
+		DevDependencies map[string]string `json:"devDependencies"`
+	}
+	if err := json.Unmarshal(packageJSON, &pkg); err != nil {
+		return Versions{}, fmt.Errorf("appgen: package.json: %w", err)
+	}
 	f, err := modfile.Parse("go.mod", goMod, nil)
 	if err != nil {
 		return Versions{}, fmt.Errorf("appgen: %w", err)
@@ -63,23 +80,33 @@ func VersionsFrom(goMod []byte) (Versions, error) {
 	for _, r := range f.Require {
 		have[r.Mod.Path] = r.Mod.Version
 	}
-	v := Versions{}
+	v := Versions{CDKCLI: pkg.DevDependencies["aws-cdk"]}
 	var missing []string
+	if v.CDKCLI == "" {
+		missing = append(missing, "aws-cdk (package.json)")
+	}
 	for path, dst := range map[string]*string{
-		"github.com/aws/aws-cdk-go/awscdk/v2":         &v.CDK,
-		"github.com/aws/aws-lambda-go":                &v.LambdaGo,
-		"github.com/aws/aws-sdk-go-v2/config":         &v.SDKConfig,
-		"github.com/aws/aws-sdk-go-v2/service/sqs":    &v.SQS,
-		"github.com/aws/constructs-go/constructs/v10": &v.Constructs,
-		"github.com/aws/jsii-runtime-go":              &v.Jsii,
-		"github.com/payhook/payhook/constructs":       &v.PayhookConstructs,
+		"github.com/aws/aws-cdk-go/awscdk/v2":                 &v.CDK,
+		"github.com/aws/aws-lambda-go":                        &v.LambdaGo,
+		"github.com/aws/aws-sdk-go-v2":                        &v.SDK,
+		"github.com/aws/aws-sdk-go-v2/config":                 &v.SDKConfig,
+		"github.com/aws/aws-sdk-go-v2/credentials":            &v.SDKCredentials,
+		"github.com/aws/aws-sdk-go-v2/service/dynamodb":       &v.DynamoDB,
+		"github.com/aws/aws-sdk-go-v2/service/secretsmanager": &v.SecretsManager,
+		"github.com/aws/aws-sdk-go-v2/service/sqs":            &v.SQS,
+		"github.com/aws/constructs-go/constructs/v10":         &v.Constructs,
+		"github.com/aws/jsii-runtime-go":                      &v.Jsii,
+		"github.com/goccy/go-yaml":                            &v.YAML,
+		"github.com/magefile/mage":                            &v.Mage,
+		"github.com/payhook/payhook/constructs":               &v.PayhookConstructs,
 	} {
 		if *dst = have[path]; *dst == "" {
 			missing = append(missing, path)
 		}
 	}
 	if len(missing) > 0 {
-		return Versions{}, fmt.Errorf("appgen: go.mod requires none of %s", strings.Join(missing, ", "))
+		sort.Strings(missing)
+		return Versions{}, fmt.Errorf("appgen: payhook's go.mod or package.json has no version of %s", strings.Join(missing, ", "))
 	}
 	return v, nil
 }
@@ -99,6 +126,9 @@ func (o *Options) check() error {
 	if !pathPattern.MatchString(o.Path) {
 		errs = append(errs, fmt.Errorf("path %q: one segment of lower-case letters, digits and hyphens", o.Path))
 	}
+	if o.PayhookDir == "" || !filepath.IsAbs(o.PayhookDir) {
+		errs = append(errs, fmt.Errorf("payhook dir %q: an absolute path to the payhook checkout is required", o.PayhookDir))
+	}
 	if entries, err := os.ReadDir(o.Dir); err == nil && len(entries) > 0 {
 		errs = append(errs, fmt.Errorf("%s is not empty: nothing written", o.Dir))
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -116,7 +146,8 @@ func Write(o Options) ([]string, error) {
 		return nil, err
 	}
 	data := map[string]any{"Module": o.Module, "Name": o.Name, "Stack": o.Name, "Path": o.Path,
-		"Versions": o.Versions, "ConstructsDir": filepath.ToSlash(o.ConstructsDir)}
+		"Versions": o.Versions, "ConstructsDir": filepath.ToSlash(o.ConstructsDir),
+		"PayhookDir": o.PayhookDir}
 	var written []string
 	err := fs.WalkDir(files, "template", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
