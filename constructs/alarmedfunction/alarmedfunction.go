@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
@@ -92,6 +93,9 @@ func NewAlarmedFunction(scope constructs.Construct, id string, props *AlarmedFun
 		Handler:                      jsii.String(Handler),
 		Code:                         code(p),
 		Role:                         p.Role,
+		Vpc:                          p.Vpc,
+		VpcSubnets:                   p.VpcSubnets,
+		SecurityGroups:               securityGroups(p.SecurityGroups),
 		FunctionName:                 p.FunctionName,
 		Description:                  p.Description,
 		MemorySize:                   p.MemorySize,
@@ -201,4 +205,13 @@ func (f *AlarmedFunction) addDeploymentGroup(c constructs.Construct, p AlarmedFu
 			DeploymentInAlarm: jsii.Bool(true),
 		},
 	})
+}
+
+// securityGroups is the function's security groups for its props: nil (CDK creates one
+// when the function is in a VPC) when none are given.
+func securityGroups(groups []awsec2.ISecurityGroup) *[]awsec2.ISecurityGroup {
+	if len(groups) == 0 {
+		return nil
+	}
+	return &groups
 }

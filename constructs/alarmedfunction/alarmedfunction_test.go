@@ -1,6 +1,7 @@
 package alarmedfunction_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -304,6 +306,49 @@ func TestCodeAndRoleOfYourOwn(t *testing.T) {
 	assert.Equal(t, 0, tpl.Count("AWS::IAM::Role"))
 	assert.Equal(t, "bootstrap", f["Handler"])
 	assert.NotNil(t, fn.Alias)
+}
+
+func TestInAVpcOfYourOwn(t *testing.T) {
+	// GIVEN a VPC the team has, with a security group of its own
+	stack := tu.NewStack(app, t.Name())
+	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{MaxAzs: jsii.Number(2), NatGateways: jsii.Number(0),
+		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{
+			{Name: jsii.String("isolated"), SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED},
+		}})
+	sg := awsec2.NewSecurityGroup(stack, jsii.String("Db"), &awsec2.SecurityGroupProps{Vpc: vpc})
+	props := &alarmedfunction.AlarmedFunctionProps{
+		CodeDir:        tu.CodeDir(t),
+		Vpc:            vpc,
+		VpcSubnets:     &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED},
+		SecurityGroups: []awsec2.ISecurityGroup{sg},
+	}
+	require.NoError(t, props.Validate())
+	// WHEN the function is built
+	alarmedfunction.NewAlarmedFunction(stack, "Fn", props)
+	tpl := tu.Synth(t, stack)
+	// THEN its interfaces are in the isolated subnets with the team's group, and the role
+	// CDK creates may manage them
+	_, f := tpl.One(t, "AWS::Lambda::Function")
+	subnets, ok := tu.Get(f, "VpcConfig", "SubnetIds").([]any)
+	require.True(t, ok, "VpcConfig.SubnetIds")
+	assert.Len(t, subnets, 2, "one isolated subnet per AZ")
+	groups, ok := tu.Get(f, "VpcConfig", "SecurityGroupIds").([]any)
+	require.True(t, ok)
+	require.Len(t, groups, 1)
+	assert.Contains(t, fmt.Sprint(groups[0]), "Db", "the team's security group")
+	_, role := tpl.One(t, "AWS::IAM::Role")
+	assert.Contains(t, fmt.Sprint(tu.Get(role, "ManagedPolicyArns")), "AWSLambdaVPCAccessExecutionRole")
+}
+
+func TestVpcPartsWithoutAVpcAreRefused(t *testing.T) {
+	stack := tu.NewStack(app, t.Name())
+	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{MaxAzs: jsii.Number(1), NatGateways: jsii.Number(0)})
+	sg := awsec2.NewSecurityGroup(stack, jsii.String("Sg"), &awsec2.SecurityGroupProps{Vpc: vpc})
+	p := &alarmedfunction.AlarmedFunctionProps{CodeDir: tu.CodeDir(t), SecurityGroups: []awsec2.ISecurityGroup{sg}}
+	assert.ErrorContains(t, p.Validate(), "VpcSubnets and SecurityGroups need Vpc")
+	p = &alarmedfunction.AlarmedFunctionProps{CodeDir: tu.CodeDir(t), Vpc: vpc,
+		SecurityGroups: []awsec2.ISecurityGroup{sg, sg, sg, sg, sg, sg}}
+	assert.ErrorContains(t, p.Validate(), "SecurityGroups: 6 given, Lambda allows at most 5")
 }
 
 func TestCodeAndCodeDirTogetherAreRefused(t *testing.T) {

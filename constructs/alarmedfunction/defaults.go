@@ -19,6 +19,8 @@ const (
 	DefaultTimeoutSeconds = 10
 	// MaxTimeoutSeconds is the largest timeout Lambda accepts.
 	MaxTimeoutSeconds = 900
+	// MaxSecurityGroups is the most security groups Lambda attaches to a function.
+	MaxSecurityGroups = 5
 	// DefaultLogRetention is how long the function's log group keeps events.
 	DefaultLogRetention = awslogs.RetentionDays_ONE_MONTH
 	// DefaultRemovalPolicy applies to the log group when the stack deletes it.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
@@ -43,6 +44,24 @@ type AlarmedFunctionProps struct {
 	//
 	// Default: a role CDK creates, with AWSLambdaBasicExecutionRole.
 	Role awsiam.IRole
+
+	// Vpc places the function's network interfaces in a VPC (to reach a private
+	// database, say). Its calls to AWS services then need a NAT gateway or VPC
+	// endpoints. A role CDK creates gets AWSLambdaVPCAccessExecutionRole; an existing
+	// Role must already allow managing network interfaces.
+	//
+	// Default: nil, the function runs outside any VPC.
+	Vpc awsec2.IVpc
+
+	// VpcSubnets selects Vpc's subnets for the function. Only with Vpc.
+	//
+	// Default: the VPC's private subnets (CDK's default selection).
+	VpcSubnets *awsec2.SubnetSelection
+
+	// SecurityGroups of the function's network interfaces, at most 5. Only with Vpc.
+	//
+	// Default: one security group CDK creates, allowing all outbound traffic.
+	SecurityGroups []awsec2.ISecurityGroup
 
 	// FunctionName is the physical name of the function.
 	//
@@ -156,6 +175,12 @@ func (p *AlarmedFunctionProps) Validate() error {
 		case info.Mode().Perm()&0o111 == 0:
 			add("CodeDir %q: %q is not executable", *p.CodeDir, boot)
 		}
+	}
+	if p.Vpc == nil && (p.VpcSubnets != nil || len(p.SecurityGroups) > 0) {
+		add("VpcSubnets and SecurityGroups need Vpc: give the VPC they belong to")
+	}
+	if len(p.SecurityGroups) > MaxSecurityGroups {
+		add("SecurityGroups: %d given, Lambda allows at most %d", len(p.SecurityGroups), MaxSecurityGroups)
 	}
 	if p.FunctionName != nil && !check.Unresolved(p.FunctionName) && !check.Chars(*p.FunctionName, 1, 64, "-_") {
 		add("FunctionName %q must be 1..64 letters, digits, '-' or '_'", *p.FunctionName)
