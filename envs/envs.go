@@ -113,6 +113,8 @@ type Env struct {
 	Worker Worker `yaml:"worker" schema:"required"`
 	// CloudWatch alarms and who receives them.
 	Alarms Alarms `yaml:"alarms" schema:"required"`
+	// AWS X-Ray tracing: how many webhook requests are traced.
+	Tracing Tracing `yaml:"tracing"`
 	// CloudWatch Logs retention of every log group, in days (one of the values CloudWatch Logs allows).
 	LogRetentionDays int `yaml:"log_retention_days" schema:"required;enum=1|3|5|7|14|30|60|90|120|150|180|365|400|545|731|1096|1827|2192|2557|2922|3288|3653"`
 	// Extra tags put on every resource of the environment (keys 1 to 128 characters, not starting with aws:, values up to 256).
@@ -262,6 +264,20 @@ type Worker struct {
 	BatchingWindowSeconds int `yaml:"batching_window_seconds" schema:"min=0;max=300"`
 }
 
+// Tracing says which webhook requests AWS X-Ray traces. An X-Ray sampling rule on the API
+// stage decides for each request; the functions trace only what the API sampled (Lambda's
+// PassThrough), so a sampled webhook is one trace from the API through accounting. Both
+// fields 0 turns tracing off: no rule, no tracing on the stage or the functions.
+type Tracing struct {
+	// Requests per second traced before sample_percent applies (the rule's reservoir; X-Ray's default rule has 1). Default: 1.
+	ReservoirPerSecond int `yaml:"reservoir_per_second" schema:"min=0;max=10000"`
+	// Percentage of the requests beyond the reservoir that are traced (the rule's fixed rate; X-Ray's default rule has 5), 0 to 100. Default: 5.
+	SamplePercent float64 `yaml:"sample_percent" schema:"min=0;max=100"`
+}
+
+// Off reports whether tracing is off (nothing is sampled).
+func (t Tracing) Off() bool { return t.ReservoirPerSecond == 0 && t.SamplePercent == 0 }
+
 // Alarms configures the CloudWatch alarms of an environment.
 type Alarms struct {
 	// E-mail addresses subscribed to the alarm topic; at least one.
@@ -296,6 +312,7 @@ const DefaultRunbookURL = "https://github.com/payhook/payhook/blob/main/README.m
 //     daily_quota 100000, waf_rate_limit 10000, max_body_bytes 131072
 //   - queue: retention_days 4 (SQS's own default), dlq_retention_days 14
 //   - worker.batching_window_seconds 0
+//   - tracing: reservoir_per_second 1, sample_percent 5 (X-Ray's default rule)
 //   - alarms: error_threshold 1, error_rate_percent 5,
 //     oldest_message_age_seconds 300, api_5xx_threshold 5,
 //     api_p99_latency_ms 3000, waf_blocked_threshold 1000,
@@ -320,6 +337,7 @@ func Defaults() Env {
 			RetentionDays:    4,
 			DLQRetentionDays: 14,
 		},
+		Tracing: Tracing{ReservoirPerSecond: 1, SamplePercent: 5},
 		Alarms: Alarms{
 			ErrorThreshold:          1,
 			ErrorRatePercent:        5,

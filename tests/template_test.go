@@ -161,7 +161,11 @@ func TestEveryEnvironmentIsSynthesized(t *testing.T) {
 				}
 				assert.Equal(t, []any{"arm64"}, r.Props["Architectures"])
 				assert.Equal(t, "provided.al2023", r.Props["Runtime"])
-				assert.Equal(t, "Active", r.Props["TracingConfig"].(map[string]any)["Mode"])
+				if e.Tracing.Off() {
+					assert.NotContains(t, r.Props, "TracingConfig", "%s: tracing off", fn)
+				} else {
+					assert.Equal(t, "PassThrough", r.Props["TracingConfig"].(map[string]any)["Mode"], "%s traces what the API sampled", fn)
+				}
 				vars := r.Props["Environment"].(map[string]any)["Variables"].(map[string]any)
 				assert.Equal(t, e.Name, vars["PAYHOOK_ENV"])
 			}

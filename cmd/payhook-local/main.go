@@ -265,26 +265,7 @@ func cmdline(pid int) string {
 // hints at payhook's own mage targets, which another application does not have.
 func printSummary(w io.Writer, l *localrun.Local, s *localrun.State, statePath string, payhookTools bool) {
 	fmt.Fprintf(w, "\npayhook is running locally: stack %s (%s), ready in %s\n\n", s.Stack, s.Region, l.Startup.Round(10*time.Millisecond))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	if s.Endpoint != "" {
-		fmt.Fprintf(tw, "  Endpoint\tPOST %s\n", s.Endpoint)
-	}
-	for i, p := range s.Providers {
-		label := ""
-		if i == 0 {
-			label = "Providers"
-		}
-		secret := p.Secret
-		if secret == "" {
-			secret = "(unsigned)"
-		}
-		key := "API key " + p.APIKey
-		if p.APIKey == "" {
-			key = "keyless: POST " + s.Endpoint + "/" + p.Name
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", label, p.Name, p.Scheme, secret, key)
-	}
-	tw.Flush()
+	printEndpoint(w, s)
 
 	section := func(title string, rows [][]string) {
 		if len(rows) == 0 {
@@ -349,6 +330,30 @@ func printSummary(w io.Writer, l *localrun.Local, s *localrun.State, statePath s
 		use = " (for the smoke test, the load test and replay)"
 	}
 	fmt.Fprintf(w, "\nState: %s%s\nCtrl-C stops everything.\n", statePath, use)
+}
+
+// printEndpoint prints the endpoint and each provider with its secret and API key.
+func printEndpoint(w io.Writer, s *localrun.State) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if s.Endpoint != "" {
+		fmt.Fprintf(tw, "  Endpoint\tPOST %s\n", s.Endpoint)
+	}
+	for i, p := range s.Providers {
+		label := ""
+		if i == 0 {
+			label = "Providers"
+		}
+		secret := p.Secret
+		if secret == "" {
+			secret = "(unsigned)"
+		}
+		key := "API key " + p.APIKey
+		if p.APIKey == "" {
+			key = "keyless: POST " + s.Endpoint + "/" + p.Name
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", label, p.Name, p.Scheme, secret, key)
+	}
+	tw.Flush()
 }
 
 // serviceOf names a function in the summary: its service (payhook's), else its logical id.

@@ -102,11 +102,13 @@ func NewAlarmedFunction(scope constructs.Construct, id string, props *AlarmedFun
 		Timeout:                      p.Timeout,
 		Environment:                  env,
 		ReservedConcurrentExecutions: p.ReservedConcurrency,
-		Tracing:                      awslambda.Tracing_ACTIVE,
+		Tracing:                      p.Tracing,
 		LogGroup:                     f.LogGroup,
 		LoggingFormat:                awslambda.LoggingFormat_JSON,
 	})
-	justifyTracing(f.Function)
+	if p.Tracing != awslambda.Tracing_DISABLED {
+		justifyTracing(f.Function)
+	}
 
 	f.Alias = awslambda.NewAlias(c, jsii.String("Alias"), &awslambda.AliasProps{
 		AliasName: jsii.String(AliasName),

@@ -340,6 +340,27 @@ func TestInAVpcOfYourOwn(t *testing.T) {
 	assert.Contains(t, fmt.Sprint(tu.Get(role, "ManagedPolicyArns")), "AWSLambdaVPCAccessExecutionRole")
 }
 
+func TestTracingModes(t *testing.T) {
+	for mode, xray := range map[awslambda.Tracing]bool{
+		awslambda.Tracing_PASS_THROUGH: true, awslambda.Tracing_DISABLED: false,
+	} {
+		t.Run(string(mode), func(t *testing.T) {
+			stack := tu.NewStack(app, t.Name())
+			alarmedfunction.NewAlarmedFunction(stack, "Fn", &alarmedfunction.AlarmedFunctionProps{CodeDir: tu.CodeDir(t), Tracing: mode})
+			tpl := tu.Synth(t, stack)
+			_, f := tpl.One(t, "AWS::Lambda::Function")
+			if mode == awslambda.Tracing_DISABLED {
+				assert.Nil(t, f["TracingConfig"], "no tracing config")
+			} else {
+				assert.Equal(t, "PassThrough", tu.Get(f, "TracingConfig", "Mode"))
+			}
+			assert.Equal(t, xray, strings.Contains(fmt.Sprint(tpl.Resources("AWS::IAM::Policy")), "xray:PutTraceSegments"), "X-Ray grants only when tracing")
+		})
+	}
+	p := &alarmedfunction.AlarmedFunctionProps{CodeDir: tu.CodeDir(t), Tracing: "SOMETIMES"}
+	assert.ErrorContains(t, p.Validate(), `Tracing "SOMETIMES" must be ACTIVE, PASS_THROUGH or DISABLED`)
+}
+
 func TestVpcPartsWithoutAVpcAreRefused(t *testing.T) {
 	stack := tu.NewStack(app, t.Name())
 	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{MaxAzs: jsii.Number(1), NatGateways: jsii.Number(0)})

@@ -2,6 +2,7 @@ package alarmedfunction
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -21,6 +22,8 @@ const (
 	MaxTimeoutSeconds = 900
 	// MaxSecurityGroups is the most security groups Lambda attaches to a function.
 	MaxSecurityGroups = 5
+	// DefaultTracing is the function's X-Ray tracing mode.
+	DefaultTracing = awslambda.Tracing_ACTIVE
 	// DefaultLogRetention is how long the function's log group keeps events.
 	DefaultLogRetention = awslogs.RetentionDays_ONE_MONTH
 	// DefaultRemovalPolicy applies to the log group when the stack deletes it.

@@ -10,6 +10,10 @@ import (
 // Secure and operational defaults of the construct, kept in one place. Every
 // optional field of WebhookIngressProps falls back to one of these values.
 const (
+	// DefaultTracePriority is the priority of the stage's X-Ray sampling rule.
+	DefaultTracePriority = 1000
+	// MaxTraceServiceName is the longest service name an X-Ray sampling rule matches.
+	MaxTraceServiceName = 64
 	// DefaultPath is the single path segment that receives webhooks.
 	DefaultPath = "webhooks"
 	// DefaultStageName is the API Gateway stage name.

@@ -184,6 +184,56 @@ type WebhookIngressProps struct {
 	//
 	// Default: no name.
 	UsagePlanName *string
+
+	// TraceSampling, when set, decides which requests X-Ray traces with a sampling rule
+	// of the stage's own (see TraceSampling); both rates 0 turns tracing off on the stage.
+	// Set Handler.Tracing to PASS_THROUGH to trace exactly what the stage sampled.
+	//
+	// Default: nil, tracing on with X-Ray's default rule (1 request a second, then 5 %).
+	TraceSampling *TraceSampling
+}
+
+// TraceSampling is an X-Ray sampling rule for the API stage (service name
+// "<api name>/<stage>"): ReservoirPerSecond requests a second are traced, then
+// FixedRate of the rest.
+type TraceSampling struct {
+	// ReservoirPerSecond is how many requests a second are traced before FixedRate
+	// applies; a whole number, at least 0.
+	ReservoirPerSecond float64
+	// FixedRate is the share of the remaining requests traced, from 0 to 1.
+	FixedRate float64
+	// RuleName is the sampling rule's name, unique in the account and region: 1 to 32
+	// letters, digits, '-' or '_'.
+	//
+	// Default: a name unique in the app, from the construct's path.
+	RuleName *string
+	// Priority orders the rule among the account's (1 first, up to 9999; X-Ray's
+	// default rule comes last).
+	//
+	// Default: 1000 (DefaultTracePriority).
+	Priority *float64
+}
+
+// Off reports whether the sampling traces nothing.
+func (t *TraceSampling) Off() bool { return t != nil && t.ReservoirPerSecond == 0 && t.FixedRate == 0 }
+
+// problems adds the sampling's problems.
+func (t *TraceSampling) problems(add func(string, ...any)) {
+	if t == nil {
+		return
+	}
+	if t.ReservoirPerSecond < 0 || !check.Whole(t.ReservoirPerSecond) {
+		add("TraceSampling.ReservoirPerSecond %v must be a whole number >= 0", t.ReservoirPerSecond)
+	}
+	if t.FixedRate < 0 || t.FixedRate > 1 {
+		add("TraceSampling.FixedRate %v must be between 0 and 1", t.FixedRate)
+	}
+	if n := t.RuleName; n != nil && !check.Unresolved(n) && !check.Chars(*n, 1, 32, "-_") {
+		add("TraceSampling.RuleName %q must be 1..32 letters, digits, '-' or '_'", *n)
+	}
+	if pr := t.Priority; pr != nil && (*pr < 1 || *pr > 9999 || !check.Whole(*pr)) {
+		add("TraceSampling.Priority %v must be a whole number between 1 and 9999", *pr)
+	}
 }
 
 // Validate reports every problem of the props, the handler's included
@@ -248,6 +298,16 @@ func (p *WebhookIngressProps) Validate() error {
 		}
 	}
 	p.webAclProblems(add)
+	p.TraceSampling.problems(add)
+	if t, n := p.TraceSampling, p.ApiName; t != nil && !t.Off() && n != nil && !check.Unresolved(n) {
+		stage := DefaultStageName
+		if p.StageName != nil {
+			stage = *p.StageName
+		}
+		if l := len(*n) + 1 + len(stage); l > MaxTraceServiceName {
+			add("ApiName and StageName: the sampling rule's service name %q is %d characters, X-Ray allows %d", *n+"/"+stage, l, MaxTraceServiceName)
+		}
+	}
 	errs = append(errs, validateRoutes(p.Routes)...)
 	errs = append(errs, validateKeys(p.ApiKeys)...)
 	return errors.Join(errs...)

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awswafv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsxray"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -59,6 +60,9 @@ type WebhookIngress struct {
 	SourceIpSets map[string][]awswafv2.CfnIPSet
 	// WebAclAssociation associates WebAcl with Stage.
 	WebAclAssociation awswafv2.CfnWebACLAssociation
+	// SamplingRule is the stage's X-Ray sampling rule (nil unless TraceSampling is set and
+	// traces something).
+	SamplingRule awsxray.CfnSamplingRule
 	// AccessLogGroup receives the stage's JSON access logs.
 	AccessLogGroup awslogs.LogGroup
 	// WafLogGroup receives WebAcl's records of blocked and counted requests
@@ -121,6 +125,7 @@ func NewWebhookIngress(scope constructs.Construct, id string, props *WebhookIngr
 
 	w.Api = newRestAPI(c, p, w.AccessLogGroup)
 	w.Stage = w.Api.DeploymentStage()
+	w.SamplingRule = newSamplingRule(c, p, w.Api)
 	// RestApi adds an output of the stage's root URL, which is not where anything posts (the
 	// routes are under Path): URL and RouteURL are, for the stack to name as it likes.
 	w.Api.Node().TryRemoveChild(jsii.String("Endpoint"))
@@ -192,10 +197,42 @@ func newRestAPI(c constructs.Construct, p WebhookIngressProps, accessLogs awslog
 			// Payment bodies and headers are never logged.
 			DataTraceEnabled:     jsii.Bool(false),
 			MetricsEnabled:       jsii.Bool(true),
-			TracingEnabled:       jsii.Bool(true),
+			TracingEnabled:       jsii.Bool(!p.TraceSampling.Off()),
 			ThrottlingRateLimit:  p.ThrottleRateLimit,
 			ThrottlingBurstLimit: p.ThrottleBurstLimit,
 			MethodOptions:        methodThrottles(p),
+		},
+	})
+}
+
+// newSamplingRule creates the X-Ray sampling rule of the API's stage, or nil (X-Ray's
+// default rule applies, or tracing is off).
+func newSamplingRule(c constructs.Construct, p WebhookIngressProps, api awsapigateway.RestApi) awsxray.CfnSamplingRule {
+	t := p.TraceSampling
+	if t == nil || t.Off() {
+		return nil
+	}
+	name, priority := t.RuleName, t.Priority
+	if name == nil {
+		name = awscdk.Names_UniqueResourceName(c, &awscdk.UniqueResourceNameOptions{MaxLength: jsii.Number(32)})
+	}
+	if priority == nil {
+		priority = jsii.Number(DefaultTracePriority)
+	}
+	return awsxray.NewCfnSamplingRule(c, jsii.String("SamplingRule"), &awsxray.CfnSamplingRuleProps{
+		SamplingRule: &awsxray.CfnSamplingRule_SamplingRuleProperty{
+			RuleName:      name,
+			Priority:      priority,
+			ReservoirSize: jsii.Number(t.ReservoirPerSecond),
+			FixedRate:     jsii.Number(t.FixedRate),
+			// API Gateway names a stage's service "<api name>/<stage>".
+			ServiceName: awscdk.Fn_Join(jsii.String("/"), &[]*string{api.RestApiName(), p.StageName}),
+			ServiceType: jsii.String("AWS::ApiGateway::Stage"),
+			Host:        jsii.String("*"),
+			HttpMethod:  jsii.String("*"),
+			UrlPath:     jsii.String("*"),
+			ResourceArn: jsii.String("*"),
+			Version:     jsii.Number(1),
 		},
 	})
 }

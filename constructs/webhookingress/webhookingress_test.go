@@ -590,3 +590,48 @@ func TestExistingWebAclWithThePropsItReplacesIsRefused(t *testing.T) {
 		})
 	}
 }
+
+func TestTraceSamplingIsARuleOnTheStage(t *testing.T) {
+	// GIVEN a sampling of 2 requests a second, then 1 %
+	w, _, tpl := synth(t, &webhookingress.WebhookIngressProps{ApiName: jsii.String("hooks"), StageName: jsii.String("live"),
+		TraceSampling: &webhookingress.TraceSampling{ReservoirPerSecond: 2, FixedRate: 0.01}}, nil)
+	// THEN the stage traces, and a rule for its service samples as asked
+	_, rule := tpl.One(t, "AWS::XRay::SamplingRule")
+	r, ok := rule["SamplingRule"].(map[string]any)
+	require.True(t, ok)
+	assert.Equal(t, "hooks/live", r["ServiceName"])
+	assert.Equal(t, "AWS::ApiGateway::Stage", r["ServiceType"])
+	assert.InDelta(t, 2, r["ReservoirSize"], 0)
+	assert.InDelta(t, 0.01, r["FixedRate"], 0)
+	assert.InDelta(t, webhookingress.DefaultTracePriority, r["Priority"], 0)
+	assert.LessOrEqual(t, len(fmt.Sprint(r["RuleName"])), 32)
+	_, stage := tpl.One(t, "AWS::ApiGateway::Stage")
+	assert.Equal(t, true, stage["TracingEnabled"])
+	assert.NotNil(t, w.SamplingRule)
+}
+
+func TestTraceSamplingOfNothingTurnsTracingOff(t *testing.T) {
+	w, _, tpl := synth(t, &webhookingress.WebhookIngressProps{TraceSampling: &webhookingress.TraceSampling{}}, nil)
+	assert.Equal(t, 0, tpl.Count("AWS::XRay::SamplingRule"))
+	_, stage := tpl.One(t, "AWS::ApiGateway::Stage")
+	assert.Equal(t, false, stage["TracingEnabled"])
+	assert.Nil(t, w.SamplingRule)
+}
+
+func TestTracingByDefaultIsXRaysDefaultRule(t *testing.T) {
+	_, _, tpl := synth(t, &webhookingress.WebhookIngressProps{}, nil)
+	assert.Equal(t, 0, tpl.Count("AWS::XRay::SamplingRule"))
+	_, stage := tpl.One(t, "AWS::ApiGateway::Stage")
+	assert.Equal(t, true, stage["TracingEnabled"])
+}
+
+func TestTraceSamplingOutOfRangeIsRefused(t *testing.T) {
+	p := webhookingress.WebhookIngressProps{Handler: alarmedfunction.AlarmedFunctionProps{CodeDir: tu.CodeDir(t)},
+		TraceSampling: &webhookingress.TraceSampling{ReservoirPerSecond: 1.5, FixedRate: 2, RuleName: jsii.String("a rule"), Priority: jsii.Number(0)}}
+	require.Error(t, p.Validate())
+	p.ApiName = jsii.String(strings.Repeat("a", 62))
+	err := p.Validate()
+	for _, want := range []string{"the sampling rule's service name", "TraceSampling.ReservoirPerSecond 1.5", "TraceSampling.FixedRate 2", `TraceSampling.RuleName "a rule"`, "TraceSampling.Priority 0"} {
+		assert.Contains(t, err.Error(), want)
+	}
+}

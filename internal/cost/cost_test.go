@@ -147,3 +147,13 @@ func TestLoadMeasuredNamesWhatIsMissing(t *testing.T) {
 	_, err = LoadMeasured(filepath.Join(t.TempDir(), "none.json"))
 	assert.ErrorContains(t, err, "run `go run mage.go bench` first")
 }
+
+func TestSampledTracesFollowTheEnvsRule(t *testing.T) {
+	n := 10e6
+	assert.InDelta(t, xrayTraces(n), sampledTraces(n, envs.Tracing{ReservoirPerSecond: 1, SamplePercent: 5}), 1e-6,
+		"X-Ray's default rule, as the reference design is priced")
+	assert.InDelta(t, 0.01*n, sampledTraces(n, envs.Tracing{SamplePercent: 1}), 1e-6)
+	assert.Zero(t, sampledTraces(n, envs.Tracing{}), "tracing off")
+	assert.InDelta(t, 1000, sampledTraces(1000, envs.Tracing{ReservoirPerSecond: 2}), 1e-6, "a reservoir above the rate traces all")
+	assert.Equal(t, "tracing off", tracingHow(envs.Tracing{}))
+}

@@ -166,8 +166,7 @@ func Payhook(e envs.Env, w Workload, m Measured, t TemplateCounts) Estimate {
 		Line{"CloudWatch", "dashboard", float64(t.Dashboards), Prices.Dashboard, "one per env"},
 		Line{"CloudWatch", "EMF custom metrics", 16, Prices.CustomMetric, "services' metrics by name and dimensions"},
 		Line{"CloudWatch", "API access logs", deliveries * 450 / 1e9, Prices.LogsIngest, "≈450 B per request"},
-		Line{"X-Ray", "traces", (xrayTraces(deliveries) + xrayTraces(batches) + xrayTraces(runs)) / 1e6, Prices.XRay,
-			"default sampling: 1 request/s + 5% of the rest, API, queue and reconciler traces"},
+		Line{"X-Ray", "traces", sampledTraces(deliveries, e.Tracing) / 1e6, Prices.XRay, tracingHow(e.Tracing)},
 	)
 	est.Lines = append(est.Lines, storageLines(n*RecordBytes, t.PITR, logBytes(deliveries, n, runs, ingest, accounting, reconciler), e.LogRetentionDays)...)
 	est.Assumptions = []string{
@@ -178,6 +177,22 @@ func Payhook(e envs.Env, w Workload, m Measured, t TemplateCounts) Estimate {
 		"storage: the month's records, which every later month keeps paying for (no TTL); logs kept for the env's retention, stored as ingested (an upper bound: CloudWatch bills them compressed)",
 	}
 	return finish(est)
+}
+
+// sampledTraces is how many of n requests a month the env's sampling rule traces: its
+// reservoir each second, then its percentage of the rest (spread evenly over the month).
+// The functions trace only what the API sampled, so nothing else adds a trace.
+func sampledTraces(n float64, t envs.Tracing) float64 {
+	reservoir := math.Min(n, float64(t.ReservoirPerSecond)*secondsPerMonth)
+	return reservoir + t.SamplePercent/100*math.Max(0, n-reservoir)
+}
+
+// tracingHow says how the traces line was counted.
+func tracingHow(t envs.Tracing) string {
+	if t.Off() {
+		return "tracing off"
+	}
+	return fmt.Sprintf("the API's sampling rule: %d request/s + %g%% of the rest; the functions trace only what it sampled", t.ReservoirPerSecond, t.SamplePercent)
 }
 
 // edgeLines price the API and WAF for deliveries a month.

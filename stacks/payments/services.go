@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/payhook/payhook/constructs/alarmedfunction"
@@ -67,11 +68,32 @@ func (b *builder) functionProps(service, fnName string, f envs.Function, own map
 		ErrorThreshold:   jsii.Number(float64(e.Alarms.ErrorThreshold)),
 		ErrorRatePercent: jsii.Number(e.Alarms.ErrorRatePercent),
 		DeploymentConfig: b.deployment,
+		Tracing:          b.tracing(),
 	}
 	if f.ReservedConcurrency != nil {
 		p.ReservedConcurrency = jsii.Number(float64(*f.ReservedConcurrency))
 	}
 	return p
+}
+
+// tracing is every function's X-Ray mode: each traces only what the API's sampling rule
+// sampled (so a sampled webhook is one trace, and nothing else is traced), or nothing.
+func (b *builder) tracing() awslambda.Tracing {
+	if b.e.Tracing.Off() {
+		return awslambda.Tracing_DISABLED
+	}
+	return awslambda.Tracing_PASS_THROUGH
+}
+
+// traceSampling is the API stage's X-Ray sampling rule from the env's tracing, named
+// payhook-<env>-traces when that fits X-Ray's 32 characters.
+func (b *builder) traceSampling() *webhookingress.TraceSampling {
+	t := b.e.Tracing
+	s := &webhookingress.TraceSampling{ReservoirPerSecond: float64(t.ReservoirPerSecond), FixedRate: t.SamplePercent / 100}
+	if name := b.name("traces"); len(*name) <= 32 {
+		s.RuleName = name
+	}
+	return s
 }
 
 // accounting creates the queue, its DLQ and the accounting consumer.
@@ -127,6 +149,7 @@ func (b *builder) ingest() {
 		ApiKeys:             b.apiKeys(),
 		MaxBodyBytes:        jsii.Number(float64(e.API.MaxBodyBytes)),
 		WafBlockedThreshold: jsii.Number(float64(e.Alarms.WAFBlockedThreshold)),
+		TraceSampling:       b.traceSampling(),
 	})
 	fn := b.s.Ingress.Handler.Function
 	b.bindKeys(fn)

@@ -31,6 +31,7 @@ var unsupportedReasons = map[string]string{
 	"AWS::CDK::Metadata":                    "CDK metadata only",
 	"AWS::CloudFormation::CustomResource":   "custom resources are not run locally",
 	"AWS::SecretsManager::RotationSchedule": "secret rotation is not emulated",
+	"AWS::XRay::SamplingRule":               "no X-Ray locally, so no sampling",
 }
 
 // unsupportedReason says why resources of a type without a creator are not emulated.
