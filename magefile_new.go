@@ -109,7 +109,7 @@ func (New) App(dir string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("new:app: wrote %s in %s\nnext: cd %s && go mod tidy && go run mage.go test synth (its README says more)\n",
-		strings.Join(written, ", "), dir, dir)
+	fmt.Printf("new:app: wrote %s in %s\n", strings.Join(written, ", "), dir)
+	fmt.Println("next (its README says more): cd " + dir + " && go mod tidy && go run mage.go test synth")
 	return nil
 }

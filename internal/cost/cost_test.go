@@ -54,16 +54,18 @@ func TestPayhookEstimateCountsWhatTheServicesDo(t *testing.T) {
 	est := Payhook(e, w, measured(), TemplateCounts{AlarmMetrics: 29, Dashboards: 1, KMSKeys: 1, Secrets: 1, WAFRules: 4})
 	require.True(t, est.Known)
 
-	// 11 WRU per webhook (measured) plus 1 per retried delivery (1M retries).
-	assert.InDelta(t, (10e6*11+1e6)/1e6, line(t, est, "DynamoDB", "write request units").Quantity, 1e-9)
+	// 3.86 webhooks a second, window 0 (a second's worth): batches of 3.86 share a total's
+	// 2 WRU; 9 more per webhook (measured) plus 1 per retried delivery (1M retries).
+	perBatch := 10e6 / secondsPerMonth
+	assert.InDelta(t, (10e6*(9+2/perBatch)+1e6)/1e6, line(t, est, "DynamoDB", "write request units").Quantity, 1e-9)
 	// A month's records: 10M × 470 B = 4.7 GB stored; no PITR line without it in the template.
 	assert.InDelta(t, 4.7, line(t, est, "DynamoDB", "table storage").Quantity, 1e-9)
 	for _, l := range est.Lines {
 		assert.NotEqual(t, "point-in-time recovery", l.Item, "the template has no PITR")
 	}
-	// Logs: 11M × 1000 B ingest + 10M × 500 B accounting + 43.2k × 300 B + 11M × 450 B access,
-	// kept 0 days (never expire): priced as 12 months.
-	logs := (11e6*1000 + 10e6*500 + secondsPerMonth/60*300 + 11e6*450) / 1e9
+	// Logs: 11M × 1000 B ingest + 500 B per accounting batch (10M / 3.86) + 43.2k × 300 B +
+	// 11M × 450 B access, kept 0 days (never expire): priced as 12 months.
+	logs := (11e6*1000 + 10e6/perBatch*500 + secondsPerMonth/60*300 + 11e6*450) / 1e9
 	assert.InDelta(t, logs*12, line(t, est, "CloudWatch", "log storage").Quantity, 1e-6)
 	// Ingest: 11M invocations of 10.2 ms less the floor's 0.2 ms, billed 10 ms, at 256 MB.
 	assert.InDelta(t, 11e6*10/1000*0.25, line(t, est, "Lambda", "ingest compute").Quantity, 1e-6)
@@ -113,9 +115,14 @@ func TestGuaranteesAddUpToTheMeasuredWrites(t *testing.T) {
 	}
 	assert.Equal(t, float64(WriteUnitsFlat), sum)
 	var b bytes.Buffer
-	Guarantees(&b)
+	Guarantees(&b, 1)
 	assert.Contains(t, b.String(), "- nothing lost (outbox and in-flight list on gsi1): +6 WRU and 1 AWS call = $3.75 per million")
 	assert.Contains(t, b.String(), "- counted exactly once (status and total in one transaction): +1 WRU = $0.62 per million")
+	assert.Contains(t, b.String(), "- exact daily totals (a total per provider, day and currency): +2 WRU = $1.25 per million")
+	b.Reset()
+	Guarantees(&b, 10)
+	assert.Contains(t, b.String(), "- exact daily totals (a total per provider, day and currency): +0.2 WRU = $0.12 per million", "shared by a batch of 10")
+	assert.Equal(t, WriteUnitsFlat-1.8, WriteUnitsPerWebhook(10))
 }
 
 func TestOtherRegionsAreUnknownNotGuessed(t *testing.T) {

@@ -86,16 +86,28 @@ type TemplateCounts struct {
 // Write request units of one new webhook's happy path, as DynamoDB reports them
 // (services/internal/store's TestWriteUnitsPerWebhook measures them with
 // ReturnConsumedCapacity against DynamoDB Local and fails when they differ from these):
-// ingest's conditional put (record 1, gsi1 outbox entry 1), its move to the in-flight list
-// (record 1, gsi1 2: the key changes), and accounting's transaction (2 × record, 2 × daily
-// total, 2 × the record leaving gsi1). Items up to 1 KB; with 4 KB of metadata every record
-// and gsi1 write costs 5. A provider event (Stripe, Standard Webhooks) adds its payment's
-// ledger to the transaction (2 more, and a 0.5 RRU read).
+// ingest's conditional put (record 1, gsi1 outbox entry 1) and its move to the in-flight
+// list (record 1, gsi1 2: the key changes); accounting's batch transaction (per record:
+// 2 × record, 2 × the record leaving gsi1; per daily total in the batch: 2). Items up to
+// 1 KB; with 4 KB of metadata every record and gsi1 write costs 5. A provider event (Stripe,
+// Standard Webhooks) is accounted alone, its payment's ledger in its transaction (2 more,
+// and a 0.5 RRU read).
 const (
-	WriteUnitsFlat        = 2 + 3 + 6
-	WriteUnitsMetadata4KB = 10 + 15 + 22
+	WriteUnitsIngest        = 2 + 3
+	WriteUnitsAccountRecord = 4
+	WriteUnitsTotal         = 2
+	// WriteUnitsFlat is a flat webhook accounted alone (a batch of one).
+	WriteUnitsFlat        = WriteUnitsIngest + WriteUnitsAccountRecord + WriteUnitsTotal
+	WriteUnitsMetadata4KB = 10 + 15 + 20 + WriteUnitsTotal
 	WriteUnitsEvent       = WriteUnitsFlat + 2
 )
+
+// WriteUnitsPerWebhook is a flat webhook's write units when accounting batches perBatch
+// messages that add to one daily total (one provider, day and currency): the total's
+// update is shared by the batch.
+func WriteUnitsPerWebhook(perBatch float64) float64 {
+	return WriteUnitsIngest + WriteUnitsAccountRecord + WriteUnitsTotal/math.Max(1, perBatch)
+}
 
 // guarantee is what one of payhook's promises costs in write units per webhook, beyond the
 // reference design's put and update.
@@ -104,13 +116,15 @@ type guarantee struct {
 	units float64
 	calls int // AWS calls in ingest beyond the reference's put and send
 	how   string
+	// perBatch: units are written once per accounting batch, shared by its messages.
+	perBatch bool
 }
 
 // guarantees split WriteUnitsFlat: the reference's put (1) and update (1), plus these.
 var guarantees = []guarantee{
-	{"nothing lost (outbox and in-flight list on gsi1)", 6, 1, "gsi1 entry 1, the move to in-flight 3 (and ingest's third call), leaving gsi1 in the transaction 2"},
-	{"counted exactly once (status and total in one transaction)", 1, 0, "the record's update written transactionally (2 instead of 1)"},
-	{"exact daily totals (a total per provider, day and currency)", 2, 0, "the total's update, transactional"},
+	{"nothing lost (outbox and in-flight list on gsi1)", 6, 1, "gsi1 entry 1, the move to in-flight 3 (and ingest's third call), leaving gsi1 in the transaction 2", false},
+	{"counted exactly once (status and total in one transaction)", 1, 0, "the record's update written transactionally (2 instead of 1)", false},
+	{"exact daily totals (a total per provider, day and currency)", WriteUnitsTotal, 0, "the total's update, transactional, once per accounting batch", true},
 }
 
 // RecordBytes is a flat record's stored size once accounted, with a 27-character
@@ -135,7 +149,7 @@ func Payhook(e envs.Env, w Workload, m Measured, t TemplateCounts) Estimate {
 	n := w.WebhooksPerMonth
 	deliveries := n * (1 + w.RetryFraction)
 	rps := n / secondsPerMonth
-	perBatch := math.Max(1, math.Min(float64(e.Worker.BatchSize), rps*math.Max(1, float64(e.Worker.BatchingWindowSeconds))))
+	perBatch := PerBatch(e, w)
 	batches := n / perBatch
 	// Lambda bills the handler's time: take off the emulator's own round trip (the floor's).
 	ingest, accounting, reconciler := m.handler("ingest"), m.handler("accounting"), m.handler("reconciler")
@@ -145,12 +159,15 @@ func Payhook(e envs.Env, w Workload, m Measured, t TemplateCounts) Estimate {
 	est.Lines = append(est.Lines, edgeLines(deliveries, t.WAFRules)...)
 	est.Lines = append(est.Lines, lambdaLines([]Function{
 		{"ingest", e.Functions.Ingest.MemoryMB, deliveries, ingest.WarmMs, ingest.LogBytes},
-		{"accounting", e.Functions.Accounting.MemoryMB, batches, accounting.WarmMs * perBatch, accounting.LogBytes * perBatch},
+		// One summary line a batch (and the batch's metrics), whatever its size; its time is
+		// counted per message, an upper bound now that a batch is one transaction.
+		{"accounting", e.Functions.Accounting.MemoryMB, batches, accounting.WarmMs * perBatch, accounting.LogBytes},
 		{"reconciler", 128, runs, reconciler.WarmMs, reconciler.LogBytes},
 	})...)
 	est.Lines = append(est.Lines,
-		Line{"DynamoDB", "write request units", (n*WriteUnitsFlat + (deliveries-n)*1) / 1e6, Prices.DynamoWRU,
-			fmt.Sprintf("%d WRU per webhook (measured), 1 per retried delivery (a failed conditional put)", WriteUnitsFlat)},
+		Line{"DynamoDB", "write request units", (n*WriteUnitsPerWebhook(perBatch) + (deliveries-n)*1) / 1e6, Prices.DynamoWRU,
+			fmt.Sprintf("%.1f WRU per webhook (measured: %d in ingest, %d per record and %d per total in accounting's batch transaction), 1 per retried delivery (a failed conditional put)",
+				WriteUnitsPerWebhook(perBatch), WriteUnitsIngest, WriteUnitsAccountRecord, WriteUnitsTotal)},
 		Line{"DynamoDB", "read request units", runs * reconcilerQueriesPerRun * 0.5 / 1e6, Prices.DynamoRRU,
 			fmt.Sprintf("reconciler: %d queries a minute", reconcilerQueriesPerRun)},
 		Line{"SQS", "requests", (n + 2*batches + 2*idleReceivesPerQueue) / 1e6, Prices.SQSRequests,
@@ -168,7 +185,7 @@ func Payhook(e envs.Env, w Workload, m Measured, t TemplateCounts) Estimate {
 		Line{"CloudWatch", "API access logs", deliveries * 450 / 1e9, Prices.LogsIngest, "≈450 B per request"},
 		Line{"X-Ray", "traces", sampledTraces(deliveries, e.Tracing) / 1e6, Prices.XRay, tracingHow(e.Tracing)},
 	)
-	est.Lines = append(est.Lines, storageLines(n*RecordBytes, t.PITR, logBytes(deliveries, n, runs, ingest, accounting, reconciler), e.LogRetentionDays)...)
+	est.Lines = append(est.Lines, storageLines(n*RecordBytes, t.PITR, logBytes(deliveries, batches, runs, ingest, accounting, reconciler), e.LogRetentionDays)...)
 	est.Assumptions = []string{
 		fmt.Sprintf("%.0f%% of webhooks delivered twice by the provider", 100*w.RetryFraction),
 		fmt.Sprintf("webhooks spread evenly over 30 days (%.2f/s); accounting batches of %.1f messages", rps, perBatch),
@@ -193,6 +210,13 @@ func tracingHow(t envs.Tracing) string {
 		return "tracing off"
 	}
 	return fmt.Sprintf("the API's sampling rule: %d request/s + %g%% of the rest; the functions trace only what it sampled", t.ReservoirPerSecond, t.SamplePercent)
+}
+
+// PerBatch is how many messages an accounting batch of env e holds at workload w: what
+// arrives within its batching window (at least a second's), up to its batch size.
+func PerBatch(e envs.Env, w Workload) float64 {
+	rps := w.WebhooksPerMonth / secondsPerMonth
+	return math.Max(1, math.Min(float64(e.Worker.BatchSize), rps*math.Max(1, float64(e.Worker.BatchingWindowSeconds))))
 }
 
 // edgeLines price the API and WAF for deliveries a month.
@@ -264,20 +288,26 @@ func storageLines(tableBytes float64, pitr bool, logBytes float64, retentionDays
 }
 
 // logBytes is what the functions and the API's access log write in a month: ingest per
-// delivery, accounting per message, the reconciler per run, 450 B of access log per request.
-func logBytes(deliveries, messages, runs float64, ingest, accounting, reconciler FunctionFigures) float64 {
-	return deliveries*ingest.LogBytes + messages*accounting.LogBytes + runs*reconciler.LogBytes + deliveries*450
+// delivery, accounting per batch (one summary line and its metrics), the reconciler per run,
+// 450 B of access log per request.
+func logBytes(deliveries, batches, runs float64, ingest, accounting, reconciler FunctionFigures) float64 {
+	return deliveries*ingest.LogBytes + batches*accounting.LogBytes + runs*reconciler.LogBytes + deliveries*450
 }
 
 // Guarantees prints what each of payhook's promises costs per webhook, beyond the reference
-// design's put and update: write units, ingest calls and dollars per million webhooks.
-func Guarantees(w io.Writer) {
-	fmt.Fprintln(w, "What each guarantee costs per webhook (beyond the reference design's put and update):")
+// design's put and update, when accounting batches perBatch messages of one daily total:
+// write units, ingest calls and dollars per million webhooks.
+func Guarantees(w io.Writer, perBatch float64) {
+	fmt.Fprintf(w, "What each guarantee costs per webhook (beyond the reference design's put and update; accounting batches of %.1f):\n", perBatch)
 	for _, g := range guarantees {
 		calls := ""
 		if g.calls > 0 {
 			calls = fmt.Sprintf(" and %d AWS call", g.calls)
 		}
-		fmt.Fprintf(w, "- %s: +%g WRU%s = $%.2f per million (%s)\n", g.name, g.units, calls, g.units*Prices.DynamoWRU.USD, g.how)
+		units := g.units
+		if g.perBatch {
+			units /= math.Max(1, perBatch)
+		}
+		fmt.Fprintf(w, "- %s: +%.2g WRU%s = $%.2f per million (%s)\n", g.name, units, calls, units*Prices.DynamoWRU.USD, g.how)
 	}
 }

@@ -106,6 +106,6 @@ func ForEnv(w io.Writer, e envs.Env, template []byte, benchPath string, load Wor
 		return err
 	}
 	WriteMarkdown(w, Payhook(e, load, m, counts), Reference(load, m, e.LogRetentionDays))
-	Guarantees(w)
+	Guarantees(w, PerBatch(e, load))
 	return nil
 }

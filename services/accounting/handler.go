@@ -1,6 +1,7 @@
-// Package main is the accounting function: SQS batches (ReportBatchItemFailures) → for each
-// message, one DynamoDB transaction that moves its record to accounted and adds its amount
-// to the provider's per-currency daily total, both exactly once.
+// Package main is the accounting function: SQS batches (ReportBatchItemFailures) → one
+// DynamoDB transaction that moves the batch's records to accounted and adds their amounts
+// to each provider's per-currency daily total once, all exactly once (a message the batch
+// transaction cannot take is accounted alone, in a transaction of its own).
 //
 // A redelivered message finds the record accounted and succeeds without changing anything.
 // A message that cannot be processed (poison body, unknown transaction, payload mismatch,
@@ -41,11 +42,14 @@ type Handler struct {
 	Metrics *telemetry.Metrics
 }
 
-// Handle processes one SQS batch and reports the messages that failed.
+// Handle processes one SQS batch and reports the messages that failed. Its flat
+// notifications are accounted in one transaction (store.AccountBatch); on success it writes
+// one log line for the whole batch, and one per message it could not account.
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	var resp events.SQSEventResponse
-	accounted, redelivered, deferred := 0, 0, 0
-	moved := map[movedKey]int64{}
+	fail := func(id string) {
+		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
+	}
 	base := h.Log
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		base = base.With("request_id", lc.AwsRequestID)
@@ -58,59 +62,74 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		ctx, cancel = context.WithDeadline(ctx, d.Add(-DeadlineMargin/2))
 		defer cancel()
 	}
-	for i, rec := range ev.Records {
-		if nearDeadline(ctx) {
-			// Too little time left to account another message: give the rest back for
-			// redelivery rather than start calls that the deadline will cut (and count as
-			// accounting failures, which page).
-			for _, left := range ev.Records[i:] {
-				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: left.MessageId})
-			}
-			deferred = len(ev.Records) - i
-			base.Warn("deadline near: messages left for redelivery", "deferred", deferred)
-			break
+	if nearDeadline(ctx) {
+		// Too little time left to account the batch: give it back for redelivery rather
+		// than start calls that the deadline will cut (and count as accounting failures,
+		// which page).
+		for _, rec := range ev.Records {
+			fail(rec.MessageId)
 		}
-		log := base.With("message_id", rec.MessageId)
+		base.Warn("deadline near: messages left for redelivery", "deferred", len(ev.Records))
+		h.emitCounts(tally{deferred: len(ev.Records)})
+		return resp, nil
+	}
+	var recs []events.SQSMessage
+	var msgs []notification.Message
+	n := tally{moved: map[movedKey]int64{}}
+	for _, rec := range ev.Records {
 		m, err := notification.ParseMessage(rec.Body)
 		if err != nil {
-			log.Error("poison message", "err", err.Error(), "receive_count", rec.Attributes["ApproximateReceiveCount"])
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+			base.Error("poison message", "message_id", rec.MessageId, "err", err.Error(), "receive_count", rec.Attributes["ApproximateReceiveCount"])
+			fail(rec.MessageId)
+			n.failed++
 			continue
 		}
-		log = log.With("provider", m.Provider, "transaction_id", m.TransactionID)
-		outcome, mv, err := h.Store.AccountMoved(ctx, m)
-		if err != nil && ctx.Err() != nil {
+		recs, msgs = append(recs, rec), append(msgs, m)
+	}
+	for i, r := range h.Store.AccountBatch(ctx, msgs) {
+		rec, m := recs[i], msgs[i]
+		log := base.With("message_id", rec.MessageId, "provider", m.Provider, "transaction_id", m.TransactionID)
+		switch {
+		case r.Err != nil && ctx.Err() != nil:
 			// Cut by the deadline, not failed: back for redelivery, nothing noted.
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
-			deferred++
+			fail(rec.MessageId)
+			n.deferred++
 			log.Warn("deadline reached: message left for redelivery")
-			continue
-		}
-		if err != nil {
-			log.Error("accounting failed", "err", err.Error(), "receive_count", rec.Attributes["ApproximateReceiveCount"])
-			if nerr := h.Store.NoteError(ctx, m.Provider, m.TransactionID, err.Error()); nerr != nil {
+		case r.Err != nil:
+			log.Error("accounting failed", "err", r.Err.Error(), "receive_count", rec.Attributes["ApproximateReceiveCount"])
+			if nerr := h.Store.NoteError(ctx, m.Provider, m.TransactionID, r.Err.Error()); nerr != nil {
 				log.Warn("could not note the error on the record", "err", nerr.Error())
 			}
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
-			continue
+			fail(rec.MessageId)
+			n.failed++
+		case r.Outcome == store.AlreadyAccounted:
+			n.redelivered++
+		default:
+			n.accounted++
+			if r.Moved.Kind != "" {
+				n.moved[movedKey{m.Provider, m.Currency, r.Moved.Kind}] += r.Moved.AmountMinor
+			}
 		}
-		if outcome == store.AlreadyAccounted {
-			redelivered++
-			log.Info("redelivery of an accounted transaction: no change")
-			continue
-		}
-		accounted++
-		if mv.Kind != "" {
-			moved[movedKey{m.Provider, m.Currency, mv.Kind}] += mv.AmountMinor
-		}
-		log.Info("accounted", "amount_minor", m.AmountMinor, "currency", m.Currency)
 	}
-	h.emitMoved(moved)
-	h.Metrics.Count("Accounted", accounted, nil)
-	h.Metrics.Count("Redelivered", redelivered, nil)
-	h.Metrics.Count("AccountingFailed", len(resp.BatchItemFailures)-deferred, nil)
-	h.Metrics.Count("Deferred", deferred, nil)
+	if n.accounted+n.redelivered > 0 {
+		base.Info("batch accounted", "messages", len(ev.Records), "accounted", n.accounted, "redelivered", n.redelivered,
+			"failed", n.failed, "deferred", n.deferred)
+	}
+	h.emitMoved(n.moved)
+	h.emitCounts(n)
 	return resp, nil
+}
+
+// tally counts what one batch did.
+type tally struct {
+	accounted, redelivered, failed, deferred int
+	moved                                    map[movedKey]int64
+}
+
+// emitCounts emits the batch's counts, in one EMF record.
+func (h *Handler) emitCounts(n tally) {
+	h.Metrics.Counts(map[string]int{"Accounted": n.accounted, "Redelivered": n.redelivered,
+		"AccountingFailed": n.failed, "Deferred": n.deferred}, nil)
 }
 
 // movedKey is what one batch's money metrics are summed by.

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/payhook/payhook/internal/cost"
+	"github.com/payhook/payhook/services/internal/notification"
 	"github.com/payhook/payhook/services/internal/payload"
 	"github.com/payhook/payhook/services/internal/store"
 	"github.com/payhook/payhook/services/internal/testenv"
@@ -26,6 +28,8 @@ import (
 type capacity struct {
 	mu    sync.Mutex
 	units float64
+	// transactions lists the item count of each transaction written.
+	transactions []int
 }
 
 func (c *capacity) add(list ...types.ConsumedCapacity) {
@@ -58,6 +62,9 @@ func (c *capacity) middleware(stack *middleware.Stack) error {
 				p.ReturnConsumedCapacity = indexes
 			case *dynamodb.TransactWriteItemsInput:
 				p.ReturnConsumedCapacity = indexes
+				c.mu.Lock()
+				c.transactions = append(c.transactions, len(p.TransactItems))
+				c.mu.Unlock()
 			}
 			out, md, err := next.HandleInitialize(ctx, in)
 			if err == nil {
@@ -165,4 +172,37 @@ func storedBytes(t *testing.T, st *store.Store, pk string) int {
 		}
 	}
 	return size
+}
+
+// TestWriteUnitsOfABatch measures accounting's batch transaction: ten flat webhooks of one
+// provider, day and currency write each record once and their daily total once.
+func TestWriteUnitsOfABatch(t *testing.T) {
+	st, c := measuredStore(t)
+	ctx := context.Background()
+	var msgs []notification.Message
+	for i := range 10 {
+		n := testenv.Notification(t, "acme", fmt.Sprintf("pi_3Pwru0batch00000000000%02d", i), "1.00", "USD")
+		rec := store.NewTransaction(n, n.Hash(), "r", t0)
+		_, _, err := st.Insert(ctx, rec)
+		require.NoError(t, err)
+		require.NoError(t, st.MarkEnqueued(ctx, rec.Provider, rec.TransactionID))
+		msgs = append(msgs, rec.Message())
+	}
+	c.take()
+	for _, r := range st.AccountBatch(ctx, msgs) {
+		require.NoError(t, r.Err)
+		require.Equal(t, store.Accounted, r.Outcome)
+	}
+	units := c.take()
+	// DynamoDB Local reports any transaction as 2 WRU (whatever its item count; AWS bills 2
+	// per item per KB), so the batch's units are AWS's rule applied to what was sent: one
+	// transaction of the ten records and the one total.
+	t.Logf("a batch of 10: DynamoDB Local reports %v WRU; transactions sent: %v", units, c.transactions)
+	require.Equal(t, []int{11}, c.transactions, "one transaction: 10 records and 1 daily total")
+	assert.InDelta(t, cost.WriteUnitsPerWebhook(10), float64(cost.WriteUnitsIngest)+(10*cost.WriteUnitsAccountRecord+cost.WriteUnitsTotal)/10.0, 1e-9,
+		"the model: each record's transactional update and gsi1 removal (as measured for one), the total once")
+	totals, err := st.DailyTotals(ctx, "acme", t0.Format(store.DayLayout))
+	require.NoError(t, err)
+	assert.Equal(t, int64(1000), totals["USD"].TotalMinor)
+	assert.Equal(t, int64(10), totals["USD"].Count)
 }

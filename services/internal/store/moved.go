@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"time"
 
 	"github.com/payhook/payhook/services/internal/notification"
 )
@@ -46,11 +44,8 @@ func (s *Store) AccountMoved(ctx context.Context, m notification.Message) (Accou
 		if !(isTransactionConflict(err) || errors.Is(err, errLedgerMoved)) || attempt == maxConflictAttempts {
 			return out, moved, err
 		}
-		backoff := time.Duration(attempt*attempt)*10*time.Millisecond + time.Duration(rand.Int64N(int64(20*time.Millisecond)))
-		select {
-		case <-ctx.Done():
-			return 0, Moved{}, fmt.Errorf("account %s: %w", TxnPK(m.Provider, m.TransactionID), ctx.Err())
-		case <-time.After(backoff):
+		if err := conflictBackoff(ctx, attempt); err != nil {
+			return 0, Moved{}, fmt.Errorf("account %s: %w", TxnPK(m.Provider, m.TransactionID), err)
 		}
 	}
 }

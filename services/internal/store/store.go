@@ -385,31 +385,8 @@ func (s *Store) account(ctx context.Context, m notification.Message) (AccountOut
 	now := s.now().Format(TimeLayout)
 	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 		TransactItems: []types.TransactWriteItem{
-			{Update: &types.Update{
-				TableName:        aws.String(s.Table),
-				Key:              txnKey(m.Provider, m.TransactionID),
-				UpdateExpression: aws.String("SET #st = :accounted, accounted_at = :now, total_day = :day REMOVE last_error, gsi1pk, gsi1sk"),
-				ConditionExpression: aws.String("attribute_exists(pk) AND payload_hash = :h AND amount_minor = :amt AND currency = :cur " +
-					"AND (#st = :received OR #st = :replayed OR #st = :failed)"),
-				ExpressionAttributeNames: map[string]string{"#st": "status"},
-				ExpressionAttributeValues: map[string]types.AttributeValue{
-					":accounted": str(StatusAccounted), ":received": str(StatusReceived), ":replayed": str(StatusReplayed),
-					":failed": str(StatusFailed),
-					":now":    str(now), ":day": str(day), ":h": str(m.PayloadHash), ":amt": num(m.AmountMinor), ":cur": str(m.Currency),
-				},
-				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-			}},
-			{Update: &types.Update{
-				TableName:                aws.String(s.Table),
-				Key:                      key(TotalPK(m.Provider, day), "CUR#"+m.Currency),
-				UpdateExpression:         aws.String("ADD total_minor :amt, txn_count :one, net_minor :amt SET provider = :p, currency = :cur, #day = :day"),
-				ConditionExpression:      aws.String("attribute_not_exists(total_minor) OR total_minor <= :limit"),
-				ExpressionAttributeNames: map[string]string{"#day": "day"},
-				ExpressionAttributeValues: map[string]types.AttributeValue{
-					":amt": num(m.AmountMinor), ":one": num(1), ":p": str(m.Provider), ":cur": str(m.Currency), ":day": str(day),
-					":limit": num(math.MaxInt64 - m.AmountMinor),
-				},
-			}},
+			s.accountRecord(m, now),
+			s.addToTotal(totalKey{m.Provider, day, m.Currency}, m.AmountMinor, 1),
 		},
 	})
 	if err == nil {
@@ -428,6 +405,44 @@ func (s *Store) account(ctx context.Context, m notification.Message) (AccountOut
 		return 0, fmt.Errorf("account %s: transaction cancelled: %w", pk, err)
 	}
 	return s.explain(ctx, m)
+}
+
+// accountRecord is the transaction item that moves a flat message's record to accounted,
+// conditioned on the state accounting may move from and on the message matching the record.
+func (s *Store) accountRecord(m notification.Message, now string) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName:        aws.String(s.Table),
+		Key:              txnKey(m.Provider, m.TransactionID),
+		UpdateExpression: aws.String("SET #st = :accounted, accounted_at = :now, total_day = :day REMOVE last_error, gsi1pk, gsi1sk"),
+		ConditionExpression: aws.String("attribute_exists(pk) AND payload_hash = :h AND amount_minor = :amt AND currency = :cur " +
+			"AND (#st = :received OR #st = :replayed OR #st = :failed)"),
+		ExpressionAttributeNames: map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":accounted": str(StatusAccounted), ":received": str(StatusReceived), ":replayed": str(StatusReplayed),
+			":failed": str(StatusFailed), ":now": str(now), ":day": str(m.ReceivedAt.UTC().Format(DayLayout)),
+			":h": str(m.PayloadHash), ":amt": num(m.AmountMinor), ":cur": str(m.Currency),
+		},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}}
+}
+
+// totalKey names one daily total: a provider's day in one currency.
+type totalKey struct{ provider, day, currency string }
+
+// addToTotal is the transaction item that adds amount (of count transactions) to a daily
+// total, refused when the total would overflow.
+func (s *Store) addToTotal(k totalKey, amount, count int64) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName:                aws.String(s.Table),
+		Key:                      key(TotalPK(k.provider, k.day), "CUR#"+k.currency),
+		UpdateExpression:         aws.String("ADD total_minor :amt, txn_count :n, net_minor :amt SET provider = :p, currency = :cur, #day = :day"),
+		ConditionExpression:      aws.String("attribute_not_exists(total_minor) OR total_minor <= :limit"),
+		ExpressionAttributeNames: map[string]string{"#day": "day"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":amt": num(amount), ":n": num(count), ":p": str(k.provider), ":cur": str(k.currency), ":day": str(k.day),
+			":limit": num(math.MaxInt64 - amount),
+		},
+	}}
 }
 
 // explain says why a record's accounting condition failed: already accounted (a

@@ -43,6 +43,16 @@ func (m *Metrics) Count(name string, n int, extra map[string]string) {
 	m.emit(name, n, "Count", extra)
 }
 
+// Counts emits several count metrics with the same dimensions (the Metrics' and extra) in
+// one EMF record: one log line instead of one per metric.
+func (m *Metrics) Counts(values map[string]int, extra map[string]string) {
+	vals := make(map[string]any, len(values))
+	for k, v := range values {
+		vals[k] = v
+	}
+	m.emitAll(vals, "Count", extra)
+}
+
 // Gauge emits one metric name with value v in unit (a CloudWatch unit such as "Seconds"),
 // plus extra dimensions.
 func (m *Metrics) Gauge(name string, v float64, unit string, extra map[string]string) {
@@ -50,7 +60,12 @@ func (m *Metrics) Gauge(name string, v float64, unit string, extra map[string]st
 }
 
 func (m *Metrics) emit(name string, value any, unit string, extra map[string]string) {
-	if m == nil {
+	m.emitAll(map[string]any{name: value}, unit, extra)
+}
+
+// emitAll writes one EMF record holding every metric of values, all in unit.
+func (m *Metrics) emitAll(values map[string]any, unit string, extra map[string]string) {
+	if m == nil || len(values) == 0 {
 		return
 	}
 	dims := make(map[string]string, len(m.Dimensions)+len(extra))
@@ -65,16 +80,27 @@ func (m *Metrics) emit(name string, value any, unit string, extra map[string]str
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	names := make([]string, 0, len(values))
+	for name := range values {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	metrics := make([]map[string]string, 0, len(names))
+	for _, name := range names {
+		metrics = append(metrics, map[string]string{"Name": name, "Unit": unit})
+	}
 	rec := map[string]any{
 		"_aws": map[string]any{
 			"Timestamp": m.now().UnixMilli(),
 			"CloudWatchMetrics": []map[string]any{{
 				"Namespace":  m.Namespace,
 				"Dimensions": [][]string{keys},
-				"Metrics":    []map[string]string{{"Name": name, "Unit": unit}},
+				"Metrics":    metrics,
 			}},
 		},
-		name: value,
+	}
+	for name, v := range values {
+		rec[name] = v
 	}
 	for k, v := range dims {
 		rec[k] = v

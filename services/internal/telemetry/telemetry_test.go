@@ -35,3 +35,26 @@ func TestMetricsWriteEMF(t *testing.T) {
 	var none *Metrics
 	none.Count("Ignored", 1, nil) // a nil Metrics is a no-op, never a panic
 }
+
+// TestCountsShareOneRecord: several counts of one invocation are one EMF record (one log
+// line), each metric declared with its unit and its value at the top level.
+func TestCountsShareOneRecord(t *testing.T) {
+	var buf bytes.Buffer
+	m := NewMetrics(&buf, "payhook", map[string]string{"Service": "accounting"})
+	m.Counts(map[string]int{"Accounted": 9, "Redelivered": 1, "AccountingFailed": 0}, nil)
+	assert.Equal(t, 1, bytes.Count(buf.Bytes(), []byte("\n")), "one line")
+	var rec map[string]any
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &rec))
+	cw := rec["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)
+	assert.Equal(t, []any{
+		map[string]any{"Name": "Accounted", "Unit": "Count"},
+		map[string]any{"Name": "AccountingFailed", "Unit": "Count"},
+		map[string]any{"Name": "Redelivered", "Unit": "Count"},
+	}, cw["Metrics"])
+	assert.EqualValues(t, 9, rec["Accounted"])
+	assert.EqualValues(t, 1, rec["Redelivered"])
+	assert.EqualValues(t, 0, rec["AccountingFailed"])
+	buf.Reset()
+	m.Counts(nil, nil)
+	assert.Zero(t, buf.Len(), "nothing to count, nothing written")
+}

@@ -198,6 +198,6 @@ func costs(root string, r *Results) (string, error) {
 	var b bytes.Buffer
 	load := cost.Workload{WebhooksPerMonth: 10e6, RetryFraction: 0.05}
 	cost.WriteMarkdown(&b, cost.Payhook(e, load, r.Measured, counts), cost.Reference(load, r.Measured, e.LogRetentionDays))
-	cost.Guarantees(&b)
+	cost.Guarantees(&b, cost.PerBatch(e, load))
 	return "At 10M webhooks a month (`go run mage.go cost ENV=prod RATE=10000000` prints the same from prod's synthesized template):\n\n" + b.String(), nil
 }
