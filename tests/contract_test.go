@@ -66,10 +66,10 @@ func TestServicesReadWhatTheStackSets(t *testing.T) {
 	known := map[string]bool{}
 	for _, n := range []string{contract.EnvTableName, contract.EnvQueueURL, contract.EnvSigningSecretARN, contract.EnvSmokeSigningSecretARN, contract.EnvProviders,
 		contract.EnvMaxBodyBytes, contract.EnvAlertTopicARN, contract.EnvUnaccountedAfter, contract.EnvPayhookEnv, contract.EnvPayhookService,
-		contract.EnvPayloadFormats, contract.EnvLive, contract.EnvAPIKeys} {
+		contract.EnvPayloadFormats, contract.EnvLive, contract.EnvAPIKeys, contract.EnvOutboxGrace} {
 		known[n] = true
 	}
-	optional := map[string]bool{"OUTBOX_GRACE": true, "OUTBOX_LIMIT": true} // tuning knobs with defaults, unset by the stack
+	optional := map[string]bool{"OUTBOX_LIMIT": true} // a tuning knob with a default, unset by the stack
 	for name := range synthesized.templates {
 		for _, raw := range synthesized.templates[name]["Resources"].(map[string]any) {
 			r := raw.(map[string]any)

@@ -278,7 +278,7 @@ func TestEachFunctionWritesOnlyItsOwnItems(t *testing.T) {
 				allowed                        bool
 			}{
 				{"ingest", "dynamodb:PutItem", table, contract.KeyTransaction + "acme#tx1", true},
-				{"ingest", "dynamodb:UpdateItem", table, contract.KeyTransaction + "acme#tx1", true},
+				{"ingest", "dynamodb:UpdateItem", table, contract.KeyTransaction + "acme#tx1", false}, // it only puts (decision 0001)
 				{"ingest", "dynamodb:PutItem", table, contract.KeyTotal + day, false},
 				{"ingest", "dynamodb:UpdateItem", table, contract.KeyTotal + day, false},
 				{"ingest", "dynamodb:PutItem", table, contract.KeyFailure + "m1", false},

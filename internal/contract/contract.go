@@ -26,6 +26,7 @@ const (
 	EnvMaxBodyBytes          = "MAX_BODY_BYTES"    // body limit, 413 above (ingest)
 	EnvAlertTopicARN         = "ALERT_TOPIC_ARN"   // alerts topic (notify-failures)
 	EnvUnaccountedAfter      = "UNACCOUNTED_AFTER" // re-send bound, a Go duration (reconciler)
+	EnvOutboxGrace           = "OUTBOX_GRACE"      // how long a record waits on the outbox, a Go duration (reconciler)
 	EnvPayhookEnv            = "PAYHOOK_ENV"       // env name, a metric dimension (every function)
 	EnvPayhookService        = "PAYHOOK_SERVICE"   // service directory, for local mode (every function)
 	// EnvAPIKeys binds each keyed provider to its API key: "acme:<key id>,payhook-smoke:<key

@@ -55,11 +55,11 @@ func TestPayhookEstimateCountsWhatTheServicesDo(t *testing.T) {
 	require.True(t, est.Known)
 
 	// 3.86 webhooks a second, window 0 (a second's worth): batches of 3.86 share a total's
-	// 2 WRU; 9 more per webhook (measured) plus 1 per retried delivery (1M retries).
+	// 2 WRU; 6 more per webhook (measured) plus 1 per retried delivery (1M retries).
 	perBatch := 10e6 / secondsPerMonth
-	assert.InDelta(t, (10e6*(9+2/perBatch)+1e6)/1e6, line(t, est, "DynamoDB", "write request units").Quantity, 1e-9)
-	// A month's records: 10M × 470 B = 4.7 GB stored; no PITR line without it in the template.
-	assert.InDelta(t, 4.7, line(t, est, "DynamoDB", "table storage").Quantity, 1e-9)
+	assert.InDelta(t, (10e6*(6+2/perBatch)+1e6)/1e6, line(t, est, "DynamoDB", "write request units").Quantity, 1e-9)
+	// A month's records: 10M × 430 B = 4.3 GB stored; no PITR line without it in the template.
+	assert.InDelta(t, 4.3, line(t, est, "DynamoDB", "table storage").Quantity, 1e-9)
 	for _, l := range est.Lines {
 		assert.NotEqual(t, "point-in-time recovery", l.Item, "the template has no PITR")
 	}
@@ -116,13 +116,14 @@ func TestGuaranteesAddUpToTheMeasuredWrites(t *testing.T) {
 	assert.Equal(t, float64(WriteUnitsFlat), sum)
 	var b bytes.Buffer
 	Guarantees(&b, 1)
-	assert.Contains(t, b.String(), "- nothing lost (outbox and in-flight list on gsi1): +6 WRU and 1 AWS call = $3.75 per million")
+	assert.Contains(t, b.String(), "- nothing lost (the outbox on gsi1): +3 WRU = $1.88 per million")
 	assert.Contains(t, b.String(), "- counted exactly once (status and total in one transaction): +1 WRU = $0.62 per million")
 	assert.Contains(t, b.String(), "- exact daily totals (a total per provider, day and currency): +2 WRU = $1.25 per million")
 	b.Reset()
 	Guarantees(&b, 10)
 	assert.Contains(t, b.String(), "- exact daily totals (a total per provider, day and currency): +0.2 WRU = $0.12 per million", "shared by a batch of 10")
 	assert.Equal(t, WriteUnitsFlat-1.8, WriteUnitsPerWebhook(10))
+	assert.Equal(t, 6.2, WriteUnitsPerWebhook(10), "2 in ingest, 4 per record, 2 per batch's total")
 }
 
 func TestOtherRegionsAreUnknownNotGuessed(t *testing.T) {

@@ -86,19 +86,19 @@ type TemplateCounts struct {
 // Write request units of one new webhook's happy path, as DynamoDB reports them
 // (services/internal/store's TestWriteUnitsPerWebhook measures them with
 // ReturnConsumedCapacity against DynamoDB Local and fails when they differ from these):
-// ingest's conditional put (record 1, gsi1 outbox entry 1) and its move to the in-flight
-// list (record 1, gsi1 2: the key changes); accounting's batch transaction (per record:
+// ingest's conditional put (record 1, gsi1 outbox entry 1; its other call is the send);
+// accounting's batch transaction (per record:
 // 2 × record, 2 × the record leaving gsi1; per daily total in the batch: 2). Items up to
 // 1 KB; with 4 KB of metadata every record and gsi1 write costs 5. A provider event (Stripe,
 // Standard Webhooks) is accounted alone, its payment's ledger in its transaction (2 more,
 // and a 0.5 RRU read).
 const (
-	WriteUnitsIngest        = 2 + 3
+	WriteUnitsIngest        = 2
 	WriteUnitsAccountRecord = 4
 	WriteUnitsTotal         = 2
 	// WriteUnitsFlat is a flat webhook accounted alone (a batch of one).
 	WriteUnitsFlat        = WriteUnitsIngest + WriteUnitsAccountRecord + WriteUnitsTotal
-	WriteUnitsMetadata4KB = 10 + 15 + 20 + WriteUnitsTotal
+	WriteUnitsMetadata4KB = 10 + 20 + WriteUnitsTotal
 	WriteUnitsEvent       = WriteUnitsFlat + 2
 )
 
@@ -122,7 +122,7 @@ type guarantee struct {
 
 // guarantees split WriteUnitsFlat: the reference's put (1) and update (1), plus these.
 var guarantees = []guarantee{
-	{"nothing lost (outbox and in-flight list on gsi1)", 6, 1, "gsi1 entry 1, the move to in-flight 3 (and ingest's third call), leaving gsi1 in the transaction 2", false},
+	{"nothing lost (the outbox on gsi1)", 3, 0, "the gsi1 entry written with the record 1, leaving gsi1 in accounting's transaction 2", false},
 	{"counted exactly once (status and total in one transaction)", 1, 0, "the record's update written transactionally (2 instead of 1)", false},
 	{"exact daily totals (a total per provider, day and currency)", WriteUnitsTotal, 0, "the total's update, transactional, once per accounting batch", true},
 }
@@ -132,7 +132,7 @@ var guarantees = []guarantee{
 // it); referenceRecordBytes is the reference design's item (its five attributes, the same
 // id and its overhead).
 const (
-	RecordBytes          = 470
+	RecordBytes          = 430
 	referenceRecordBytes = 260
 )
 

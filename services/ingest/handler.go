@@ -24,13 +24,15 @@
 // # Nothing lost: transactional outbox in the table
 //
 // The record is written (conditionally, so one per provider and transaction id) together
-// with an outbox marker: it sits on the table's gsi1 index under OUTBOX#<shard>. Only then
-// is the message sent to SQS, and only after the send succeeds does ingest answer 200 and
-// take the record off the outbox. If the send fails ingest answers 503 and the record stays
-// on the outbox; a redelivery of the same payload re-sends it, and the reconciler function
-// (services/reconciler, run every minute) sends every record that has been pending longer
-// than a grace period, even if the provider never retries. Accounting is idempotent, so a
-// message sent twice (ingest and reconciler racing) is counted once.
+// with an outbox marker: it sits on the table's gsi1 index under OUTBOX#<shard> until
+// accounting takes it off. Only then is the message sent to SQS, and only after the send
+// succeeds does ingest answer 200: two AWS calls, the put and the send. If the send fails
+// ingest answers 503; a redelivery of the same payload re-sends a record not yet accounted,
+// and the reconciler function (services/reconciler, run every minute) sends every record
+// still on the outbox after a grace period (a batching window and an accounting invocation
+// and 30 s), even if the provider never retries, and moves it to the in-flight list so
+// that it is not sent again before the queue's retention has passed. Accounting is
+// idempotent, so a message sent twice is counted once.
 package main
 
 import (
@@ -314,7 +316,7 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGa
 		if !existing.Pending() {
 			return http.StatusOK, response{Status: result, TransactionID: n.TransactionID}, attrs
 		}
-		// Stored earlier but the send was not confirmed: send again now.
+		// Stored earlier and not accounted yet (its send may have failed): send again now.
 		rec = *existing
 	}
 	if code, resp := h.enqueue(ctx, log, &rec, attrs); code != 0 {
@@ -323,17 +325,14 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGa
 	return http.StatusOK, response{Status: result, TransactionID: n.TransactionID}, attrs
 }
 
-// enqueue sends a stored record's message and takes the record off the outbox; a non-zero
-// code means the send failed (the record stays on the outbox).
+// enqueue sends a stored record's message; a non-zero code means the send failed. Either
+// way the record stays on the outbox until accounting takes it off: the reconciler sends
+// whatever is still there after its grace period (decision 0001), so ingest makes two AWS
+// calls, the put and the send.
 func (h *Handler) enqueue(ctx context.Context, log *slog.Logger, rec *store.Transaction, attrs []any) (int, response) {
 	if err := relay.Send(ctx, h.Queue, h.QueueURL, rec); err != nil {
 		log.Error("enqueue failed; record stays on the outbox", append(attrs, "err", err.Error())...)
 		return unavailable("queue")
-	}
-	if err := h.Store.MarkEnqueued(ctx, rec.Provider, rec.TransactionID); err != nil {
-		// The message is on the queue; the reconciler may send it once more, which
-		// accounting absorbs.
-		log.Warn("could not clear outbox marker", append(attrs, "err", err.Error())...)
 	}
 	return 0, response{}
 }

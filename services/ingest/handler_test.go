@@ -133,7 +133,7 @@ func TestAcceptStoresAndEnqueues(t *testing.T) {
 	require.NotNil(t, rec)
 	assert.Equal(t, int64(1230), rec.AmountMinor)
 	assert.Equal(t, store.StatusReceived, rec.Status)
-	assert.False(t, rec.Pending(), "a confirmed send takes the record off the outbox")
+	assert.True(t, rec.Pending(), "the record stays on the outbox until accounting takes it off (ingest makes two calls)")
 
 	msgs := env.Receive(t, f.queues.URL, 1, 5*time.Second)
 	require.Len(t, msgs, 1)
@@ -245,7 +245,18 @@ func TestDuplicateAndConflict(t *testing.T) {
 	code, a = call(t, f.h, request(t, "acme", flat("tx_dup", `"3.11"`, "EUR", "acme")))
 	assert.Equal(t, 409, code)
 	assert.Equal(t, "conflict", a.Error)
-	assert.Len(t, env.Receive(t, f.queues.URL, 5, 3*time.Second), 1, "a duplicate of a confirmed record is not enqueued again")
+	msgs := env.Receive(t, f.queues.URL, 5, 3*time.Second)
+	assert.Len(t, msgs, 2, "a duplicate of a record not yet accounted is sent again (its first send may have failed)")
+	// Once accounted, a duplicate is answered without a send.
+	m, err := notification.ParseMessage(*msgs[0].Body)
+	require.NoError(t, err)
+	out, err := f.store.Account(context.Background(), m)
+	require.NoError(t, err)
+	require.Equal(t, store.Accounted, out)
+	code, a = call(t, f.h, again)
+	assert.Equal(t, 200, code)
+	assert.Equal(t, "duplicate", a.Status)
+	assert.Empty(t, env.Receive(t, f.queues.URL, 5, 2*time.Second), "a duplicate of an accounted record is not sent")
 }
 
 func TestTenConcurrentDuplicatesMakeOneRecord(t *testing.T) {

@@ -33,7 +33,8 @@ type Config struct {
 	TableName string `envconfig:"TABLE_NAME" required:"true"`
 	// QueueURL is the accounting queue.
 	QueueURL string `envconfig:"QUEUE_URL" required:"true"`
-	// Grace is how long a pending record is left to its ingest request.
+	// Grace is how long a record waits unaccounted on the outbox before it is sent again
+	// (the stack sets it from the env: stacks/payments OutboxGraceSeconds).
 	Grace time.Duration `envconfig:"OUTBOX_GRACE" default:"30s"`
 	// Limit bounds each of the two sweeps of one run.
 	Limit int `envconfig:"OUTBOX_LIMIT" default:"500"`

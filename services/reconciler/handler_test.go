@@ -3,16 +3,22 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/payhook/payhook/services/internal/config"
+	"github.com/payhook/payhook/services/internal/notification"
 	"github.com/payhook/payhook/services/internal/relay"
 	"github.com/payhook/payhook/services/internal/store"
 	"github.com/payhook/payhook/services/internal/telemetry"
@@ -227,4 +233,90 @@ func TestConfigNamesTheMissingVariable(t *testing.T) {
 	err = config.Load("reconciler", &cfg)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "OUTBOX_GRACE")
+}
+
+// queueDepth is the queue's visible and in-flight messages.
+func queueDepth(t *testing.T, url string) int {
+	t.Helper()
+	out, err := env.SQS.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages,
+			sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
+	require.NoError(t, err)
+	n := 0
+	for _, v := range out.Attributes {
+		c, err := strconv.Atoi(v)
+		require.NoError(t, err)
+		n += c
+	}
+	return n
+}
+
+// TestABacklogIsNotMultiplied stops the consumer for three times the reconciler's grace
+// period while the reconciler runs every minute: each stored webhook is sent by ingest and
+// at most once more by the reconciler (it moves to the in-flight list, sent again only after
+// UnaccountedAfter), so the queue holds at most two messages per webhook however long the
+// consumer stays stopped. When the consumer comes back, every webhook is accounted once.
+func TestABacklogIsNotMultiplied(t *testing.T) {
+	ctx := context.Background()
+	st := env.NewStore(t)
+	q := env.NewQueues(t, 3, 30*time.Second)
+	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	clock := t0
+	st.Now = func() time.Time { return clock }
+	const n = 20
+	// GIVEN n webhooks stored and sent by ingest, and no consumer
+	for i := range n {
+		m := testenv.Insert(t, st, testenv.Notification(t, "acme", fmt.Sprintf("backlog-%02d", i), "1.00", "USD"), t0)
+		rec, err := st.Get(ctx, "acme", m.TransactionID)
+		require.NoError(t, err)
+		require.NoError(t, relay.Send(ctx, env.SQS, q.URL, rec))
+	}
+	grace := 2 * time.Minute
+	h := &Handler{
+		Relay: &relay.Relay{Store: st, Queue: env.SQS, QueueURL: q.URL, Now: func() time.Time { return clock }},
+		Grace: grace, UnaccountedAfter: time.Hour, Limit: 500,
+		Log: telemetry.NewLogger(io.Discard, "reconciler"), Metrics: telemetry.NewMetrics(io.Discard, "payhook", nil),
+		Now: func() time.Time { return clock },
+	}
+	// WHEN the reconciler runs every minute for 3 × its grace period
+	var depths []int
+	for clock = t0.Add(time.Minute); !clock.After(t0.Add(3 * grace)); clock = clock.Add(time.Minute) {
+		_, err := h.Handle(ctx)
+		require.NoError(t, err)
+		depths = append(depths, queueDepth(t, q.URL))
+	}
+	// THEN the queue never holds more than two messages per webhook
+	t.Logf("queue depth after each minute's run: %v", depths)
+	for _, d := range depths {
+		assert.LessOrEqual(t, d, 2*n, "ingest's send and at most one re-send each")
+	}
+	assert.Equal(t, 2*n, depths[len(depths)-1], "every webhook re-sent once after the grace period, and only once")
+
+	// AND when the consumer comes back, each is accounted once
+	msgs := env.Receive(t, q.URL, 2*n, 20*time.Second)
+	require.Len(t, msgs, 2*n)
+	var batch []notification.Message
+	for _, m := range msgs {
+		msg, err := notification.ParseMessage(*m.Body)
+		require.NoError(t, err)
+		batch = append(batch, msg)
+	}
+	accounted, again := 0, 0
+	for start := 0; start < len(batch); start += 10 {
+		for _, r := range st.AccountBatch(ctx, batch[start:min(start+10, len(batch))]) {
+			require.NoError(t, r.Err)
+			switch r.Outcome {
+			case store.Accounted:
+				accounted++
+			case store.AlreadyAccounted:
+				again++
+			}
+		}
+	}
+	assert.Equal(t, n, accounted)
+	assert.Equal(t, n, again, "the re-sent copies find their records accounted")
+	totals, err := st.DailyTotals(ctx, "acme", t0.Format(store.DayLayout))
+	require.NoError(t, err)
+	assert.Equal(t, int64(n*100), totals["USD"].TotalMinor)
+	assert.Equal(t, int64(n), totals["USD"].Count)
 }

@@ -44,6 +44,18 @@ func UnaccountedAfterSeconds(e envs.Env) int {
 	return e.Queue.RetentionDays*24*3600 + AccountingDeadlineSeconds(e)
 }
 
+// OutboxGraceSeconds is how long a stored transaction may wait unaccounted on the outbox in
+// env e before the reconciler sends it (again): a healthy pipeline accounts it within one
+// batching window and one accounting invocation, and 30 s more leave room for the ingest
+// request still sending it. Ingest leaves every record on the outbox until accounting takes
+// it off, so this also bounds how late a record whose send failed (or whose ingest process
+// died before the send) is recovered. A record the reconciler sends moves to the in-flight
+// list, which it sends again only after UnaccountedAfterSeconds: a backlog is never
+// multiplied.
+func OutboxGraceSeconds(e envs.Env) int {
+	return e.Worker.BatchingWindowSeconds + e.Functions.Accounting.TimeoutSeconds + 30
+}
+
 // functionProps are a service's function props; service is its directory under services/
 // (and in the assets directory), recorded as PAYHOOK_SERVICE so local mode can run the same
 // service. The function's environment is own, plus the variables every service reads; the
@@ -153,7 +165,7 @@ func (b *builder) ingest() {
 	})
 	fn := b.s.Ingress.Handler.Function
 	b.bindKeys(fn)
-	b.grantItems(fn, []string{"dynamodb:PutItem", "dynamodb:UpdateItem"}, contract.KeyTransaction)
+	b.grantItems(fn, []string{"dynamodb:PutItem"}, contract.KeyTransaction)
 	// Exactly what ingest calls: CDK's GrantSendMessages would add sqs:GetQueueAttributes and
 	// sqs:GetQueueUrl, GrantRead secretsmanager:DescribeSecret, none of which it calls.
 	b.s.Worker.Queue.Grant(fn, jsii.String("sqs:SendMessage"))
@@ -183,6 +195,7 @@ func (b *builder) reconciler() {
 		map[string]*string{
 			contract.EnvQueueURL:         b.s.Worker.Queue.QueueUrl(),
 			contract.EnvUnaccountedAfter: jsii.String(fmt.Sprintf("%ds", UnaccountedAfterSeconds(b.e))),
+			contract.EnvOutboxGrace:      jsii.String(fmt.Sprintf("%ds", OutboxGraceSeconds(b.e))),
 		})
 	b.s.Reconciler = alarmedfunction.NewAlarmedFunction(b.s.Stack, "Reconciler", &props)
 	b.s.ReconcileRule = awsevents.NewRule(b.s.Stack, jsii.String("ReconcileSchedule"), &awsevents.RuleProps{

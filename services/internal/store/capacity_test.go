@@ -99,21 +99,19 @@ func measuredStore(t *testing.T) (*store.Store, *capacity) {
 }
 
 // webhookPath makes the happy path's writes for rec as the services make them: ingest's
-// conditional put and its move to the in-flight list, accounting's transaction. It returns
-// the write units DynamoDB reported for each.
-func webhookPath(t *testing.T, st *store.Store, c *capacity, rec store.Transaction) (insert, mark, account float64) {
+// conditional put (its other call is the send) and accounting's transaction. It returns the
+// write units DynamoDB reported for each.
+func webhookPath(t *testing.T, st *store.Store, c *capacity, rec store.Transaction) (insert, account float64) {
 	t.Helper()
 	ctx := context.Background()
 	out, _, err := st.Insert(ctx, rec)
 	require.NoError(t, err)
 	require.Equal(t, store.Inserted, out)
 	insert = c.take()
-	require.NoError(t, st.MarkEnqueued(ctx, rec.Provider, rec.TransactionID))
-	mark = c.take()
 	acc, err := st.Account(ctx, rec.Message())
 	require.NoError(t, err)
 	require.Equal(t, store.Accounted, acc)
-	return insert, mark, c.take()
+	return insert, c.take()
 }
 
 // TestWriteUnitsPerWebhook measures, from DynamoDB's own ConsumedCapacity (DynamoDB Local),
@@ -123,30 +121,30 @@ func TestWriteUnitsPerWebhook(t *testing.T) {
 	// A transaction id as long as Stripe's (27 characters).
 	const flatID = "pi_3Pwru0flat0000000000000A"
 	flat := testenv.Notification(t, "acme", flatID, "12.34", "USD")
-	i, m, a := webhookPath(t, st, c, store.NewTransaction(flat, flat.Hash(), "r", t0))
-	t.Logf("flat: put %v + in-flight move %v + accounting %v WRU", i, m, a)
-	assert.Equal(t, [3]float64{2, 3, 6}, [3]float64{i, m, a}, "put: record + gsi1; move: record + gsi1 key change; transaction: 2 × (record, total, gsi1)")
-	assert.Equal(t, float64(cost.WriteUnitsFlat), i+m+a, "the cost model's flat webhook")
+	i, a := webhookPath(t, st, c, store.NewTransaction(flat, flat.Hash(), "r", t0))
+	t.Logf("flat: put %v + accounting %v WRU", i, a)
+	assert.Equal(t, [2]float64{2, 6}, [2]float64{i, a}, "put: record + gsi1 outbox entry; transaction: 2 × (record, total, gsi1)")
+	assert.Equal(t, float64(cost.WriteUnitsFlat), i+a, "the cost model's flat webhook")
 	stored := storedBytes(t, st, store.TxnPK("acme", flatID))
 	t.Logf("flat record: %d bytes stored once accounted (with DynamoDB's 100-byte overhead)", stored)
 	assert.InDelta(t, cost.RecordBytes, stored, 20, "the cost model's stored record")
 
 	big := testenv.Notification(t, "acme", "wru-metadata", "12.34", "USD")
 	big.Metadata = json.RawMessage(`{"note":"` + strings.Repeat("x", 4000) + `"}`)
-	i, m, a = webhookPath(t, st, c, store.NewTransaction(big, big.Hash(), "r", t0))
-	t.Logf("4 KB metadata: put %v + in-flight move %v + accounting %v WRU", i, m, a)
-	assert.Equal(t, float64(cost.WriteUnitsMetadata4KB), i+m+a, "every record and gsi1 write of a 5 KB item costs 5")
+	i, a = webhookPath(t, st, c, store.NewTransaction(big, big.Hash(), "r", t0))
+	t.Logf("4 KB metadata: put %v + accounting %v WRU", i, a)
+	assert.Equal(t, float64(cost.WriteUnitsMetadata4KB), i+a, "every record and gsi1 write of a 5 KB item costs 5")
 
 	for _, e := range []payload.Event{
 		event(t, "evt_wru_pay", payload.Credit, "pi_wru", "20.00", "USD", false),
 		event(t, "evt_wru_ref", payload.Debit, "pi_wru", "5.00", "USD", true),
 	} {
-		i, m, a = webhookPath(t, st, c, store.NewEventRecord("stripe", e, e.Hash("stripe"), "r", t0))
-		t.Logf("stripe %s: put %v + in-flight move %v + accounting %v WRU (DynamoDB Local)", e.Kind, i, m, a)
-		assert.Equal(t, 5.0, i+m, "an event's record is written as a notification's")
+		i, a = webhookPath(t, st, c, store.NewEventRecord("stripe", e, e.Hash("stripe"), "r", t0))
+		t.Logf("stripe %s: put %v + accounting %v WRU (DynamoDB Local)", e.Kind, i, a)
+		assert.Equal(t, 2.0, i, "an event's record is written as a notification's")
 		// DynamoDB Local reports a three-item transaction (record, ledger, total) as 4 table
 		// units; AWS bills 2 per item per KB (6). The model takes AWS's rule for events.
-		assert.GreaterOrEqual(t, float64(cost.WriteUnitsEvent), i+m+a)
+		assert.GreaterOrEqual(t, float64(cost.WriteUnitsEvent), i+a)
 	}
 }
 
@@ -185,7 +183,6 @@ func TestWriteUnitsOfABatch(t *testing.T) {
 		rec := store.NewTransaction(n, n.Hash(), "r", t0)
 		_, _, err := st.Insert(ctx, rec)
 		require.NoError(t, err)
-		require.NoError(t, st.MarkEnqueued(ctx, rec.Provider, rec.TransactionID))
 		msgs = append(msgs, rec.Message())
 	}
 	c.take()

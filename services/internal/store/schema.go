@@ -17,10 +17,11 @@
 // its money-moving events also update the ledger of the payment they name, which lists
 // them and holds what was credited and refunded (decision 0013).
 //
-// One sparse global secondary index, gsi1 (gsi1pk, gsi1sk), holds two kinds of work list:
-// transactions not yet confirmed on the queue (gsi1pk OUTBOX#0..OUTBOX#7, sharded so a
-// burst of writes spreads over partitions) and transactions that died in the DLQ
-// (gsi1pk FAILED) waiting for replay. A transaction is on at most one list at a time.
+// One sparse global secondary index, gsi1 (gsi1pk, gsi1sk), holds the work lists:
+// transactions not yet accounted, as stored (gsi1pk OUTBOX#0..OUTBOX#7, sharded so a burst
+// of writes spreads over partitions) or, once the reconciler sent them again, in flight
+// (INFLIGHT#0..7); and transactions that died in the DLQ (gsi1pk FAILED) waiting for
+// replay. A transaction is on at most one list at a time; accounting takes it off.
 package store
 
 import (
@@ -41,7 +42,7 @@ const (
 )
 
 // The lists on gsi1, each sorted by gsi1sk (<time>#<pk>): outboxPrefix + shard
-// (0..OutboxShards-1), received but the send not yet confirmed (time of receipt);
+// (0..OutboxShards-1), received and not yet accounted (time of receipt);
 // inflightPrefix + shard, on the queue but not yet accounted (time of the last send: ingest's,
 // the reconciler's or a replay's); failedList (time of failure).
 // Accounting takes a transaction off every list.

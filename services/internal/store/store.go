@@ -86,8 +86,8 @@ type Transaction struct {
 	CountedNote  string `dynamodbav:"counted_note,omitempty"`
 }
 
-// Pending reports whether the transaction is still on the outbox list (not yet confirmed
-// on the queue).
+// Pending reports whether the transaction is still on the outbox list: stored and neither
+// accounted nor sent again by the reconciler.
 func (t *Transaction) Pending() bool { return strings.HasPrefix(t.GSI1PK, outboxPrefix) }
 
 // Message rebuilds the queue message for this transaction. Its ReceivedAt is the zero
@@ -243,9 +243,10 @@ func getItem[T any](ctx context.Context, s *Store, pk, sk, what string) (*T, err
 	return v, nil
 }
 
-// MarkEnqueued moves a transaction from the outbox list to the in-flight list once its
-// message is on the queue, placed by the time of that send. It is a no-op for a transaction
-// that is no longer pending.
+// MarkEnqueued moves a transaction from the outbox list to the in-flight list once the
+// reconciler has put its message on the queue, placed by the time of that send, so that it
+// is sent again only after the in-flight bound. It is a no-op for a transaction that is no
+// longer pending.
 func (s *Store) MarkEnqueued(ctx context.Context, provider, transactionID string) error {
 	pk := TxnPK(provider, transactionID)
 	now := s.now().Format(TimeLayout)
