@@ -212,8 +212,9 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayProxyRequest)
 		}
 		log.Log(ctx, level, "webhook rejected", append(attrs, "status", code, "error", reason, "field", body.Field)...)
 	} else {
-		h.Metrics.Count(strings.ToUpper(body.Status[:1])+body.Status[1:], 1, nil)
-		log.Info("webhook "+body.Status, append(attrs, "status", code)...)
+		// One line per webhook: the log line is also the EMF record of its count.
+		metric := h.Metrics.CountAttrs(strings.ToUpper(body.Status[:1])+body.Status[1:], 1, nil)
+		log.Info("webhook "+body.Status, append(append(attrs, "status", code), metric...)...)
 	}
 	return reply(code, body), nil
 }

@@ -53,6 +53,26 @@ func (m *Metrics) Counts(values map[string]int, extra map[string]string) {
 	m.emitAll(vals, "Count", extra)
 }
 
+// CountAttrs returns the slog attributes that make a JSON log line also an EMF record of
+// the count name = n (the _aws metadata, the value and the dimensions at the top level), so
+// one line is both the request's log and its metric. It returns nil on a nil Metrics.
+func (m *Metrics) CountAttrs(name string, n int, extra map[string]string) []any {
+	if m == nil {
+		return nil
+	}
+	rec := m.record(map[string]any{name: n}, "Count", extra)
+	keys := make([]string, 0, len(rec))
+	for k := range rec {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	attrs := make([]any, 0, 2*len(rec))
+	for _, k := range keys {
+		attrs = append(attrs, k, rec[k])
+	}
+	return attrs
+}
+
 // Gauge emits one metric name with value v in unit (a CloudWatch unit such as "Seconds"),
 // plus extra dimensions.
 func (m *Metrics) Gauge(name string, v float64, unit string, extra map[string]string) {
@@ -68,6 +88,18 @@ func (m *Metrics) emitAll(values map[string]any, unit string, extra map[string]s
 	if m == nil || len(values) == 0 {
 		return
 	}
+	rec := m.record(values, unit, extra)
+	line, err := json.Marshal(rec)
+	if err != nil {
+		return // strings and numbers always marshal
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	fmt.Fprintf(m.out, "%s\n", line)
+}
+
+// record is the EMF record of values (all in unit) with the Metrics' and extra dimensions.
+func (m *Metrics) record(values map[string]any, unit string, extra map[string]string) map[string]any {
 	dims := make(map[string]string, len(m.Dimensions)+len(extra))
 	for k, v := range m.Dimensions {
 		dims[k] = v
@@ -105,11 +137,5 @@ func (m *Metrics) emitAll(values map[string]any, unit string, extra map[string]s
 	for k, v := range dims {
 		rec[k] = v
 	}
-	line, err := json.Marshal(rec)
-	if err != nil {
-		return // strings and numbers always marshal
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	fmt.Fprintf(m.out, "%s\n", line)
+	return rec
 }

@@ -3,6 +3,7 @@ package telemetry
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"testing"
 	"time"
 
@@ -57,4 +58,25 @@ func TestCountsShareOneRecord(t *testing.T) {
 	buf.Reset()
 	m.Counts(nil, nil)
 	assert.Zero(t, buf.Len(), "nothing to count, nothing written")
+}
+
+// TestALogLineCanBeTheMetric: a JSON log line with CountAttrs is an EMF record CloudWatch
+// reads as the metric, beside the line's own message and attributes.
+func TestALogLineCanBeTheMetric(t *testing.T) {
+	var logs bytes.Buffer
+	m := NewMetrics(io.Discard, "payhook", map[string]string{"Service": "ingest", "Env": "prod"})
+	m.now = func() time.Time { return time.UnixMilli(1764072000000) }
+	NewLogger(&logs, "ingest").Info("webhook accepted", append([]any{"status", 200}, m.CountAttrs("Accepted", 1, nil)...)...)
+	assert.Equal(t, 1, bytes.Count(logs.Bytes(), []byte("\n")), "one line")
+	var rec map[string]any
+	require.NoError(t, json.Unmarshal(logs.Bytes(), &rec))
+	assert.Equal(t, "webhook accepted", rec["msg"])
+	cw := rec["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)
+	assert.Equal(t, []any{[]any{"Env", "Service"}}, cw["Dimensions"])
+	assert.Equal(t, []any{map[string]any{"Name": "Accepted", "Unit": "Count"}}, cw["Metrics"])
+	assert.EqualValues(t, 1, rec["Accepted"])
+	assert.Equal(t, "prod", rec["Env"])
+	assert.Equal(t, "ingest", rec["Service"])
+	var none *Metrics
+	assert.Nil(t, none.CountAttrs("Accepted", 1, nil))
 }
