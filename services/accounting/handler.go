@@ -12,9 +12,11 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
-	"sort"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -146,15 +148,9 @@ func movedMetric(kind string) string {
 // emitMoved emits, per provider, currency and kind, what the batch added to the daily totals
 // (the dashboard's money widget): exact minor units, one metric record per group.
 func (h *Handler) emitMoved(moved map[movedKey]int64) {
-	keys := make([]movedKey, 0, len(moved))
-	for k := range moved {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		return a.provider+a.currency+a.kind < b.provider+b.currency+b.kind
-	})
-	for _, k := range keys {
+	for _, k := range slices.SortedFunc(maps.Keys(moved), func(a, b movedKey) int {
+		return cmp.Compare(a.provider+a.currency+a.kind, b.provider+b.currency+b.kind)
+	}) {
 		h.Metrics.Gauge(movedMetric(k.kind), float64(moved[k]), "None", map[string]string{"Provider": k.provider, "Currency": k.currency})
 	}
 }

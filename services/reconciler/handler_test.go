@@ -61,21 +61,27 @@ func TestSweepSendsOnlyStrandedRecords(t *testing.T) {
 	assert.True(t, rec.Pending(), "and the record stays on the outbox")
 }
 
+// clocked is a store and queues on a clock the test moves: the store's Now reads *clock,
+// which starts at noon on 2026-11-25.
+func clocked(t *testing.T) (*store.Store, testenv.Queues, *time.Time) {
+	st := env.NewStore(t)
+	clock := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	st.Now = func() time.Time { return clock }
+	return st, env.NewQueues(t, 3, 30*time.Second), &clock
+}
+
 func TestUnaccountedRecordsAreSentAgain(t *testing.T) {
 	ctx := context.Background()
-	st := env.NewStore(t)
-	q := env.NewQueues(t, 3, 30*time.Second)
-	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	clock := now
-	st.Now = func() time.Time { return clock }
+	st, q, c := clocked(t)
+	now := *c
 	// GIVEN three records whose sends ingest confirmed: two 2 h ago, one 10 min ago; the
 	// queue lost every message (a purge, say), and one of the old ones was accounted
 	for id, at := range map[string]time.Time{"lost": now.Add(-2 * time.Hour), "done": now.Add(-2 * time.Hour), "recent": now.Add(-10 * time.Minute)} {
-		clock = at
+		*c = at
 		testenv.Insert(t, st, testenv.Notification(t, "acme", id, "1", "USD"), at)
 		require.NoError(t, st.MarkEnqueued(ctx, "acme", id))
 	}
-	clock = now
+	*c = now
 	done, err := st.Get(ctx, "acme", "done")
 	require.NoError(t, err)
 	_, err = st.Account(ctx, done.Message())
@@ -83,10 +89,10 @@ func TestUnaccountedRecordsAreSentAgain(t *testing.T) {
 
 	var metrics bytes.Buffer
 	h := &Handler{
-		Relay: &relay.Relay{Store: st, Queue: env.SQS, QueueURL: q.URL, Now: func() time.Time { return clock }},
+		Relay: &relay.Relay{Store: st, Queue: env.SQS, QueueURL: q.URL, Now: func() time.Time { return *c }},
 		Grace: 30 * time.Second, UnaccountedAfter: 30 * time.Minute, Limit: 100,
 		Log: telemetry.NewLogger(io.Discard, "reconciler"), Metrics: telemetry.NewMetrics(&metrics, "payhook", nil),
-		Now: func() time.Time { return clock },
+		Now: func() time.Time { return *c },
 	}
 	// WHEN the reconciler runs
 	sw, err := h.Handle(ctx)
@@ -107,12 +113,12 @@ func TestUnaccountedRecordsAreSentAgain(t *testing.T) {
 	assert.Contains(t, metrics.String(), `"Unit":"Seconds"`)
 
 	// WHEN it runs again a minute later, THEN the re-sent record is left alone for another bound
-	clock = now.Add(time.Minute)
+	*c = now.Add(time.Minute)
 	sw, err = h.Handle(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, relay.Result{}, sw.Unaccounted)
 	// AND once the bound has passed since the re-send, both unaccounted records are sent
-	clock = now.Add(31 * time.Minute)
+	*c = now.Add(31 * time.Minute)
 	sw, err = h.Handle(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, relay.Result{Found: 2, Sent: 2}, sw.Unaccounted)
@@ -134,7 +140,7 @@ func TestUnaccountedRecordsAreSentAgain(t *testing.T) {
 		_, err = st.Account(ctx, r.Message())
 		require.NoError(t, err)
 	}
-	clock = now.Add(3 * time.Hour)
+	*c = now.Add(3 * time.Hour)
 	sw, err = h.Handle(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, relay.Result{}, sw.Unaccounted)
@@ -258,11 +264,8 @@ func queueDepth(t *testing.T, url string) int {
 // consumer stays stopped. When the consumer comes back, every webhook is accounted once.
 func TestABacklogIsNotMultiplied(t *testing.T) {
 	ctx := context.Background()
-	st := env.NewStore(t)
-	q := env.NewQueues(t, 3, 30*time.Second)
-	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	clock := t0
-	st.Now = func() time.Time { return clock }
+	st, q, c := clocked(t)
+	t0 := *c
 	const n = 20
 	// GIVEN n webhooks stored and sent by ingest, and no consumer
 	for i := range n {
@@ -273,14 +276,14 @@ func TestABacklogIsNotMultiplied(t *testing.T) {
 	}
 	grace := 2 * time.Minute
 	h := &Handler{
-		Relay: &relay.Relay{Store: st, Queue: env.SQS, QueueURL: q.URL, Now: func() time.Time { return clock }},
+		Relay: &relay.Relay{Store: st, Queue: env.SQS, QueueURL: q.URL, Now: func() time.Time { return *c }},
 		Grace: grace, UnaccountedAfter: time.Hour, Limit: 500,
 		Log: telemetry.NewLogger(io.Discard, "reconciler"), Metrics: telemetry.NewMetrics(io.Discard, "payhook", nil),
-		Now: func() time.Time { return clock },
+		Now: func() time.Time { return *c },
 	}
 	// WHEN the reconciler runs every minute for 3 × its grace period
 	var depths []int
-	for clock = t0.Add(time.Minute); !clock.After(t0.Add(3 * grace)); clock = clock.Add(time.Minute) {
+	for *c = t0.Add(time.Minute); !c.After(t0.Add(3 * grace)); *c = c.Add(time.Minute) {
 		_, err := h.Handle(ctx)
 		require.NoError(t, err)
 		depths = append(depths, queueDepth(t, q.URL))

@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -91,15 +93,9 @@ func (s *Store) accountTogether(ctx context.Context, ms []notification.Message) 
 		}
 		totals[k] = [2]int64{t[0] + m.AmountMinor, t[1] + 1}
 	}
-	keys := make([]totalKey, 0, len(totals))
-	for k := range totals {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		return a.provider+a.day+a.currency < b.provider+b.day+b.currency
-	})
-	for _, k := range keys {
+	for _, k := range slices.SortedFunc(maps.Keys(totals), func(a, b totalKey) int {
+		return cmp.Compare(a.provider+a.day+a.currency, b.provider+b.day+b.currency)
+	}) {
 		items = append(items, s.addToTotal(k, totals[k][0], totals[k][1]))
 	}
 	for attempt := 1; ; attempt++ {
