@@ -38,9 +38,9 @@ func BenchmarkIngestPath(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				n, code, _, _ := h.admit(ctx, h.Log, req, "")
-				if code != 0 {
-					b.Fatalf("refused: %d", code)
+				n, _, rej := h.admitKeyed(ctx, h.Log, req)
+				if rej != nil {
+					b.Fatalf("refused: %v", rej)
 				}
 				rec := store.NewTransaction(n, n.Hash(), "req", now)
 				_ = rec.Message().Body()

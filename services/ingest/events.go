@@ -17,12 +17,12 @@ import (
 // the endpoint.
 func (h *Handler) handleEvent(ctx context.Context, log *slog.Logger, req events.APIGatewayProxyRequest, provider string, decode payload.Decoder) (int, response, []any) {
 	attrs := []any{"provider", provider}
-	headers, body, status, rerr := h.read(req)
-	if status != 0 {
-		return status, rerr, attrs
+	headers, body, rej := h.read(req)
+	if rej != nil {
+		return rej.status, rej.body, attrs
 	}
-	if code, resp := h.verify(ctx, log, h.Providers[provider], provider, headers, body); code != 0 {
-		return code, resp, attrs
+	if rej := h.verify(ctx, log, h.Providers[provider], provider, headers, body); rej != nil {
+		return rej.status, rej.body, attrs
 	}
 	ev, ferr := decode(body, headers)
 	if ferr != nil {
@@ -48,8 +48,8 @@ func (h *Handler) handleEvent(ctx context.Context, log *slog.Logger, req events.
 	}
 	if err != nil {
 		log.Error("store event failed", append(attrs, "err", err.Error())...)
-		code, resp := unavailable("store")
-		return code, resp, attrs
+		rej := unavailable("store")
+		return rej.status, rej.body, attrs
 	}
 	ok := response{Status: "accepted", EventID: ev.ID, EventType: ev.Type, TransactionID: ev.TransactionID}
 	switch {
@@ -66,8 +66,8 @@ func (h *Handler) handleEvent(ctx context.Context, log *slog.Logger, req events.
 		}
 		rec = *existing
 	}
-	if code, resp := h.enqueue(ctx, log, &rec, attrs); code != 0 {
-		return code, resp, attrs
+	if rej := h.enqueue(ctx, log, &rec, attrs); rej != nil {
+		return rej.status, rej.body, attrs
 	}
 	return http.StatusOK, ok, attrs
 }

@@ -226,81 +226,110 @@ func (h *Handler) now() time.Time {
 	return time.Now()
 }
 
-// admit runs every check that needs no storage: size, media type, shape, provider,
-// signature and field validation. A non-zero code means the request is refused.
-func (h *Handler) admit(ctx context.Context, log *slog.Logger, req events.APIGatewayProxyRequest, route string) (notification.Notification, int, response, []any) {
+// admitKeyed admits a notification posted to the API-key route: every check that needs no
+// storage (size, media type, shape, provider and its key, signature, field validation).
+func (h *Handler) admitKeyed(ctx context.Context, log *slog.Logger, req events.APIGatewayProxyRequest) (notification.Notification, []any, *rejection) {
 	var none notification.Notification
-	headers, body, status, rerr := h.read(req)
-	if status != 0 {
-		return none, status, rerr, nil
+	headers, body, rej := h.read(req)
+	if rej != nil {
+		return none, nil, rej
 	}
-	if route != "" {
-		// No API key on this route: nothing of the body is read before its signature holds.
-		if code, resp := h.verify(ctx, log, h.Providers[route], route, headers, body); code != 0 {
-			return none, code, resp, []any{"provider", route}
-		}
+	raw, provider, rej := h.provided(body)
+	if rej != nil {
+		return none, nil, rej
 	}
+	attrs := []any{"provider", provider}
+	if rej := h.keyHolds(req, provider); rej != nil {
+		return none, attrs, rej
+	}
+	if _, events := h.Decoders[provider]; events {
+		return none, nil, reject(http.StatusBadRequest, response{Error: notification.CodeInvalidValue, Field: "provider",
+			Message: "this provider posts events: post them to this URL followed by /" + provider})
+	}
+	if rej := h.verify(ctx, log, h.Providers[provider], provider, headers, body); rej != nil {
+		return none, attrs, rej
+	}
+	return validated(raw, attrs)
+}
+
+// admitOwnPath admits a notification posted to its provider's own path (no API key there,
+// so nothing of the body is read before its signature holds): size, media type, signature,
+// shape, the provider matching the path, field validation.
+func (h *Handler) admitOwnPath(ctx context.Context, log *slog.Logger, req events.APIGatewayProxyRequest, route string) (notification.Notification, []any, *rejection) {
+	var none notification.Notification
+	attrs := []any{"provider", route}
+	headers, body, rej := h.read(req)
+	if rej != nil {
+		return none, nil, rej
+	}
+	if rej := h.verify(ctx, log, h.Providers[route], route, headers, body); rej != nil {
+		return none, attrs, rej
+	}
+	raw, provider, rej := h.provided(body)
+	if rej != nil {
+		return none, nil, rej
+	}
+	if provider != route {
+		return none, nil, reject(http.StatusBadRequest, response{Error: notification.CodeInvalidValue, Field: "provider",
+			Message: "differs from the provider in the URL"})
+	}
+	return validated(raw, attrs)
+}
+
+// provided decodes a notification's body and names its provider, which must be configured.
+func (h *Handler) provided(body []byte) (*notification.Raw, string, *rejection) {
 	raw, verr := notification.Decode(body)
 	if verr != nil {
-		return none, http.StatusBadRequest, errResponse(verr), nil
+		return nil, "", invalid(verr)
 	}
 	provider, verr := raw.ProviderName()
 	if verr != nil {
-		return none, http.StatusBadRequest, errResponse(verr), nil
+		return nil, "", invalid(verr)
 	}
-	scheme, ok := h.Providers[provider]
-	if !ok {
-		return none, http.StatusBadRequest, response{Error: notification.CodeUnknownProvider, Field: "provider",
-			Message: "not a configured provider"}, nil
+	if _, ok := h.Providers[provider]; !ok {
+		return nil, "", reject(http.StatusBadRequest, response{Error: notification.CodeUnknownProvider, Field: "provider",
+			Message: "not a configured provider"})
 	}
-	if route != "" && provider != route {
-		return none, http.StatusBadRequest, response{Error: notification.CodeInvalidValue, Field: "provider",
-			Message: "differs from the provider in the URL"}, nil
-	}
-	if code, resp := h.keyHolds(req, provider); code != 0 {
-		return none, code, resp, []any{"provider", provider}
-	}
-	if _, events := h.Decoders[provider]; events && route == "" {
-		return none, http.StatusBadRequest, response{Error: notification.CodeInvalidValue, Field: "provider",
-			Message: "this provider posts events: post them to this URL followed by /" + provider}, nil
-	}
-	attrs := []any{"provider", provider}
-	if route == "" {
-		if code, resp := h.verify(ctx, log, scheme, provider, headers, body); code != 0 {
-			return none, code, resp, attrs
-		}
-	}
+	return raw, provider, nil
+}
+
+// validated is raw's notification once its fields hold, with the log attributes naming it.
+func validated(raw *notification.Raw, attrs []any) (notification.Notification, []any, *rejection) {
 	n, verr := raw.Validate()
 	if verr != nil {
-		return none, http.StatusBadRequest, errResponse(verr), attrs
+		return notification.Notification{}, attrs, invalid(verr)
 	}
-	return n, 0, response{}, append(attrs, "transaction_id", n.TransactionID)
+	return n, append(attrs, "transaction_id", n.TransactionID), nil
 }
 
 func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGatewayProxyRequest) (int, response, []any) {
 	route := routeOf(req.Resource)
+	admit := h.admitKeyed
 	if route != "" {
-		if code, resp := h.routable(route); code != 0 {
-			return code, resp, []any{"provider", notification.Clip(route)}
+		if rej := h.routable(route); rej != nil {
+			return rej.status, rej.body, []any{"provider", notification.Clip(route)}
 		}
-		if code, resp := h.keyHolds(req, route); code != 0 {
-			return code, resp, []any{"provider", route}
+		if rej := h.keyHolds(req, route); rej != nil {
+			return rej.status, rej.body, []any{"provider", route}
 		}
 		if dec, ok := h.Decoders[route]; ok {
 			return h.handleEvent(ctx, log, req, route, dec)
 		}
+		admit = func(ctx context.Context, log *slog.Logger, req events.APIGatewayProxyRequest) (notification.Notification, []any, *rejection) {
+			return h.admitOwnPath(ctx, log, req, route)
+		}
 	}
-	n, code, resp, attrs := h.admit(ctx, log, req, route)
-	if code != 0 {
-		return code, resp, attrs
+	n, attrs, rej := admit(ctx, log, req)
+	if rej != nil {
+		return rej.status, rej.body, attrs
 	}
 	hash := n.Hash()
 	rec := store.NewTransaction(n, hash, req.RequestContext.RequestID, h.now())
 	outcome, existing, err := h.Store.Insert(ctx, rec)
 	if err != nil {
 		log.Error("store transaction failed", append(attrs, "err", err.Error())...)
-		code, resp := unavailable("store")
-		return code, resp, attrs
+		rej := unavailable("store")
+		return rej.status, rej.body, attrs
 	}
 	result := "accepted"
 	switch outcome {
@@ -320,37 +349,37 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, req events.APIGa
 		// Stored earlier and not accounted yet (its send may have failed): send again now.
 		rec = *existing
 	}
-	if code, resp := h.enqueue(ctx, log, &rec, attrs); code != 0 {
-		return code, resp, attrs
+	if rej := h.enqueue(ctx, log, &rec, attrs); rej != nil {
+		return rej.status, rej.body, attrs
 	}
 	return http.StatusOK, response{Status: result, TransactionID: n.TransactionID}, attrs
 }
 
-// enqueue sends a stored record's message; a non-zero code means the send failed. Either
+// enqueue sends a stored record's message; a rejection (503) means the send failed. Either
 // way the record stays on the outbox until accounting takes it off: the reconciler sends
 // whatever is still there after its grace period (decision 0001), so ingest makes two AWS
 // calls, the put and the send.
-func (h *Handler) enqueue(ctx context.Context, log *slog.Logger, rec *store.Transaction, attrs []any) (int, response) {
+func (h *Handler) enqueue(ctx context.Context, log *slog.Logger, rec *store.Transaction, attrs []any) *rejection {
 	if err := relay.Send(ctx, h.Queue, h.QueueURL, rec); err != nil {
 		log.Error("enqueue failed; record stays on the outbox", append(attrs, "err", err.Error())...)
 		return unavailable("queue")
 	}
-	return 0, response{}
+	return nil
 }
 
 // read returns the headers and the body of a request that is within the size limit and
-// JSON; a non-zero status refuses it.
-func (h *Handler) read(req events.APIGatewayProxyRequest) (http.Header, []byte, int, response) {
+// JSON, or why it is refused.
+func (h *Handler) read(req events.APIGatewayProxyRequest) (http.Header, []byte, *rejection) {
 	headers := headerOf(req)
-	body, status, rerr := h.body(req)
-	if status != 0 {
-		return nil, nil, status, rerr
+	body, rej := h.body(req)
+	if rej != nil {
+		return nil, nil, rej
 	}
 	if !isJSON(headers.Get("Content-Type")) {
-		return nil, nil, http.StatusUnsupportedMediaType, response{Error: "unsupported_media_type", Field: "Content-Type",
-			Message: "Content-Type must be application/json"}
+		return nil, nil, reject(http.StatusUnsupportedMediaType, response{Error: "unsupported_media_type", Field: "Content-Type",
+			Message: "Content-Type must be application/json"})
 	}
-	return headers, body, 0, response{}
+	return headers, body, nil
 }
 
 // sameNotification reports whether a stored record holds the same notification as n by
@@ -366,44 +395,61 @@ func sameNotification(n notification.Notification, existing *store.Transaction) 
 	return err == nil && string(stored) == string(n.Metadata)
 }
 
-func unavailable(dep string) (int, response) {
-	return http.StatusServiceUnavailable, response{Error: "unavailable",
-		Message: "a dependency (" + dep + ") failed; retry later"}
+// rejection is a request refused: the HTTP status and the body that says why. Every check
+// returns one, or nil to let the request go on.
+type rejection struct {
+	status int
+	body   response
 }
+
+// Error names the status and the error code.
+func (r *rejection) Error() string { return fmt.Sprintf("%d %s", r.status, r.body.Error) }
+
+func reject(status int, body response) *rejection { return &rejection{status, body} }
+
+// unavailable refuses a request because a dependency failed: 503, so the sender retries.
+func unavailable(dep string) *rejection {
+	return reject(http.StatusServiceUnavailable, response{Error: "unavailable",
+		Message: "a dependency (" + dep + ") failed; retry later"})
+}
+
+// invalid refuses a request whose notification does not hold: 400, naming the field.
+func invalid(e *notification.Error) *rejection { return reject(http.StatusBadRequest, errResponse(e)) }
 
 func errResponse(e *notification.Error) response {
 	return response{Error: e.Code, Field: e.Field, Message: e.Message}
 }
 
 // body returns the raw body, base64-decoded when API Gateway flagged it, within the limit.
-func (h *Handler) body(req events.APIGatewayProxyRequest) ([]byte, int, response) {
-	tooLarge := response{Error: "payload_too_large", Message: fmt.Sprintf("body larger than %d bytes", h.MaxBodyBytes)}
+func (h *Handler) body(req events.APIGatewayProxyRequest) ([]byte, *rejection) {
+	tooLarge := reject(http.StatusRequestEntityTooLarge, response{Error: "payload_too_large",
+		Message: fmt.Sprintf("body larger than %d bytes", h.MaxBodyBytes)})
 	if !req.IsBase64Encoded {
 		if len(req.Body) > h.MaxBodyBytes {
-			return nil, http.StatusRequestEntityTooLarge, tooLarge
+			return nil, tooLarge
 		}
-		return []byte(req.Body), 0, response{}
+		return []byte(req.Body), nil
 	}
 	if base64.StdEncoding.DecodedLen(len(req.Body)) > h.MaxBodyBytes+2 {
-		return nil, http.StatusRequestEntityTooLarge, tooLarge
+		return nil, tooLarge
 	}
 	b, err := base64.StdEncoding.DecodeString(req.Body)
 	if err != nil {
-		return nil, http.StatusBadRequest, response{Error: notification.CodeInvalidJSON, Message: "body is flagged base64 but does not decode"}
+		return nil, reject(http.StatusBadRequest, response{Error: notification.CodeInvalidJSON, Message: "body is flagged base64 but does not decode"})
 	}
 	if len(b) > h.MaxBodyBytes {
-		return nil, http.StatusRequestEntityTooLarge, tooLarge
+		return nil, tooLarge
 	}
-	return b, 0, response{}
+	return b, nil
 }
 
-// verify checks the provider's signature; it returns 0 when the request may proceed.
+// verify checks the provider's signature; it returns nil when the request may proceed.
 // errSecretsUnavailable marks a failure to read the signing secrets (503, never 401).
 var errSecretsUnavailable = errors.New("signing secrets unavailable")
 
-func (h *Handler) verify(ctx context.Context, log *slog.Logger, scheme signature.Scheme, provider string, headers http.Header, body []byte) (int, response) {
+func (h *Handler) verify(ctx context.Context, log *slog.Logger, scheme signature.Scheme, provider string, headers http.Header, body []byte) *rejection {
 	if scheme == signature.None {
-		return 0, response{}
+		return nil
 	}
 	// A missing, malformed or stale signature is refused before any secret is read: it costs
 	// no Secrets Manager call and, while a secret is unfilled, never turns into a 503 (which
@@ -455,13 +501,13 @@ func (h *Handler) verify(ctx context.Context, log *slog.Logger, scheme signature
 	if err != nil {
 		return rejectSignature(log, scheme, provider, err)
 	}
-	return 0, response{}
+	return nil
 }
 
 // rejectSignature answers 401 to a request whose signature does not hold.
-func rejectSignature(log *slog.Logger, scheme signature.Scheme, provider string, err error) (int, response) {
+func rejectSignature(log *slog.Logger, scheme signature.Scheme, provider string, err error) *rejection {
 	log.Warn("signature rejected", "provider", provider, "scheme", string(scheme), "reason", err.Error())
-	return http.StatusUnauthorized, response{Error: "invalid_signature", Message: "signature missing, invalid or outside the allowed time window"}
+	return reject(http.StatusUnauthorized, response{Error: "invalid_signature", Message: "signature missing, invalid or outside the allowed time window"})
 }
 
 // headerOf builds a case-insensitive header set from the proxy event.
