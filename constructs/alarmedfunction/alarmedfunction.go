@@ -136,7 +136,7 @@ func code(p AlarmedFunctionProps) awslambda.Code {
 const UnexercisedGrantsMetadata = "least-privilege:unexercised-grants"
 
 // justifyTracing records, on the role's default policy, why its X-Ray grants are never
-// exercised by a local run: active tracing grants xray:PutTraceSegments and
+// exercised by a local run: tracing (active or pass-through) grants xray:PutTraceSegments and
 // xray:PutTelemetryRecords for the X-Ray daemon that Lambda runs beside the function, which
 // sends the segments; the function's own code never calls X-Ray.
 func justifyTracing(fn awslambda.Function) {
@@ -148,7 +148,7 @@ func justifyTracing(fn awslambda.Function) {
 	if !ok {
 		return
 	}
-	why := "active tracing: Lambda's X-Ray daemon sends the segments with the role, not the function's code; X-Ray is not emulated locally"
+	why := "X-Ray tracing (active or pass-through): Lambda's X-Ray daemon sends the segments with the role, not the function's code; X-Ray is not emulated locally"
 	res.AddMetadata(jsii.String(UnexercisedGrantsMetadata), map[string]any{
 		"xray:PutTraceSegments": why, "xray:PutTelemetryRecords": why})
 }
