@@ -184,6 +184,22 @@ func TestEveryEnvironmentIsSynthesized(t *testing.T) {
 			reconciler := functionNamed(t, rs, "payhook-"+e.Name+"-reconciler")
 			rvars := reconciler.Props["Environment"].(map[string]any)["Variables"].(map[string]any)
 			assert.Equal(t, fmt.Sprintf("%ds", after), rvars["UNACCOUNTED_AFTER"])
+			// A record waits on the outbox for one batching window and one accounting
+			// invocation, and 30 s more, before the reconciler sends it (again).
+			grace := e.Worker.BatchingWindowSeconds + e.Functions.Accounting.TimeoutSeconds + 30
+			assert.Equal(t, fmt.Sprintf("%ds", grace), rvars["OUTBOX_GRACE"])
+			// Tracing: the API's sampling rule is the env's, or there is none and nothing traces.
+			rules := ofType(rs, "AWS::XRay::SamplingRule")
+			if e.Tracing.Off() {
+				assert.Empty(t, rules)
+			} else {
+				require.Len(t, rules, 1)
+				rule := rules[0].Props["SamplingRule"].(map[string]any)
+				assert.Equal(t, float64(e.Tracing.ReservoirPerSecond), num(rule["ReservoirSize"]))
+				assert.InDelta(t, e.Tracing.SamplePercent/100, num(rule["FixedRate"]), 1e-12)
+				assert.Equal(t, "AWS::ApiGateway::Stage", rule["ServiceType"])
+				assert.Equal(t, "payhook-"+e.Name+"-api/"+e.API.StageName, rule["ServiceName"], "the stage's own service name")
+			}
 			var oldest []resource
 			for _, a := range ofType(rs, "AWS::CloudWatch::Alarm") {
 				if a.Props["MetricName"] == "OldestUnaccountedAgeSeconds" {

@@ -40,6 +40,7 @@ type Accounting struct {
 // are in the order of ms.
 func (s *Store) AccountBatch(ctx context.Context, ms []notification.Message) []Accounting {
 	out := make([]Accounting, len(ms))
+	done := make([]bool, len(ms))
 	var together []int
 	seen := map[string]bool{}
 	for i, m := range ms {
@@ -49,12 +50,7 @@ func (s *Store) AccountBatch(ctx context.Context, ms []notification.Message) []A
 			together = append(together, i)
 		}
 	}
-	alone := map[int]bool{}
-	for i := range ms {
-		alone[i] = true
-	}
-	for start := 0; start < len(together); start += MaxBatchRecords {
-		chunk := together[start:min(start+MaxBatchRecords, len(together))]
+	for chunk := range slices.Chunk(together, MaxBatchRecords) {
 		if len(chunk) < 2 {
 			continue // one message: the single path is the same transaction
 		}
@@ -67,11 +63,11 @@ func (s *Store) AccountBatch(ctx context.Context, ms []notification.Message) []A
 		}
 		for _, i := range chunk {
 			out[i] = Accounting{Outcome: Accounted, Moved: Moved{notification.KindCredit, ms[i].AmountMinor}}
-			delete(alone, i)
+			done[i] = true
 		}
 	}
 	for i := range ms {
-		if alone[i] {
+		if !done[i] {
 			out[i].Outcome, out[i].Moved, out[i].Err = s.AccountMoved(ctx, ms[i])
 		}
 	}
